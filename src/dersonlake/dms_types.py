@@ -1,0 +1,41 @@
+"""DMS data types: the vocabulary between the source, the mapping rules and the lake.
+
+A source column is described by its DMS type (``reference/dms.md`` §3.4: MySQL INT -> INT4,
+DECIMAL(p,s) -> NUMERIC(p,s), JSON -> CLOB ...); ``change-data-type`` rules name DMS types too
+(``string``, ``int8``, ``numeric`` ...); the lake writes each DMS type as the Parquet type DMS uses.
+Keeping that one vocabulary here lets each layer translate only to and from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Names as the transformation rules spell them (lower case), reference/dms.md §1.2.
+DMS_TYPE_NAMES = (
+    "bytes", "date", "time", "datetime", "int1", "int2", "int4", "int8", "numeric", "real4", "real8",
+    "string", "uint1", "uint2", "uint4", "uint8", "wstring", "blob", "nclob", "clob", "boolean",
+    "set", "list", "map", "tuple",
+)  # fmt: skip
+
+LOB_TYPES = frozenset({"blob", "clob", "nclob"})
+
+
+@dataclass(frozen=True)
+class DmsType:
+    """A DMS type with its size parameters (``length`` for strings/bytes, precision/scale for numeric)."""
+
+    name: str
+    length: int | None = None
+    precision: int | None = None
+    scale: int | None = None
+
+    @property
+    def is_lob(self) -> bool:
+        return self.name in LOB_TYPES
+
+    def __str__(self) -> str:
+        if self.name == "numeric" and self.precision is not None:
+            return f"NUMERIC({self.precision},{self.scale or 0})"
+        if self.length is not None:
+            return f"{self.name.upper()}({self.length})"
+        return self.name.upper()
