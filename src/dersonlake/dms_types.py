@@ -39,3 +39,29 @@ class DmsType:
         if self.length is not None:
             return f"{self.name.upper()}({self.length})"
         return self.name.upper()
+
+
+def arrow_type(t: DmsType):  # -> pa.DataType (pyarrow imported lazily: mapping checks need no Arrow)
+    """The Arrow type a column of DMS type ``t`` has in our batches and in Parquet (dms.md §3.4).
+
+    Decimals keep their declared precision and scale (exact); unsigned types stay unsigned (UINT8
+    is uint64, so BIGINT UNSIGNED max survives); DATETIME is microseconds without a zone (TIMESTAMP
+    columns are converted to UTC before they get here); LOBs are strings or binaries; the
+    collection types DMS lists for other targets are carried as strings.
+    """
+    import pyarrow as pa
+
+    simple = {
+        "int1": pa.int8(), "int2": pa.int16(), "int4": pa.int32(), "int8": pa.int64(),
+        "uint1": pa.uint8(), "uint2": pa.uint16(), "uint4": pa.uint32(), "uint8": pa.uint64(),
+        "real4": pa.float32(), "real8": pa.float64(), "boolean": pa.bool_(),
+        "date": pa.date32(), "time": pa.time64("us"), "datetime": pa.timestamp("us"),
+        "bytes": pa.binary(), "blob": pa.binary(),
+    }  # fmt: skip
+    if t.name in simple:
+        return simple[t.name]
+    if t.name == "numeric":
+        precision = t.precision or 38
+        scale = t.scale or 0
+        return pa.decimal128(precision, scale) if precision <= 38 else pa.decimal256(precision, scale)
+    return pa.string()
