@@ -1,0 +1,256 @@
+"""Where lake objects live: a local folder or an S3 bucket (AWS, MinIO, any endpoint URL).
+
+One interface for both, built around one guarantee: an object is visible whole or not at all.
+Writers produce a file in a *staging* path first; ``commit`` then makes it visible atomically
+(``os.replace`` locally; a single PUT or a completed multipart upload on S3, which S3 exposes only
+once complete). A crash leaves at most staged leftovers, which are hidden (dot-prefixed, ignored by
+Athena/Glue/Spark) or outside the lake, and are removed by ``clean_staging``.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+
+from dersonlake.errors import OperationFailed
+
+STAGING_MARK = ".derson-staging-"
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    key: str  # relative to the lake root
+    size: int
+
+
+class Storage(ABC):
+    """A lake root. Keys are ``/``-separated and relative to the root (the BucketFolder on S3)."""
+
+    uri: str
+
+    @abstractmethod
+    def stage(self, key: str) -> Path:
+        """A local path to write the future object ``key`` to."""
+
+    @abstractmethod
+    def commit(self, staged: Path, key: str) -> None:
+        """Make ``staged`` visible as ``key`` in one step; the staged file is consumed."""
+
+    @abstractmethod
+    def list(self, prefix: str) -> list[StoredObject]:
+        """Committed objects under ``prefix`` (a folder prefix; no staged files), sorted by key."""
+
+    @abstractmethod
+    def delete(self, keys: list[str]) -> None: ...
+
+    @abstractmethod
+    def read_bytes(self, key: str) -> bytes: ...
+
+    @abstractmethod
+    def check_writable(self) -> None:
+        """Fail now, with one clear line, if objects cannot be written here."""
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Delete every object under the folder ``prefix``; returns how many."""
+        keys = [o.key for o in self.list(prefix)]
+        if keys:
+            self.delete(keys)
+        return len(keys)
+
+    @staticmethod
+    def discard(staged: Path) -> None:
+        staged.unlink(missing_ok=True)
+
+
+class LocalStorage(Storage):
+    """A folder on local disk. Staged files sit beside their final name, dot-prefixed, so the rename
+    is atomic (same directory, same filesystem)."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root).expanduser().resolve()
+        self.uri = str(self.root)
+
+    def _path(self, key: str) -> Path:
+        return self.root / key
+
+    def stage(self, key: str) -> Path:
+        final = self._path(key)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        return final.with_name(f"{STAGING_MARK}{uuid.uuid4().hex[:12]}-{final.name}")
+
+    def commit(self, staged: Path, key: str) -> None:
+        final = self._path(key)
+        with open(staged, "rb") as fh:  # data on disk before the name points at it
+            os.fsync(fh.fileno())
+        os.replace(staged, final)
+        _fsync_dir(final.parent)
+
+    def list(self, prefix: str) -> list[StoredObject]:
+        base = self._path(prefix)
+        if not base.is_dir():
+            return []
+        out = []
+        for dirpath, _dirs, files in os.walk(base):
+            for name in files:
+                if name.startswith(STAGING_MARK):
+                    continue
+                full = Path(dirpath) / name
+                out.append(StoredObject(full.relative_to(self.root).as_posix(), full.stat().st_size))
+        return sorted(out, key=lambda o: o.key)
+
+    def delete(self, keys: list[str]) -> None:
+        for key in keys:
+            self._path(key).unlink(missing_ok=True)
+        for parent in sorted({self._path(k).parent for k in keys}, key=lambda p: -len(p.parts)):
+            _remove_empty_dirs(parent, self.root)
+
+    def read_bytes(self, key: str) -> bytes:
+        return self._path(key).read_bytes()
+
+    def check_writable(self) -> None:
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=self.root, prefix=STAGING_MARK):
+                pass
+        except OSError as exc:
+            raise OperationFailed(
+                f"the lake folder {self.root} is not writable: {exc.strerror}. "
+                "Fix its permissions or point target.uri elsewhere"
+            ) from None
+
+    def clean_staging(self, prefix: str = "") -> int:
+        """Remove staged leftovers of a crashed writer under ``prefix``."""
+        base = self._path(prefix)
+        count = 0
+        if base.is_dir():
+            for dirpath, _dirs, files in os.walk(base):
+                for name in files:
+                    if name.startswith(STAGING_MARK):
+                        (Path(dirpath) / name).unlink(missing_ok=True)
+                        count += 1
+        return count
+
+
+class S3Storage(Storage):
+    """An S3 bucket and folder. Files are staged on local disk and uploaded with boto3, whose
+    multipart upload becomes visible only when completed; credentials come from the standard AWS
+    chain (environment, profile, instance role)."""
+
+    def __init__(
+        self,
+        bucket: str,
+        folder: str = "",
+        *,
+        endpoint_url: str | None = None,
+        region: str | None = None,
+        staging_dir: Path | None = None,
+    ) -> None:
+        import boto3
+        from botocore.config import Config
+
+        self.bucket = bucket
+        self.folder = folder.strip("/")
+        self.uri = f"s3://{bucket}/{self.folder}".rstrip("/")
+        self.client = boto3.client(
+            "s3",
+            endpoint_url=endpoint_url,
+            region_name=region,
+            config=Config(retries={"max_attempts": 5, "mode": "standard"}),
+        )
+        self._staging = staging_dir
+
+    def _key(self, key: str) -> str:
+        return f"{self.folder}/{key}" if self.folder else key
+
+    def stage(self, key: str) -> Path:
+        if self._staging is None:
+            from dersonlake.home import derson_home
+
+            self._staging = derson_home() / "staging"
+        self._staging.mkdir(parents=True, exist_ok=True)
+        return self._staging / f"{STAGING_MARK}{uuid.uuid4().hex[:12]}-{Path(key).name}"
+
+    def commit(self, staged: Path, key: str) -> None:
+        try:
+            self.client.upload_file(str(staged), self.bucket, self._key(key))
+        except Exception as exc:
+            raise OperationFailed(
+                f"upload of s3://{self.bucket}/{self._key(key)} failed: {_s3_reason(exc)}"
+            ) from None
+        finally:
+            staged.unlink(missing_ok=True)
+
+    def list(self, prefix: str) -> list[StoredObject]:
+        full = self._key(prefix).rstrip("/") + "/"
+        out = []
+        try:
+            for page in self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=full
+            ):
+                for item in page.get("Contents", []):
+                    rel = item["Key"][len(self.folder) + 1 :] if self.folder else item["Key"]
+                    out.append(StoredObject(rel, item["Size"]))
+        except Exception as exc:
+            raise OperationFailed(f"cannot list s3://{self.bucket}/{full}: {_s3_reason(exc)}") from None
+        return sorted(out, key=lambda o: o.key)
+
+    def delete(self, keys: list[str]) -> None:
+        for start in range(0, len(keys), 1000):
+            chunk = [{"Key": self._key(k)} for k in keys[start : start + 1000]]
+            self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": chunk, "Quiet": True})
+
+    def read_bytes(self, key: str) -> bytes:
+        return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
+
+    def check_writable(self) -> None:
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except Exception as exc:
+            reason = _s3_reason(exc)
+            hint = (
+                "create it first or fix target.uri"
+                if "404" in reason or "NoSuchBucket" in reason
+                else ("check the AWS credentials and the bucket policy")
+            )
+            raise OperationFailed(f"the bucket {self.bucket!r} is not usable ({reason}): {hint}") from None
+
+
+def open_storage(uri: str, *, endpoint_url: str | None = None, region: str | None = None) -> Storage:
+    """The storage behind a target URI: ``s3://bucket/folder`` or a local folder path."""
+    if uri.startswith("s3://"):
+        bucket, _, folder = uri[5:].partition("/")
+        return S3Storage(bucket, folder, endpoint_url=endpoint_url, region=region)
+    return LocalStorage(uri)
+
+
+def _s3_reason(exc: Exception) -> str:
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        err = response.get("Error", {})
+        code = err.get("Code") or response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        return f"{code} {err.get('Message') or ''}".strip()
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _remove_empty_dirs(path: Path, stop: Path) -> None:
+    while path != stop and stop in path.parents:
+        try:
+            path.rmdir()
+        except OSError:
+            return
+        path = path.parent
+
+
+__all__ = ["LocalStorage", "S3Storage", "Storage", "StoredObject", "open_storage"]
