@@ -1,0 +1,1 @@
+"""MySQL / MariaDB source: connection, catalog, types, preflight, snapshot and binlog readers."""
