@@ -10,17 +10,17 @@ from dersonlake.lake import layout
 
 
 @pytest.mark.parametrize(
-    ("args", "expected"),
+    ("counter", "ext", "folder", "prefix", "expected"),
     [
-        (("shop", "orders", 1, "parquet"), "shop/orders/LOAD00000001.parquet"),
-        (("shop", "orders", 10, "csv"), "shop/orders/LOAD0000000A.csv"),
-        (("shop", "orders", 16, "csv.gz"), "shop/orders/LOAD00000010.csv.gz"),
-        (("shop", "orders", 255, "csv", "s1"), "shop/orders/s1/LOAD000000FF.csv"),
-        (("shop", "orders", 2, "csv", None, 3), "shop/orders/SEGMENT3_LOAD00000002.csv"),
+        (1, "parquet", None, "", "shop/orders/LOAD00000001.parquet"),
+        (10, "csv", None, "", "shop/orders/LOAD0000000A.csv"),
+        (16, "csv.gz", None, "", "shop/orders/LOAD00000010.csv.gz"),
+        (255, "csv", "s1", "", "shop/orders/s1/LOAD000000FF.csv"),
+        (2, "csv", None, "SEGMENT3_", "shop/orders/SEGMENT3_LOAD00000002.csv"),
     ],
 )
-def test_load_keys_use_uppercase_hex_counter_and_segment_forms(args, expected):
-    assert layout.load_key(*args) == expected
+def test_load_keys_use_uppercase_hex_counter_and_segment_forms(counter, ext, folder, prefix, expected):
+    assert layout.load_key("shop", "orders", counter, ext, folder=folder, prefix=prefix) == expected
 
 
 def test_cdc_names_are_millisecond_stamps_strictly_increasing():

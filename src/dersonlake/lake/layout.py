@@ -22,22 +22,14 @@ def table_prefix(schema: str, table: str) -> str:
 
 
 def load_key(
-    schema: str,
-    table: str,
-    counter: int,
-    extension: str,
-    segment: str | None = None,
-    segment_index: int | None = None,
+    schema: str, table: str, counter: int, extension: str, *, folder: str | None = None, prefix: str = ""
 ) -> str:
-    """``schema/table[/segment]/[SEGMENTk_]LOADnnnnnnnn.ext``; ``segment`` is a named segment or
-    partition folder, ``segment_index`` an unnamed range segment (1-based)."""
+    """``schema/table[/folder]/[prefix]LOADnnnnnnnn.ext``: ``folder`` is a named segment or partition,
+    ``prefix`` the ``SEGMENTk_`` of an unnamed range segment."""
     if not 1 <= counter <= 0xFFFFFFFF:
         raise ValueError(f"LOAD counter out of range: {counter}")
-    name = f"LOAD{counter:08X}.{extension}"
-    if segment_index is not None and segment is None:
-        name = f"SEGMENT{segment_index}_{name}"
-    folder = table_prefix(schema, table) + (f"/{segment}" if segment else "")
-    return f"{folder}/{name}"
+    base = table_prefix(schema, table) + (f"/{folder}" if folder else "")
+    return f"{base}/{prefix}LOAD{counter:08X}.{extension}"
 
 
 def cdc_file_stem(when: datetime, tz: str = "UTC") -> str:

@@ -150,6 +150,7 @@ class SnapshotQuery:
     where: str = ""
     params: Sequence[Any] = ()
     key: Sequence[str] = ()
+    partition: str | None = None
     reads: list[ColumnRead] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -174,6 +175,8 @@ class SnapshotQuery:
             conditions.append(clause)
             params += key_params
         source = f"{quote_ident(self.table.schema)}.{quote_ident(self.table.name)}"
+        if self.partition:
+            source += f" PARTITION ({quote_ident(self.partition)})"
         sql = f"SELECT {', '.join(select)} FROM {source} AS src"
         if conditions:
             sql += " WHERE " + " AND ".join(conditions)
