@@ -79,6 +79,14 @@ CREATE TABLE IF NOT EXISTS load_segments (
     finished REAL NOT NULL,
     PRIMARY KEY (task_arn, schema_name, table_name, segment)
 );
+CREATE TABLE IF NOT EXISTS load_files (
+    task_arn TEXT NOT NULL,
+    schema_name TEXT NOT NULL,
+    table_name TEXT NOT NULL,
+    segment TEXT NOT NULL,
+    key TEXT NOT NULL,
+    PRIMARY KEY (task_arn, key)
+);
 """
 
 TABLE_COUNTERS = (
@@ -153,7 +161,7 @@ class ReplicationStore:
 
     def delete_task(self, arn: str) -> None:
         with self.transaction() as db:
-            for table in ("load_segments", "table_stats"):
+            for table in ("load_segments", "load_files", "table_stats"):
                 db.execute(f"DELETE FROM {table} WHERE task_arn = ?", (arn,))
             db.execute("DELETE FROM tasks WHERE arn = ?", (arn,))
 
@@ -168,6 +176,7 @@ class ReplicationStore:
         with self.transaction() as db:
             if not keep_finished:
                 db.execute("DELETE FROM load_segments WHERE task_arn = ?", (arn,))
+                db.execute("DELETE FROM load_files WHERE task_arn = ?", (arn,))
                 db.execute("DELETE FROM table_stats WHERE task_arn = ?", (arn,))
             for schema, table, order, estimate in tables:
                 db.execute(
@@ -229,7 +238,35 @@ class ReplicationStore:
 
     def clear_segments(self, arn: str, schema: str, table: str) -> None:
         with self.transaction() as db:
+            for name in ("load_segments", "load_files"):
+                db.execute(
+                    f"DELETE FROM {name} WHERE task_arn = ? AND schema_name = ? AND table_name = ?",
+                    (arn, schema, table),
+                )
+
+    def intend_file(self, arn: str, schema: str, table: str, segment: str, key: str) -> None:
+        """Record ``key`` *before* it is committed, so a resume after a crash at any instant knows
+        every object the unfinished segment may have left in the lake."""
+        with self.transaction() as db:
             db.execute(
-                "DELETE FROM load_segments WHERE task_arn = ? AND schema_name = ? AND table_name = ?",
-                (arn, schema, table),
+                "INSERT OR IGNORE INTO load_files VALUES (?, ?, ?, ?, ?)", (arn, schema, table, segment, key)
             )
+
+    def unfinished_files(self, arn: str, schema: str, table: str) -> dict[str, list[str]]:
+        """Objects recorded for segments of the table that never finished, by segment."""
+        rows = self.query(
+            "SELECT f.segment, f.key FROM load_files f WHERE f.task_arn = ? AND f.schema_name = ?"
+            " AND f.table_name = ? AND NOT EXISTS (SELECT 1 FROM load_segments s"
+            " WHERE s.task_arn = f.task_arn AND s.schema_name = f.schema_name"
+            " AND s.table_name = f.table_name AND s.segment = f.segment)"
+            " ORDER BY f.key",
+            (arn, schema, table),
+        )
+        out: dict[str, list[str]] = {}
+        for r in rows:
+            out.setdefault(r["segment"], []).append(r["key"])
+        return out
+
+    def forget_files(self, arn: str, keys: list[str]) -> None:
+        with self.transaction() as db:
+            db.executemany("DELETE FROM load_files WHERE task_arn = ? AND key = ?", [(arn, k) for k in keys])

@@ -1,0 +1,425 @@
+"""The full-load phase: every table of the plan into LOAD files, in parallel, resumable.
+
+Work is split into *units*: a whole table, or one segment of a table with ``parallel-load``. Up to
+``MaxFullLoadSubTasks`` units run at once, started in load order (higher ``load-order`` first). A
+unit streams Arrow batches from the source, applies the mapping's transformations, adds the DMS
+columns and writes rotating LOAD files.
+
+Crash safety: every object name is recorded in the store *before* it is committed, and a unit is
+marked finished only after its last file is committed. ``resume-processing`` therefore deletes
+exactly the objects an unfinished unit may have left and loads that unit again, so no row appears
+twice and no partial file survives a kill at any instant.
+
+Errors follow ``ErrorBehavior``: a lost connection is recoverable (retried with the throttled
+backoff of ``RecoverableError*``); anything else is a table error, which suspends the table
+(``TableErrorPolicy=SUSPEND_TABLE``: the others finish) or stops the task (``STOP_TASK``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import pyarrow as pa
+
+from dersonlake.config.s3_settings import S3Settings
+from dersonlake.errors import OperationFailed
+from dersonlake.lake import dms_columns, layout
+from dersonlake.lake.storage import LocalStorage, Storage
+from dersonlake.lake.writer import CommittedFile, ObjectWriter
+from dersonlake.mapping import Plan, TablePlan, transform_batch
+from dersonlake.mapping.batches import full_load_headers
+from dersonlake.mapping.table_settings import Segment
+from dersonlake.replication import status
+from dersonlake.replication.store import ReplicationStore
+from dersonlake.sources.catalog import Catalog, Table
+from dersonlake.sources.mysql.snapshot import Endpoint, SnapshotQuery, read_batches
+
+log = logging.getLogger("dersonlake.TARGET_LOAD")
+
+_CONNECTION_WORDS = (
+    "lost connection",
+    "can't connect",
+    "connection refused",
+    "connection reset",
+    "broken pipe",
+    "server has gone away",
+    "timed out",
+    "os error 111",
+    "os error 104",
+    "2003",
+    "2006",
+    "2013",
+    "shutdown in progress",
+    "unexpected eof",
+    "connection closed",
+)
+
+
+class Progress(Protocol):
+    """What the full load reports as it goes (the CLI draws bars from it; tests record it)."""
+
+    def table_started(self, table: TablePlan, estimated_rows: int) -> None: ...
+
+    def rows_loaded(self, table: TablePlan, rows: int) -> None: ...
+
+    def file_committed(self, table: TablePlan, file: CommittedFile) -> None: ...
+
+    def table_finished(self, table: TablePlan, state: str, rows: int, error: str | None) -> None: ...
+
+
+class NoProgress:
+    def table_started(self, table: TablePlan, estimated_rows: int) -> None:
+        pass
+
+    def rows_loaded(self, table: TablePlan, rows: int) -> None:
+        pass
+
+    def file_committed(self, table: TablePlan, file: CommittedFile) -> None:
+        pass
+
+    def table_finished(self, table: TablePlan, state: str, rows: int, error: str | None) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A table, or one segment of it, loaded as one piece of work."""
+
+    table: TablePlan
+    source: Table
+    segment: Segment | None
+
+    @property
+    def name(self) -> str:
+        return self.segment.name if self.segment else ""
+
+
+@dataclass
+class LoadOutcome:
+    tables_loaded: int = 0
+    tables_errored: int = 0
+    rows: int = 0
+    files: int = 0
+    failure: str | None = None  # set when the task must fail (STOP_TASK or retries exhausted)
+
+
+@dataclass
+class _TableRun:
+    units_left: int
+    started: bool = False
+    rows: int = 0
+    failed: str | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class TaskStopped(Exception):
+    """Raised inside a unit when the task is stopping (another unit failed it, or a stop request)."""
+
+
+class FullLoad:
+    """One full-load phase of task ``arn``. ``run()`` returns when every unit is done or the task fails."""
+
+    def __init__(
+        self,
+        *,
+        arn: str,
+        plan: Plan,
+        catalog: Catalog,
+        endpoint: Endpoint,
+        storage: Storage,
+        s3: S3Settings,
+        store: ReplicationStore,
+        start_type: str = status.START_REPLICATION,
+        progress: Progress | None = None,
+        task_start: datetime | None = None,
+        chunk_rows: int = 100_000,
+        batch_rows: int = 10_000,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.arn = arn
+        self.plan = plan
+        self.catalog = catalog
+        self.endpoint = endpoint
+        self.storage = storage
+        self.s3 = s3
+        self.store = store
+        self.start_type = start_type
+        self.progress = progress or NoProgress()
+        self.task_start = task_start or datetime.now(UTC)
+        self.chunk_rows = chunk_rows
+        self.batch_rows = max(1, min(batch_rows, plan.settings.commit_rate))
+        self.sleep = sleep
+        self.errors = plan.settings.error_behavior
+        self._stop = threading.Event()
+        self._outcome = LoadOutcome()
+        self._lock = threading.Lock()
+
+    def stop(self) -> None:
+        """Ask the running units to stop at their next batch (StopReplicationTask)."""
+        self._stop.set()
+
+    # -- orchestration ------------------------------------------------------------------------------
+
+    def run(self) -> LoadOutcome:
+        resume = self.start_type == status.RESUME_PROCESSING
+        tables = [(t, self._source_table(t)) for t in self.plan.tables]
+        self.store.reset_tables(
+            self.arn,
+            [(t.source_schema, t.source_table, t.load_order, s.approx_rows) for t, s in tables],
+            keep_finished=resume,
+        )
+        units: list[Unit] = []
+        runs: dict[str, _TableRun] = {}
+        for plan_table, source in tables:
+            pending = self._prepare(plan_table, source, resume)
+            if pending is None:  # completed in an earlier run
+                self._outcome.tables_loaded += 1
+                continue
+            if not pending:
+                self._finish_table(plan_table, _TableRun(0))
+                continue
+            runs[plan_table.source] = _TableRun(len(pending))
+            units += pending
+        if units:
+            workers = max(1, min(self.plan.settings.max_full_load_subtasks, len(units)))
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="full-load") as pool:
+                futures = [pool.submit(self._run_unit, u, runs[u.table.source]) for u in units]
+                for f in futures:
+                    f.result()
+        return self._outcome
+
+    def _source_table(self, plan_table: TablePlan) -> Table:
+        table = self.catalog.table(plan_table.source_schema, plan_table.source_table)
+        if table is None:
+            raise OperationFailed(f"table {plan_table.source} disappeared from the source")
+        return table
+
+    def _prepare(self, plan_table: TablePlan, source: Table, resume: bool) -> list[Unit] | None:
+        """Clean the target for this run; the units still to load (None: the table is complete)."""
+        schema, name = plan_table.source_schema, plan_table.source_table
+        prefix = layout.table_prefix(plan_table.target_schema, plan_table.target_table)
+        if isinstance(self.storage, LocalStorage):
+            self.storage.clean_staging(prefix)
+        segments: list[Segment | None] = list(plan_table.segments) or [None]
+        if resume:
+            state = {
+                r["table_name"]: r["state"]
+                for r in self.store.table_stats(self.arn)
+                if r["schema_name"] == schema
+            }
+            if state.get(name) == status.TABLE_COMPLETED:
+                return None
+            leftovers = self.store.unfinished_files(self.arn, schema, name)
+            for keys in leftovers.values():
+                self.storage.delete(keys)
+                self.store.forget_files(self.arn, keys)
+            done = self.store.finished_segments(self.arn, schema, name)
+            loaded = sum(rows for rows, _files in done.values())
+            self.store.set_table(self.arn, schema, name, full_load_rows=loaded)
+            return [Unit(plan_table, source, s) for s in segments if (s.name if s else "") not in done]
+        self.store.clear_segments(self.arn, schema, name)
+        if self.plan.settings.target_table_prep_mode in ("DROP_AND_CREATE", "TRUNCATE_BEFORE_LOAD"):
+            removed = self.storage.delete_prefix(prefix)
+            if removed:
+                log.info(
+                    "%s: removed %d existing objects (%s)",
+                    plan_table.target,
+                    removed,
+                    self.plan.settings.target_table_prep_mode,
+                )
+        return [Unit(plan_table, source, s) for s in segments]
+
+    # -- one unit -----------------------------------------------------------------------------------
+
+    def _run_unit(self, unit: Unit, run: _TableRun) -> None:
+        t = unit.table
+        with run.lock:
+            first, run.started = not run.started, True
+        if first:
+            self.store.set_table(
+                self.arn,
+                t.source_schema,
+                t.source_table,
+                state=status.TABLE_FULL_LOAD,
+                full_load_start=time.time(),
+            )
+            self.progress.table_started(t, unit.source.approx_rows)
+        error: str | None = None
+        try:
+            self._with_retries(unit, run)
+        except TaskStopped:
+            error = "task stopped"
+        except Exception as exc:  # a table error: policy decides
+            error = _message(exc)
+            log.error("%s%s failed: %s", t.source, f" segment {unit.name}" if unit.name else "", error)
+            if self.errors.table_error_policy == "STOP_TASK" or isinstance(exc, _Fatal):
+                self._fail(f"{t.source}: {error}")
+        with run.lock:
+            run.units_left -= 1
+            if error and not run.failed:
+                run.failed = error
+            last = run.units_left == 0
+        if last:
+            self._finish_table(t, run)
+
+    def _with_retries(self, unit: Unit, run: _TableRun) -> None:
+        attempt = 0
+        delay = float(self.errors.recoverable_error_interval)
+        while True:
+            try:
+                self._load_unit(unit, run)
+                return
+            except OperationFailed as exc:
+                if not _is_connection_error(exc):
+                    raise
+                attempt += 1
+                limit = self.errors.recoverable_error_count
+                throttled_out = (
+                    self.errors.recoverable_error_throttling
+                    and self.errors.recoverable_error_stop_retry_after_throttling_max
+                    and delay >= self.errors.recoverable_error_throttling_max
+                )
+                if (limit >= 0 and attempt > limit) or throttled_out:
+                    raise _Fatal(f"{exc} (gave up after {attempt - 1} retries)") from None
+                log.warning("%s: %s; retry %d in %.0fs", unit.table.source, exc, attempt, delay)
+                self._drop_unit_files(unit)
+                self._wait(delay)
+                if self.errors.recoverable_error_throttling:
+                    delay = min(delay * 2, float(self.errors.recoverable_error_throttling_max))
+
+    def _wait(self, seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while not self._stop.is_set() and time.monotonic() < end:
+            self.sleep(min(0.2, max(0.0, end - time.monotonic())))
+        if self._stop.is_set():
+            raise TaskStopped()
+
+    def _drop_unit_files(self, unit: Unit) -> None:
+        t = unit.table
+        keys = self.store.unfinished_files(self.arn, t.source_schema, t.source_table).get(unit.name, [])
+        if keys:
+            self.storage.delete(keys)
+            self.store.forget_files(self.arn, keys)
+
+    def _load_unit(self, unit: Unit, run: _TableRun) -> None:
+        t, seg = unit.table, unit.segment
+        query = SnapshotQuery(
+            table=unit.source,
+            columns=[unit.source.column(c) for c in t.source_columns],
+            where=seg.where if seg else t.where,
+            params=seg.params if seg else t.params,
+            key=t.source_key_columns,
+            partition=seg.partition if seg else None,
+        )
+        file_schema = self._file_schema(t, query.schema)
+        counter = iter(range(1, 0xFFFFFFFF))
+
+        def next_key() -> str:
+            key = layout.load_key(
+                t.target_schema,
+                t.target_table,
+                next(counter),
+                self.s3.extension,
+                folder=seg.folder if seg else None,
+                prefix=seg.file_prefix if seg else "",
+            )
+            self.store.intend_file(self.arn, t.source_schema, t.source_table, unit.name, key)
+            return key
+
+        def committed(file: CommittedFile) -> None:
+            self.progress.file_committed(t, file)
+
+        writer = ObjectWriter(
+            self.storage,
+            self.s3,
+            file_schema,
+            next_key,
+            max_bytes=self.s3.MaxFileSize * 1024,
+            on_commit=committed,
+        )
+        rows = 0
+        try:
+            for batch in read_batches(
+                self.endpoint, query, chunk_rows=self.chunk_rows, batch_rows=self.batch_rows
+            ):
+                if self._stop.is_set():
+                    raise TaskStopped()
+                now = datetime.now(UTC)
+                out = transform_batch(t, batch, headers=full_load_headers(now))
+                stamp = self.task_start if self.s3.UseTaskStartTimeForFullLoadTimestamp else now
+                out = dms_columns.decorate(
+                    out, self.s3, dms_columns.LOAD, timestamps=stamp.replace(tzinfo=None)
+                )
+                writer.write(pa.RecordBatch.from_arrays(out.columns, schema=file_schema))
+                rows += batch.num_rows
+                self.store.add_table_counts(
+                    self.arn, t.source_schema, t.source_table, full_load_rows=batch.num_rows
+                )
+                self.progress.rows_loaded(t, batch.num_rows)
+            files = writer.close()
+        except BaseException:
+            writer.abort()
+            if rows:  # the unit starts over: its rows no longer count
+                self.store.add_table_counts(self.arn, t.source_schema, t.source_table, full_load_rows=-rows)
+            raise
+        self.store.finish_segment(
+            self.arn, t.source_schema, t.source_table, unit.name, rows, [f.key for f in files]
+        )
+        with run.lock:
+            run.rows += rows
+        with self._lock:
+            self._outcome.rows += rows
+            self._outcome.files += len(files)
+
+    def _file_schema(self, t: TablePlan, read: pa.Schema) -> pa.Schema:
+        """The lake schema of ``t``: DMS columns, then the output columns; a column copied from a
+        DATETIME keeps the reader's fractional-digits metadata so CSV prints it as the source does."""
+        fields = []
+        for col in t.columns:
+            f = pa.field(col.name, col.arrow_type)
+            if col.source is not None and read.get_field_index(col.source) >= 0:
+                src = read.field(col.source)
+                if src.metadata and src.type.equals(col.arrow_type):
+                    f = f.with_metadata(src.metadata)
+            fields.append(f)
+        return dms_columns.file_schema(pa.schema(fields), self.s3, dms_columns.LOAD)
+
+    def _finish_table(self, t: TablePlan, run: _TableRun) -> None:
+        state = status.TABLE_ERROR if run.failed else status.TABLE_COMPLETED
+        fields: dict[str, Any] = {"state": state, "full_load_end": time.time()}
+        if run.failed:
+            fields["error"] = run.failed
+        self.store.set_table(self.arn, t.source_schema, t.source_table, **fields)
+        with self._lock:
+            if run.failed:
+                self._outcome.tables_errored += 1
+            else:
+                self._outcome.tables_loaded += 1
+        self.progress.table_finished(t, state, run.rows, run.failed)
+
+    def _fail(self, message: str) -> None:
+        with self._lock:
+            if self._outcome.failure is None:
+                self._outcome.failure = message
+        self._stop.set()
+
+
+class _Fatal(OperationFailed):
+    """Recoverable errors exhausted: the task fails."""
+
+
+def _is_connection_error(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return any(word in text for word in _CONNECTION_WORDS)
+
+
+def _message(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
