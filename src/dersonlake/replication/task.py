@@ -1,0 +1,231 @@
+"""A replication task: DMS's unit of work, run by this process.
+
+``create_task`` registers a task (``ready``) with its table mappings and merged settings;
+``run_task`` takes it through ``starting`` -> ``running`` -> ``stopped`` (with DMS's stop reason)
+or ``failed`` (with ``LastFailureMessage``), doing the work in the foreground. The CLI's
+``derson-lake load`` and the local DMS API both drive tasks through these two functions, so a task
+behaves the same whichever way it is started.
+
+A task killed without warning (SIGKILL, power loss) stays ``running`` in the store; the next reader
+notices that its process is gone and reports it ``failed``, and ``resume-processing`` continues it.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import string
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from dersonlake.config.s3_settings import S3Settings
+from dersonlake.errors import BadInput, DersonError, OperationFailed
+from dersonlake.lake.storage import Storage
+from dersonlake.mapping import Plan
+from dersonlake.replication import status
+from dersonlake.replication.full_load import FullLoad, LoadOutcome, Progress
+from dersonlake.replication.store import ReplicationStore
+from dersonlake.sources.catalog import Catalog
+from dersonlake.sources.mysql.connection import ConnectionParams
+
+DEFAULT_REGION = "us-east-1"
+DEFAULT_ACCOUNT = "000000000000"
+
+
+def task_arn(region: str = DEFAULT_REGION, account: str = DEFAULT_ACCOUNT) -> str:
+    """A task ARN with a random 26-character id, as AWS makes them (``task:K55IUCGB...``)."""
+    alphabet = string.ascii_uppercase + string.digits
+    return f"arn:aws:dms:{region}:{account}:task:" + "".join(secrets.choice(alphabet) for _ in range(26))
+
+
+def check_identifier(identifier: str, what: str = "ReplicationTaskIdentifier", limit: int = 255) -> str:
+    """DMS identifier rules: letters, digits, hyphens; a letter first; no ``--`` or trailing ``-``."""
+    ok = (
+        0 < len(identifier) <= limit
+        and identifier[0].isalpha()
+        and all(c.isalnum() or c == "-" for c in identifier)
+        and "--" not in identifier
+        and not identifier.endswith("-")
+    )
+    if not ok:
+        raise BadInput(
+            f"{what} must be 1-{limit} letters, digits or hyphens, start with a letter, "
+            "and contain no '--' or trailing '-'",
+            path=what,
+            value=identifier,
+        )
+    return identifier
+
+
+def create_task(
+    store: ReplicationStore,
+    identifier: str,
+    *,
+    migration_type: str,
+    table_mappings: str,
+    settings_json: str,
+    owner: str | None = None,
+    source_endpoint_arn: str | None = None,
+    target_endpoint_arn: str | None = None,
+    instance_arn: str | None = None,
+    cdc_start_position: str | None = None,
+    cdc_stop_position: str | None = None,
+    arn: str | None = None,
+) -> str:
+    """Register a task in status ``ready``; returns its ARN."""
+    check_identifier(identifier)
+    if store.task(identifier) is not None:
+        raise BadInput(
+            "a replication task with this identifier already exists",
+            value=identifier,
+            hint="Delete it first or use another identifier",
+        )
+    arn = arn or task_arn()
+    store.insert_task(
+        {
+            "arn": arn,
+            "identifier": identifier,
+            "owner": owner,
+            "migration_type": migration_type,
+            "status": status.READY,
+            "table_mappings": table_mappings,
+            "settings": settings_json,
+            "source_endpoint_arn": source_endpoint_arn,
+            "target_endpoint_arn": target_endpoint_arn,
+            "instance_arn": instance_arn,
+            "cdc_start_position": cdc_start_position,
+            "cdc_stop_position": cdc_stop_position,
+        }
+    )
+    return arn
+
+
+def reconcile(store: ReplicationStore, arn: str) -> None:
+    """Mark a task ``failed`` when the process running it is gone (killed without a chance to say so)."""
+    row = store.task(arn)
+    if row is None or row["status"] not in (status.STARTING, status.RUNNING, status.STOPPING):
+        return
+    pid = row["pid"]
+    if pid and not _alive(pid):
+        store.update_task(
+            row["arn"],
+            status=status.FAILED,
+            stop_reason=status.STOP_RECOVERABLE_ERROR,
+            stop_date=time.time(),
+            last_failure=f"the task process (pid {pid}) ended without stopping the task; resume it",
+        )
+
+
+@dataclass
+class TaskRun:
+    """What ``run_task`` needs besides the stored task: where to read, where to write, how to plan."""
+
+    source: ConnectionParams
+    storage: Storage
+    s3: S3Settings
+    discover: Callable[[], Catalog]
+    plan: Callable[[Catalog], Plan]
+    progress: Progress | None = None
+
+
+def run_task(store: ReplicationStore, arn: str, start_type: str, run: TaskRun) -> LoadOutcome:
+    """Start task ``arn`` with ``start_type`` and run it to its end in this process."""
+    reconcile(store, arn)
+    row = store.task(arn)
+    if row is None:
+        raise BadInput("no such replication task", value=arn)
+    if start_type not in status.START_TYPES:
+        raise BadInput("not a valid StartReplicationTaskType", value=start_type, allowed=status.START_TYPES)
+    if row["status"] not in (status.READY, status.STOPPED, status.FAILED):
+        raise BadInput(
+            f"the task is {row['status']}; only a ready, stopped or failed task can be started",
+            value=row["identifier"],
+        )
+    if start_type != status.START_REPLICATION and row["start_date"] is None:
+        raise BadInput(
+            f"{start_type} needs a task that has run before; use start-replication the first time",
+            value=start_type,
+        )
+    now = time.time()
+    fresh = start_type != status.RESUME_PROCESSING
+    store.update_task(
+        arn,
+        status=status.STARTING,
+        stop_reason=None,
+        last_failure=None,
+        pid=os.getpid(),
+        start_date=now,
+        stop_date=None,
+        **({"fresh_start_date": now, "full_load_start": None, "full_load_finish": None} if fresh else {}),
+    )
+    try:
+        catalog = run.discover()
+        plan = run.plan(catalog)
+        run.storage.check_writable()
+        store.update_task(
+            arn,
+            status=status.RUNNING,
+            **({"full_load_start": time.time()} if fresh or row["full_load_start"] is None else {}),
+        )
+        load = FullLoad(
+            arn=arn,
+            plan=plan,
+            catalog=catalog,
+            endpoint=run.source,
+            storage=run.storage,
+            s3=run.s3,
+            store=store,
+            start_type=start_type,
+            progress=run.progress,
+            task_start=datetime.fromtimestamp(now, UTC),
+        )
+        outcome = load.run()
+    except DersonError as exc:
+        _fail(store, arn, str(exc), fatal=not isinstance(exc, OperationFailed))
+        raise
+    except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt):
+            store.update_task(
+                arn, status=status.STOPPED, stop_reason=status.STOP_NORMAL, stop_date=time.time()
+            )
+        else:
+            _fail(store, arn, f"{type(exc).__name__}: {exc}", fatal=True)
+        raise
+    if outcome.failure:
+        _fail(store, arn, outcome.failure, fatal=True)
+    else:
+        store.update_task(
+            arn,
+            status=status.STOPPED,
+            stop_reason=status.STOP_FULL_LOAD_ONLY_FINISHED,
+            stop_date=time.time(),
+            full_load_finish=time.time(),
+        )
+    return outcome
+
+
+def _fail(store: ReplicationStore, arn: str, message: str, *, fatal: bool) -> None:
+    store.update_task(
+        arn,
+        status=status.FAILED,
+        last_failure=message,
+        stop_date=time.time(),
+        stop_reason=status.STOP_FATAL_ERROR if fatal else status.STOP_RECOVERABLE_ERROR,
+    )
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie (exited, not yet reaped) still answers signal 0; /proc tells the truth on Linux.
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split(") ", 1)[1][:1] != "Z"
+    except OSError:
+        return True
