@@ -217,7 +217,9 @@ def _to_arrow(values: list[Any], target: pa.DataType) -> pa.Array:
         return pa.array([None if v is None else (v.hex() if isinstance(v, bytes) else _sql_text(v)) for v in values], target)
     if pa.types.is_binary(target):
         return pa.array([None if v is None else (v if isinstance(v, bytes) else str(v).encode()) for v in values], target)
-    if pa.types.is_integer(target) or pa.types.is_boolean(target):
+    if pa.types.is_boolean(target):
+        return pa.array([None if v is None else bool(float(v)) if isinstance(v, str) else bool(v) for v in values], target)
+    if pa.types.is_integer(target):
         return pa.array([None if v is None else int(float(v)) if isinstance(v, str) else int(v) for v in values], target)
     if pa.types.is_floating(target):
         return pa.array([None if v is None else float(v) for v in values], target)

@@ -86,18 +86,17 @@ def parse_expression(text: Any, path: str) -> Expression:
             refs.append(Ref(seen[key], kind, name, choices))
         return ":" + seen[key]
 
-    for code, quoted in _segments(text):
+    def op_sub(m: re.Match[str]) -> str:
+        choices = tuple(g.replace("''", "'") for g in m.groups())
+        return param_for("operation", "operation_indicator", choices)  # type: ignore[arg-type]
+
+    # the call's arguments are quoted literals, so it is replaced before the text is split at quotes
+    for code, quoted in _segments(_OP_INDICATOR.sub(op_sub, text)):
         if quoted:
             out.append(code)
             continue
         if ";" in code:
             raise BadInput("an expression must not contain ';' (only expressions, no statements)", path=path, value=text)
-
-        def op_sub(m: re.Match[str]) -> str:
-            choices = tuple(g.replace("''", "'") for g in m.groups())
-            return param_for("operation", "operation_indicator", choices)  # type: ignore[arg-type]
-
-        code = _OP_INDICATOR.sub(op_sub, code)
         if re.search(r"operation_indicator", code, re.IGNORECASE):
             raise BadInput(
                 "operation_indicator takes three quoted flags", path=path, value=text,
