@@ -243,6 +243,5 @@ def _tuple_compare(cols: list[str], bound: tuple[str, ...], *, strict: bool, bel
 
 
 def _and(a: str, b: str) -> str:
-    if not a:
-        return b
-    return f"({a}) AND {b}" if " OR " in a and not (a.startswith("(") and a.endswith(")")) else f"{a} AND {b}"
+    """Two conditions ANDed; ``filters_sql`` keeps every OR inside parentheses, so no wrapping is needed."""
+    return f"{a} AND {b}" if a else b
