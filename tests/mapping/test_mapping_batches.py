@@ -18,15 +18,19 @@ CUSTOMERS = {"schema-name": "shop", "table-name": "customers"}
 
 
 def customers_batch() -> pa.RecordBatch:
-    return pa.RecordBatch.from_pydict({
-        "id": pa.array([1, 2, 3], pa.int32()),
-        "first_name": pa.array(["Ana", "Bo", None], pa.string()),
-        "last_name": pa.array(["Lima", "Ek", "Zed"], pa.string()),
-        "email": pa.array(["a@x", "b@x", "c@x"], pa.string()),
-        "passport": pa.array(["C6BGJ566669K", None, "77"], pa.string()),
-        "created_at": pa.array([dt.datetime(2024, 1, 2, 3, 4, 5), None, dt.datetime(2023, 5, 6)], pa.timestamp("us")),
-        "notes": pa.array(["n1", "n2", "n3"], pa.string()),
-    })  # fmt: skip
+    return pa.RecordBatch.from_pydict(
+        {
+            "id": pa.array([1, 2, 3], pa.int32()),
+            "first_name": pa.array(["Ana", "Bo", None], pa.string()),
+            "last_name": pa.array(["Lima", "Ek", "Zed"], pa.string()),
+            "email": pa.array(["a@x", "b@x", "c@x"], pa.string()),
+            "passport": pa.array(["C6BGJ566669K", None, "77"], pa.string()),
+            "created_at": pa.array(
+                [dt.datetime(2024, 1, 2, 3, 4, 5), None, dt.datetime(2023, 5, 6)], pa.timestamp("us")
+            ),
+            "notes": pa.array(["n1", "n2", "n3"], pa.string()),
+        }
+    )
 
 
 def plan_for(catalog, *rules, table="customers"):
@@ -38,41 +42,61 @@ def add(rule_id: int, name: str, expression: str, dtype: dict, table: dict = CUS
 
 
 def test_projection_rename_and_removal(catalog) -> None:
-    table = plan_for(catalog, tr(10, "column", "rename", {**CUSTOMERS, "column-name": "email"}, value="mail"),
-                     tr(11, "column", "remove-column", {**CUSTOMERS, "column-name": "notes"}))  # fmt: skip
+    table = plan_for(
+        catalog,
+        tr(10, "column", "rename", {**CUSTOMERS, "column-name": "email"}, value="mail"),
+        tr(11, "column", "remove-column", {**CUSTOMERS, "column-name": "notes"}),
+    )
     out = transform_batch(table, customers_batch())
     assert out.schema.names == ["id", "first_name", "last_name", "mail", "passport", "created_at"]
     assert out.column("mail").to_pylist() == ["a@x", "b@x", "c@x"]
 
 
 def test_change_data_type_casts(catalog) -> None:
-    table = plan_for(catalog, tr(10, "column", "change-data-type", {**CUSTOMERS, "column-name": "id"},
-                                 data_type={"type": "string"}))  # fmt: skip
+    table = plan_for(
+        catalog,
+        tr(
+            10, "column", "change-data-type", {**CUSTOMERS, "column-name": "id"}, data_type={"type": "string"}
+        ),
+    )
     out = transform_batch(table, customers_batch())
     assert out.schema.field("id").type == pa.string()
     assert out.column("id").to_pylist() == ["1", "2", "3"]
 
 
 def test_digits_mask(catalog) -> None:
-    table = plan_for(catalog, tr(20, "column", "data-masking-digits-mask", {**CUSTOMERS, "column-name": "passport"}, value="#"))
-    assert transform_batch(table, customers_batch()).column("passport").to_pylist() == ["C#BGJ######K", None, "##"]
+    table = plan_for(
+        catalog,
+        tr(20, "column", "data-masking-digits-mask", {**CUSTOMERS, "column-name": "passport"}, value="#"),
+    )
+    assert transform_batch(table, customers_batch()).column("passport").to_pylist() == [
+        "C#BGJ######K",
+        None,
+        "##",
+    ]
 
 
 def test_digits_randomize_keeps_non_digits(catalog) -> None:
-    table = plan_for(catalog, tr(20, "column", "data-masking-digits-randomize", {**CUSTOMERS, "column-name": "passport"}))
+    table = plan_for(
+        catalog, tr(20, "column", "data-masking-digits-randomize", {**CUSTOMERS, "column-name": "passport"})
+    )
     got = transform_batch(table, customers_batch(), rng=random.Random(7)).column("passport").to_pylist()
     assert got[1] is None
     assert [c for c in got[0] if not c.isdigit()] == list("CBGJK") and len(got[0]) == 12
 
 
 def test_hash_mask_is_unsalted_sha256(catalog) -> None:
-    table = plan_for(catalog, tr(20, "column", "data-masking-hash-mask", {**CUSTOMERS, "column-name": "passport"}))
+    table = plan_for(
+        catalog, tr(20, "column", "data-masking-hash-mask", {**CUSTOMERS, "column-name": "passport"})
+    )
     got = transform_batch(table, customers_batch()).column("passport").to_pylist()
     assert got == [hashlib.sha256(b"C6BGJ566669K").hexdigest(), None, hashlib.sha256(b"77").hexdigest()]
 
 
 def test_digits_mask_on_a_number(catalog) -> None:
-    table = plan_for(catalog, tr(20, "column", "data-masking-digits-mask", {**CUSTOMERS, "column-name": "id"}, value="*"))
+    table = plan_for(
+        catalog, tr(20, "column", "data-masking-digits-mask", {**CUSTOMERS, "column-name": "id"}, value="*")
+    )
     assert transform_batch(table, customers_batch()).column("id").to_pylist() == ["*", "*", "*"]
 
 
@@ -82,13 +106,21 @@ STRING = {"type": "string", "length": 100}
 @pytest.mark.parametrize(
     ("expression", "dtype", "expected"),
     [
-        ("$first_name||' '||$last_name", STRING, ["Ana Lima", "Bo Ek", None]),  # vectorised; NULL || x is NULL
+        (
+            "$first_name||' '||$last_name",
+            STRING,
+            ["Ana Lima", "Bo Ek", None],
+        ),  # vectorised; NULL || x is NULL
         ("upper($last_name)", STRING, ["LIMA", "EK", "ZED"]),
         ("coalesce($first_name, '?')", STRING, ["Ana", "Bo", "?"]),
         ("$id * 10", {"type": "int8"}, [10, 20, 30]),
         ("CASE WHEN $id > 1 THEN 'big' ELSE 'small' END", STRING, ["small", "big", "big"]),
-        ("replaceChars($last_name, 'LiEk', '12')", STRING, ["12ma", "B1", "Zed"][0:1] + ["12", "Zed"]),
-        ("hash_sha256($email)", STRING, [hashlib.sha256(x.encode()).hexdigest() for x in ("a@x", "b@x", "c@x")]),
+        ("replaceChars($last_name, 'LiEk', '12')", STRING, ["12ma", "12", "Zed"]),
+        (
+            "hash_sha256($email)",
+            STRING,
+            [hashlib.sha256(x.encode()).hexdigest() for x in ("a@x", "b@x", "c@x")],
+        ),
         ("date($created_at)", {"type": "date"}, [dt.date(2024, 1, 2), None, dt.date(2023, 5, 6)]),
         ("$created_at > '2024-01-01'", {"type": "boolean"}, [True, None, False]),
         ("$AR_H_OPERATION", STRING, ["INSERT"] * 3),
@@ -106,8 +138,11 @@ def test_add_column_expressions(catalog, expression, dtype, expected) -> None:
 
 
 def test_cdc_headers_per_row(catalog) -> None:
-    table = plan_for(catalog, add(30, "flag", "operation_indicator('D', 'U', 'I')", {"type": "string"}),
-                     add(31, "op", "$AR_H_OPERATION", {"type": "string"}))  # fmt: skip
+    table = plan_for(
+        catalog,
+        add(30, "flag", "operation_indicator('D', 'U', 'I')", {"type": "string"}),
+        add(31, "op", "$AR_H_OPERATION", {"type": "string"}),
+    )
     headers = {**full_load_headers(), "AR_H_OPERATION": ["INSERT", "UPDATE", "DELETE"]}
     out = transform_batch(table, customers_batch(), headers=headers)
     assert out.column("flag").to_pylist() == ["I", "U", "D"]
@@ -115,18 +150,28 @@ def test_cdc_headers_per_row(catalog) -> None:
 
 
 def test_expression_on_decimals_uses_numeric_affinity(catalog) -> None:
-    table = plan_for(catalog, add(30, "big", "$amount >= 10", {"type": "boolean"},
-                                  {"schema-name": "shop", "table-name": "orders"}), table="orders")  # fmt: skip
-    batch = pa.RecordBatch.from_pydict({
-        "id": pa.array([1, 2], pa.int64()), "customer_id": pa.array([1, 1], pa.int32()),
-        "status": pa.array(["PAID", "NEW"]), "amount": pa.array([Decimal("9.99"), Decimal("10.00")], pa.decimal128(12, 2)),
-        "created_at": pa.array([None, None], pa.timestamp("us")), "order_date": pa.array([None, None], pa.date32()),
-    })  # fmt: skip
+    table = plan_for(
+        catalog,
+        add(30, "big", "$amount >= 10", {"type": "boolean"}, {"schema-name": "shop", "table-name": "orders"}),
+        table="orders",
+    )
+    batch = pa.RecordBatch.from_pydict(
+        {
+            "id": pa.array([1, 2], pa.int64()),
+            "customer_id": pa.array([1, 1], pa.int32()),
+            "status": pa.array(["PAID", "NEW"]),
+            "amount": pa.array([Decimal("9.99"), Decimal("10.00")], pa.decimal128(12, 2)),
+            "created_at": pa.array([None, None], pa.timestamp("us")),
+            "order_date": pa.array([None, None], pa.date32()),
+        }
+    )
     assert transform_batch(table, batch).column("big").to_pylist() == [False, True]
 
 
 def test_add_column_without_expression_is_null(catalog) -> None:
-    table = plan_for(catalog, tr(30, "column", "add-column", CUSTOMERS, value="empty", data_type={"type": "int4"}))
+    table = plan_for(
+        catalog, tr(30, "column", "add-column", CUSTOMERS, value="empty", data_type={"type": "int4"})
+    )
     assert transform_batch(table, customers_batch()).column("empty").to_pylist() == [None, None, None]
 
 

@@ -42,9 +42,14 @@ def names(plan) -> list[str]:
 def test_include_all_tables_of_a_schema_skips_views(catalog) -> None:
     plan = resolve(mapping(sel(1)), catalog)
     assert names(plan) == [
-        "shop.customers", "shop.events_log", "shop.order_items", "shop.orders", "shop.tmp_import",
-        "shop.tmpdata", "shop.type_zoo",
-    ]  # fmt: skip
+        "shop.customers",
+        "shop.events_log",
+        "shop.order_items",
+        "shop.orders",
+        "shop.tmp_import",
+        "shop.tmpdata",
+        "shop.type_zoo",
+    ]
 
 
 def test_exclude_wins_over_include_and_literal_underscore(catalog) -> None:
@@ -82,10 +87,13 @@ def test_explicit_selects_exactly_one_table_with_underscores_taken_literally(cat
 
 def test_load_order_higher_first_then_name(catalog) -> None:
     plan = resolve(
-        mapping(sel(1, schema="%"), sel(2, table="orders", **{"load-order": "10"}), sel(3, schema="crm", table="contacts",
-                                                                                      **{"load-order": 5})),
+        mapping(
+            sel(1, schema="%"),
+            sel(2, table="orders", **{"load-order": "10"}),
+            sel(3, schema="crm", table="contacts", **{"load-order": 5}),
+        ),
         catalog,
-    )  # fmt: skip
+    )
     assert names(plan)[:3] == ["shop.orders", "crm.contacts", "shop.customers"]
     assert plan.tables[0].load_order == 10
 
@@ -118,16 +126,30 @@ OPERATOR_CASES = [
     ({"filter-operator": "lte", "value": "M"}, "`status` <= %s", ("M",), "A", "Z"),
     ({"filter-operator": "ste", "value": "M"}, "`status` <= %s", ("M",), "M", "N"),
     ({"filter-operator": "gte", "value": "M"}, "`status` >= %s", ("M",), "M", "A"),
-    ({"filter-operator": "between", "start-value": "B", "end-value": "D"}, "`status` BETWEEN %s AND %s",
-     ("B", "D"), "D", "E"),
-    ({"filter-operator": "notbetween", "start-value": "B", "end-value": "D"}, "`status` NOT BETWEEN %s AND %s",
-     ("B", "D"), "A", "C"),
+    (
+        {"filter-operator": "between", "start-value": "B", "end-value": "D"},
+        "`status` BETWEEN %s AND %s",
+        ("B", "D"),
+        "D",
+        "E",
+    ),
+    (
+        {"filter-operator": "notbetween", "start-value": "B", "end-value": "D"},
+        "`status` NOT BETWEEN %s AND %s",
+        ("B", "D"),
+        "A",
+        "C",
+    ),
     ({"filter-operator": "null"}, "`status` IS NULL", (), None, "PAID"),
     ({"filter-operator": "notnull"}, "`status` IS NOT NULL", (), "PAID", None),
-]  # fmt: skip
+]
 
 
-@pytest.mark.parametrize(("cond", "sql", "params", "good", "bad"), OPERATOR_CASES, ids=[c[0]["filter-operator"] for c in OPERATOR_CASES])
+@pytest.mark.parametrize(
+    ("cond", "sql", "params", "good", "bad"),
+    OPERATOR_CASES,
+    ids=[c[0]["filter-operator"] for c in OPERATOR_CASES],
+)
 def test_filter_operator(catalog, cond, sql, params, good, bad) -> None:
     table = resolve(mapping(*filtered(flt("status", cond))), catalog).tables[0]
     assert (table.where, table.params) == (sql, params)
@@ -138,11 +160,16 @@ def test_filter_operator(catalog, cond, sql, params, good, bad) -> None:
 def test_filters_and_between_or_within(catalog) -> None:
     rules = [
         sel(1),
-        sel(2, table="orders", **{"load-order": "10"}, filters=[
-            flt("created_at", {"filter-operator": "gte", "value": "2024-01-01"}),
-            flt("status", {"filter-operator": "eq", "value": "PAID"}, {"filter-operator": "null"}),
-        ]),
-    ]  # fmt: skip
+        sel(
+            2,
+            table="orders",
+            **{"load-order": "10"},
+            filters=[
+                flt("created_at", {"filter-operator": "gte", "value": "2024-01-01"}),
+                flt("status", {"filter-operator": "eq", "value": "PAID"}, {"filter-operator": "null"}),
+            ],
+        ),
+    ]
     table = resolve(mapping(*rules), catalog).table("shop", "orders")
     assert table.where == "`created_at` >= %s AND (`status` = %s OR `status` IS NULL)"
     assert table.params == ("2024-01-01", "PAID")
@@ -155,11 +182,15 @@ def test_filters_and_between_or_within(catalog) -> None:
 
 def test_values_are_never_pasted_into_sql(catalog) -> None:
     evil = "x'; DROP TABLE orders; --"
-    table = resolve(mapping(*filtered(flt("status", {"filter-operator": "eq", "value": evil}))), catalog).tables[0]
+    table = resolve(
+        mapping(*filtered(flt("status", {"filter-operator": "eq", "value": evil}))), catalog
+    ).tables[0]
     assert evil not in table.where
     assert table.params == (evil,)
     sql, params = table.select_sql()
-    assert sql.startswith("SELECT `id`, `customer_id`, `status`, `amount`, `created_at`, `order_date` FROM `shop`.`orders`")
+    assert sql.startswith(
+        "SELECT `id`, `customer_id`, `status`, `amount`, `created_at`, `order_date` FROM `shop`.`orders`"
+    )
     assert params == (evil,)
 
 
@@ -172,7 +203,11 @@ def test_values_are_never_pasted_into_sql(catalog) -> None:
         # SQLite compares text: a datetime is not equal to a bare date, but sorts after it
         (dt.datetime(2024, 1, 1, 0, 0, 0), {"filter-operator": "eq", "value": "2024-01-01"}, False),
         (dt.datetime(2024, 1, 1, 0, 0, 0), {"filter-operator": "gte", "value": "2024-01-01"}, True),
-        (dt.datetime(2024, 1, 1, 12), {"filter-operator": "between", "start-value": "2024-01-01", "end-value": "2024-01-02"}, True),
+        (
+            dt.datetime(2024, 1, 1, 12),
+            {"filter-operator": "between", "start-value": "2024-01-01", "end-value": "2024-01-02"},
+            True,
+        ),
         (Decimal("10.50"), {"filter-operator": "gte", "value": "10.5"}, True),
         (9, {"filter-operator": "lte", "value": "10"}, True),  # numbers compare as numbers, not as text
         (100, {"filter-operator": "lte", "value": "20"}, False),

@@ -25,11 +25,30 @@ from dersonlake.mapping.task_settings import (
 from dersonlake.mapping.transformations import Mask, OutputColumn
 
 __all__ = [
-    "Condition", "ErrorBehavior", "Filter", "LobHandling", "Mapping", "Mask", "OutputColumn", "Plan", "Segment",
-    "SelectionRule", "TablePlan", "TaskSettings", "default_task_settings", "full_load_headers", "load_mapping",
-    "load_task_settings", "merge_task_settings", "parse_mapping", "parse_task_settings", "render", "resolve",
-    "row_passes", "transform_batch",
-]  # fmt: skip
+    "Condition",
+    "ErrorBehavior",
+    "Filter",
+    "LobHandling",
+    "Mapping",
+    "Mask",
+    "OutputColumn",
+    "Plan",
+    "Segment",
+    "SelectionRule",
+    "TablePlan",
+    "TaskSettings",
+    "default_task_settings",
+    "full_load_headers",
+    "load_mapping",
+    "load_task_settings",
+    "merge_task_settings",
+    "parse_mapping",
+    "parse_task_settings",
+    "render",
+    "resolve",
+    "row_passes",
+    "transform_batch",
+]
 
 
 def __getattr__(name: str) -> Any:

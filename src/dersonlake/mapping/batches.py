@@ -31,9 +31,13 @@ def full_load_headers(now: dt.datetime | None = None) -> dict[str, Any]:
     """The ``$AR_H_*`` values DMS gives full-load rows: INSERT, the current time, empty positions."""
     stamp = (now or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%d %H:%M:%S.%f")
     return {
-        "AR_H_OPERATION": "INSERT", "AR_H_STREAM_POSITION": "", "AR_H_CHANGE_SEQ": "", "AR_H_USER": "",
-        "AR_H_TIMESTAMP": stamp, "AR_H_COMMIT_TIMESTAMP": stamp,
-    }  # fmt: skip
+        "AR_H_OPERATION": "INSERT",
+        "AR_H_STREAM_POSITION": "",
+        "AR_H_CHANGE_SEQ": "",
+        "AR_H_USER": "",
+        "AR_H_TIMESTAMP": stamp,
+        "AR_H_COMMIT_TIMESTAMP": stamp,
+    }
 
 
 def transform_batch(
@@ -52,7 +56,9 @@ def transform_batch(
     rng = rng or random.Random()
     arrays: list[pa.Array] = []
     fields: list[pa.Field] = []
-    limit = table.lob.max_size_kb * 1024 if table.lob.mode == "limited" and table.lob.max_size_kb > 0 else None
+    limit = (
+        table.lob.max_size_kb * 1024 if table.lob.mode == "limited" and table.lob.max_size_kb > 0 else None
+    )
     for col in table.columns:
         if col.source is not None:
             arr = _column(batch, col.source)
@@ -92,7 +98,9 @@ def truncate_lob(arr: pa.Array, limit: int, where: str) -> pa.Array:
     if pa.types.is_binary(arr.type) or pa.types.is_large_binary(arr.type):
         return pc.binary_slice(arr, 0, limit)
     values = [
-        v.encode("utf-8")[:limit].decode("utf-8", "ignore") if v is not None and len(v.encode("utf-8")) > limit else v
+        v.encode("utf-8")[:limit].decode("utf-8", "ignore")
+        if v is not None and len(v.encode("utf-8")) > limit
+        else v
         for v in arr.to_pylist()
     ]
     return pa.array(values, type=arr.type)
@@ -105,7 +113,10 @@ def mask_array(arr: pa.Array, mask: Mask, rng: random.Random) -> pa.Array:
     text = arr if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type) else _as_text(arr)
     if mask.kind == "digits-mask":
         return pc.replace_substring_regex(text, r"[0-9]", mask.char or "*")
-    values = [None if v is None else "".join(str(rng.randrange(10)) if c.isdigit() else c for c in v) for v in text.to_pylist()]
+    values = [
+        None if v is None else "".join(str(rng.randrange(10)) if c.isdigit() else c for c in v)
+        for v in text.to_pylist()
+    ]
     return pa.array(values, type=text.type)
 
 
@@ -123,7 +134,9 @@ def _sha256(value: Any) -> str:
 
 def _text(value: Any) -> str:
     if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S") + (f".{value.microsecond:06d}" if value.microsecond else "")
+        return value.strftime("%Y-%m-%d %H:%M:%S") + (
+            f".{value.microsecond:06d}" if value.microsecond else ""
+        )
     return str(value)
 
 
@@ -135,9 +148,11 @@ def _expression_column(
     if expr is None:
         return pa.nulls(n, col.arrow_type)
     metadata = {
-        "AR_M_SOURCE_SCHEMA": table.source_schema, "AR_M_SOURCE_TABLE_NAME": table.source_table,
-        "AR_M_SOURCE_COLUMN_NAME": col.name, "AR_M_SOURCE_COLUMN_DATATYPE": str(col.dms_type),
-    }  # fmt: skip
+        "AR_M_SOURCE_SCHEMA": table.source_schema,
+        "AR_M_SOURCE_TABLE_NAME": table.source_table,
+        "AR_M_SOURCE_COLUMN_NAME": col.name,
+        "AR_M_SOURCE_COLUMN_DATATYPE": str(col.dms_type),
+    }
     fast = _vectorised(expr, batch, headers, metadata, n)
     if fast is not None:
         return fast
@@ -214,13 +229,22 @@ def _sqlite_value(value: Any) -> Any:
 def _to_arrow(values: list[Any], target: pa.DataType) -> pa.Array:
     """SQLite's results (text, integers, reals, blobs, mixed) as an array of the column's Arrow type."""
     if pa.types.is_string(target):
-        return pa.array([None if v is None else (v.hex() if isinstance(v, bytes) else _sql_text(v)) for v in values], target)
+        return pa.array(
+            [None if v is None else (v.hex() if isinstance(v, bytes) else _sql_text(v)) for v in values],
+            target,
+        )
     if pa.types.is_binary(target):
-        return pa.array([None if v is None else (v if isinstance(v, bytes) else str(v).encode()) for v in values], target)
+        return pa.array(
+            [None if v is None else (v if isinstance(v, bytes) else str(v).encode()) for v in values], target
+        )
     if pa.types.is_boolean(target):
-        return pa.array([None if v is None else bool(float(v)) if isinstance(v, str) else bool(v) for v in values], target)
+        return pa.array(
+            [None if v is None else bool(float(v)) if isinstance(v, str) else bool(v) for v in values], target
+        )
     if pa.types.is_integer(target):
-        return pa.array([None if v is None else int(float(v)) if isinstance(v, str) else int(v) for v in values], target)
+        return pa.array(
+            [None if v is None else int(float(v)) if isinstance(v, str) else int(v) for v in values], target
+        )
     if pa.types.is_floating(target):
         return pa.array([None if v is None else float(v) for v in values], target)
     if pa.types.is_decimal(target):

@@ -29,12 +29,20 @@ _COMMON = ("rule-type", "rule-id", "rule-name")
 _KEYS = {
     "selection": (*_COMMON, "rule-action", "object-locator", "load-order", "filters"),
     "transformation": (
-        *_COMMON, "rule-target", "rule-action", "object-locator", "value", "old-value", "expression", "data-type",
-        "primary-key-def", "before-image-def",
+        *_COMMON,
+        "rule-target",
+        "rule-action",
+        "object-locator",
+        "value",
+        "old-value",
+        "expression",
+        "data-type",
+        "primary-key-def",
+        "before-image-def",
     ),
     "table-settings": (*_COMMON, "object-locator", "parallel-load", "lob-settings"),
     "post-processing": (*_COMMON, "rule-action", "object-locator", "tag-set"),
-}  # fmt: skip
+}
 _REQUIRED = {
     "selection": (*_COMMON, "rule-action", "object-locator"),
     "transformation": (*_COMMON, "rule-target", "rule-action", "object-locator"),
@@ -95,7 +103,9 @@ def parse_mapping(doc: str | bytes | MappingABC[str, Any], *, file: str | None =
             try:
                 doc = json.loads(doc)
             except json.JSONDecodeError as exc:
-                raise BadInput(f"is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+                raise BadInput(
+                    f"is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+                ) from None
         return _parse(doc, file)
     except BadInput as err:
         raise err.located(file=file) from None
@@ -117,23 +127,31 @@ def _parse(doc: Any, file: str | None) -> Mapping:
         if obj.get("rule-type") == "object-mapping":
             raise BadInput(
                 "object-mapping rules are for DynamoDB, Kinesis and Kafka targets only",
-                path=child(path, "rule-type"), value="object-mapping", allowed=RULE_TYPES,
-            )  # fmt: skip
+                path=child(path, "rule-type"),
+                value="object-mapping",
+                allowed=RULE_TYPES,
+            )
         rtype = get_enum(obj, "rule-type", path, RULE_TYPES)
         assert rtype is not None
         check_keys(obj, path, _KEYS[rtype], _REQUIRED[rtype])
         rule_id = to_int(obj["rule-id"], child(path, "rule-id"), minimum=1, maximum=MAX_LOAD_ORDER)
         if rule_id in ids:
-            raise BadInput(f"duplicate rule-id (also used by {ids[rule_id]})", path=child(path, "rule-id"),
-                           value=obj["rule-id"])  # fmt: skip
+            raise BadInput(
+                f"duplicate rule-id (also used by {ids[rule_id]})",
+                path=child(path, "rule-id"),
+                value=obj["rule-id"],
+            )
         ids[rule_id] = path
         rule_name = obj["rule-name"]
         if isinstance(rule_name, bool) or not isinstance(rule_name, str | int) or str(rule_name) == "":
             raise BadInput("must be a non-empty string", path=child(path, "rule-name"), value=rule_name)
         rule_name = str(rule_name)
         if rule_name in names:
-            raise BadInput(f"duplicate rule-name (also used by {names[rule_name]})", path=child(path, "rule-name"),
-                           value=rule_name)  # fmt: skip
+            raise BadInput(
+                f"duplicate rule-name (also used by {names[rule_name]})",
+                path=child(path, "rule-name"),
+                value=rule_name,
+            )
         names[rule_name] = path
         if rtype == "selection":
             selections.append(_parse_selection(obj, path, rule_id, rule_name))
@@ -145,9 +163,10 @@ def _parse(doc: Any, file: str | None) -> Mapping:
             posts.append(parse_post_processing(obj, path, rule_id, rule_name, len(posts)))
     if not selections:
         raise BadInput(
-            "a table mapping needs at least one selection rule", path="rules",
+            "a table mapping needs at least one selection rule",
+            path="rules",
             hint='add {"rule-type": "selection", "rule-action": "include", ...}',
-        )  # fmt: skip
+        )
     return Mapping(tuple(selections), tuple(transformations), tuple(settings), tuple(posts), file, root)
 
 
@@ -163,9 +182,11 @@ def _parse_selection(obj: dict[str, Any], path: str, rule_id: int, rule_name: st
         check_pattern(name, child(lpath, key))
         if action == "explicit" and is_wildcard(name):
             raise BadInput(
-                "an explicit rule selects exactly one table: no wildcards", path=child(lpath, key), value=name,
+                "an explicit rule selects exactly one table: no wildcards",
+                path=child(lpath, key),
+                value=name,
                 hint="use rule-action include to select by pattern",
-            )  # fmt: skip
+            )
     load_order = 0
     if "load-order" in obj:
         load_order = to_int(obj["load-order"], child(path, "load-order"), minimum=0, maximum=MAX_LOAD_ORDER)
@@ -175,13 +196,16 @@ def _parse_selection(obj: dict[str, Any], path: str, rule_id: int, rule_name: st
         filters = parse_filters(obj["filters"], fpath)
         if filters and action != "include":
             raise BadInput(
-                f"filters apply only to rule-action include, not {action!r}", path=fpath,
+                f"filters apply only to rule-action include, not {action!r}",
+                path=fpath,
                 hint="move the filters to an include rule that names the table exactly",
-            )  # fmt: skip
+            )
         for key, name in (("schema-name", schema), ("table-name", table)):
             if filters and is_wildcard(name):
                 raise BadInput(
-                    "a rule with filters needs an exact schema and table name", path=child(lpath, key), value=name,
+                    "a rule with filters needs an exact schema and table name",
+                    path=child(lpath, key),
+                    value=name,
                     hint="add a separate include rule naming the table exactly and put the filters there",
-                )  # fmt: skip
+                )
     return SelectionRule(rule_id, rule_name, path, action, schema, table, table_type, load_order, filters)

@@ -19,10 +19,19 @@ from typing import Any
 from dersonlake.errors import BadInput
 
 HEADERS = (
-    "AR_H_STREAM_POSITION", "AR_H_TIMESTAMP", "AR_H_COMMIT_TIMESTAMP", "AR_H_OPERATION", "AR_H_USER",
+    "AR_H_STREAM_POSITION",
+    "AR_H_TIMESTAMP",
+    "AR_H_COMMIT_TIMESTAMP",
+    "AR_H_OPERATION",
+    "AR_H_USER",
     "AR_H_CHANGE_SEQ",
-)  # fmt: skip
-METADATA = ("AR_M_SOURCE_SCHEMA", "AR_M_SOURCE_TABLE_NAME", "AR_M_SOURCE_COLUMN_NAME", "AR_M_SOURCE_COLUMN_DATATYPE")
+)
+METADATA = (
+    "AR_M_SOURCE_SCHEMA",
+    "AR_M_SOURCE_TABLE_NAME",
+    "AR_M_SOURCE_COLUMN_NAME",
+    "AR_M_SOURCE_COLUMN_DATATYPE",
+)
 OPERATIONS = ("DELETE", "UPDATE", "INSERT")  # the order of operation_indicator's arguments
 
 _REF = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -96,12 +105,16 @@ def parse_expression(text: Any, path: str) -> Expression:
             out.append(code)
             continue
         if ";" in code:
-            raise BadInput("an expression must not contain ';' (only expressions, no statements)", path=path, value=text)
+            raise BadInput(
+                "an expression must not contain ';' (only expressions, no statements)", path=path, value=text
+            )
         if re.search(r"operation_indicator", code, re.IGNORECASE):
             raise BadInput(
-                "operation_indicator takes three quoted flags", path=path, value=text,
+                "operation_indicator takes three quoted flags",
+                path=path,
+                value=text,
                 hint="write operation_indicator('D', 'U', 'I'): the values for delete, update, insert",
-            )  # fmt: skip
+            )
 
         def ref_sub(m: re.Match[str]) -> str:
             name = m.group(1)
@@ -177,7 +190,9 @@ def _compile_check(expr: Expression, path: str) -> None:
         conn.execute(f"EXPLAIN SELECT ({expr.sql})", {r.param: None for r in expr.refs})
     except sqlite3.Error as exc:
         hint = "refer to source columns as $name" if "no such column" in str(exc) else None
-        raise BadInput(f"is not a valid SQLite expression: {exc}", path=path, value=expr.text, hint=hint) from None
+        raise BadInput(
+            f"is not a valid SQLite expression: {exc}", path=path, value=expr.text, hint=hint
+        ) from None
     finally:
         conn.close()
 
@@ -226,7 +241,8 @@ def evaluate(
         conn.execute(f"CREATE TEMP TABLE t ({decl})")
         series = [_series(r, rows, columns, headers, metadata) for r in expr.refs]
         conn.executemany(
-            f"INSERT INTO t VALUES ({', '.join('?' for _ in cols)})", zip(*series, strict=True) if rows else []
+            f"INSERT INTO t VALUES ({', '.join('?' for _ in cols)})",
+            zip(*series, strict=True) if rows else [],
         )
         body = re.sub(r":(p\d+)", r"\1", expr.sql)
         return [row[0] for row in conn.execute(f"SELECT ({body}) FROM t ORDER BY rowid")]
@@ -239,7 +255,11 @@ def _affinity_of(ref: Ref, affinity: Mapping[str, str]) -> str:
 
 
 def _series(
-    ref: Ref, rows: int, columns: Mapping[str, Sequence[Any]], headers: Mapping[str, Any], metadata: Mapping[str, Any]
+    ref: Ref,
+    rows: int,
+    columns: Mapping[str, Sequence[Any]],
+    headers: Mapping[str, Any],
+    metadata: Mapping[str, Any],
 ) -> Sequence[Any]:
     if ref.kind == "column":
         return columns[ref.name]

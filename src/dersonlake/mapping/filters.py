@@ -16,7 +16,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from dersonlake.errors import BadInput
-from dersonlake.mapping.shape import check_keys, child, expect_list, expect_object, get_enum, get_name, type_name
+from dersonlake.mapping.shape import (
+    check_keys,
+    child,
+    expect_list,
+    expect_object,
+    get_enum,
+    get_name,
+    type_name,
+)
 
 OPERATORS = ("eq", "noteq", "lte", "ste", "gte", "between", "notbetween", "null", "notnull")
 NEGATIVE = frozenset({"noteq", "notbetween", "notnull"})
@@ -50,15 +58,19 @@ def parse_filters(raw: Any, path: str) -> tuple[Filter, ...]:
 
 def _parse_filter(raw: Any, path: str) -> Filter:
     obj = expect_object(raw, path, "a filter object")
-    check_keys(obj, path, ("filter-type", "column-name", "filter-conditions"), ("column-name", "filter-conditions"))
+    check_keys(
+        obj, path, ("filter-type", "column-name", "filter-conditions"), ("column-name", "filter-conditions")
+    )
     get_enum(obj, "filter-type", path, ("source",), required=False)
     column = get_name(obj, "column-name", path)
     assert column is not None
     if "%" in column:
         raise BadInput(
-            "a filter needs an exact column name", path=child(path, "column-name"), value=column,
+            "a filter needs an exact column name",
+            path=child(path, "column-name"),
+            value=column,
             hint="wildcards are not allowed in filters",
-        )  # fmt: skip
+        )
     cpath = child(path, "filter-conditions")
     items = expect_list(obj["filter-conditions"], cpath, non_empty=True)
     conditions = tuple(_parse_condition(item, child(cpath, i)) for i, item in enumerate(items))
@@ -66,9 +78,11 @@ def _parse_filter(raw: Any, path: str) -> Filter:
     if len(negatives) > 1:
         raise BadInput(
             "a filter may hold at most one negative condition (noteq, notbetween, notnull)",
-            path=child(child(cpath, negatives[1]), "filter-operator"), value=conditions[negatives[1]].operator,
-            hint="conditions inside one filter are ORed; put each negative condition in its own filter to AND them",
-        )  # fmt: skip
+            path=child(child(cpath, negatives[1]), "filter-operator"),
+            value=conditions[negatives[1]].operator,
+            hint="conditions inside one filter are ORed; put each negative condition in its own filter to "
+            "AND them",
+        )
     return Filter(column, conditions, path)
 
 
@@ -86,16 +100,21 @@ def _parse_condition(raw: Any, path: str) -> Condition:
     for key in ("value", "start-value", "end-value"):
         if key in obj and key not in wanted:
             raise BadInput(
-                f"operator {operator!r} takes no {key!r}", path=child(path, key), value=obj[key],
-                allowed=wanted or None, hint=None if wanted else "null and notnull take no value",
-            )  # fmt: skip
+                f"operator {operator!r} takes no {key!r}",
+                path=child(path, key),
+                value=obj[key],
+                allowed=wanted or None,
+                hint=None if wanted else "null and notnull take no value",
+            )
     values = []
     for key in wanted:
         if key not in obj:
             raise BadInput(f"operator {operator!r} needs {key!r}", path=path, allowed=wanted)
         value = obj[key]
         if isinstance(value, bool) or not isinstance(value, str | int | float):
-            raise BadInput(f"must be a string or a number, not {type_name(value)}", path=child(path, key), value=value)
+            raise BadInput(
+                f"must be a string or a number, not {type_name(value)}", path=child(path, key), value=value
+            )
         values.append(str(value))
     return Condition(operator, tuple(values))
 

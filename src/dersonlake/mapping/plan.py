@@ -16,7 +16,14 @@ from dersonlake.mapping.document import Mapping, SelectionRule
 from dersonlake.mapping.filters import Filter, filters_sql, row_passes
 from dersonlake.mapping.post_processing import tags_for
 from dersonlake.mapping.shape import child
-from dersonlake.mapping.table_settings import LobSettings, ParallelLoad, Segment, TableSettingsRule, check_against, segments
+from dersonlake.mapping.table_settings import (
+    LobSettings,
+    ParallelLoad,
+    Segment,
+    TableSettingsRule,
+    check_against,
+    segments,
+)
 from dersonlake.mapping.task_settings import TaskSettings, default_task_settings
 from dersonlake.mapping.transformations import (
     OutputColumn,
@@ -134,15 +141,19 @@ def _resolve(mapping: Mapping, catalog: Catalog, settings: TaskSettings, migrati
         chosen = [c for c in chosen if c[0].kind != "view"]
     if not chosen and settings.fail_on_no_tables_captured:
         raise BadInput(
-            "the selection rules match no table in the source", path="rules",
-            hint="check schema and table names (they are case-sensitive), or set ErrorBehavior.FailOnNoTablesCaptured false",
-        )  # fmt: skip
-    plans = [_table_plan(mapping, table, rules, settings) for table, rules in chosen]
+            "the selection rules match no table in the source",
+            path="rules",
+            hint="check schema and table names (they are case-sensitive), or set "
+            "ErrorBehavior.FailOnNoTablesCaptured false",
+        )
+    plans = [_table_plan(mapping, table, rules, settings, warnings) for table, rules in chosen]
     _check_targets(mapping, plans)
     _note_unused(mapping, catalog, warnings)
     for rule in mapping.transformations:
         if rule.action == "add-before-image-columns":
-            warnings.append(f"{rule.path}: add-before-image-columns is for Kinesis and Kafka targets; no effect on S3")
+            warnings.append(
+                f"{rule.path}: add-before-image-columns is for Kinesis and Kafka targets; no effect on S3"
+            )
     plans.sort(key=lambda p: (-p.load_order, p.source_schema, p.source_table))
     return Plan(tuple(plans), settings, tuple(warnings))
 
@@ -158,10 +169,13 @@ def _select(
             if settings.fail_on_no_tables_captured:
                 names = [t.qualified for t in catalog.tables]
                 raise BadInput(
-                    f"selection rule {rule.rule_name!r} matches no {_kind_words(rule.table_type)} in the source",
-                    path=child(rule.path, "object-locator"), value=where, allowed=names,
+                    f"selection rule {rule.rule_name!r} matches no {_kind_words(rule.table_type)} in the "
+                    "source",
+                    path=child(rule.path, "object-locator"),
+                    value=where,
+                    allowed=names,
                     hint="or set ErrorBehavior.FailOnNoTablesCaptured false",
-                )  # fmt: skip
+                )
             warnings.append(f"{rule.path}: selection rule {rule.rule_name!r} matches nothing ({where})")
     chosen = []
     for table in catalog.tables:
@@ -175,7 +189,9 @@ def _kind_words(table_type: str) -> str:
     return {"table": "table", "view": "view", "all": "table or view"}[table_type]
 
 
-def _table_plan(mapping: Mapping, table: Table, rules: list[SelectionRule], settings: TaskSettings) -> TablePlan:
+def _table_plan(
+    mapping: Mapping, table: Table, rules: list[SelectionRule], settings: TaskSettings, warnings: list[str]
+) -> TablePlan:
     filters = tuple(f for r in sorted(rules, key=lambda r: r.rule_id) for f in r.filters)
     for flt in filters:
         _check_filter(flt, table)
@@ -185,12 +201,16 @@ def _table_plan(mapping: Mapping, table: Table, rules: list[SelectionRule], sett
     columns = output_columns(mapping.transformations, table)
     lob_cols = tuple(c.name for c in columns if c.source is not None and c.dms_type.is_lob)
     if not settings.support_lobs:
-        columns = tuple(c for c in columns if not (c.source is not None and c.source_type and c.source_type.is_lob))
+        columns = tuple(
+            c for c in columns if not (c.source is not None and c.source_type and c.source_type.is_lob)
+        )
     ts_rule = _table_settings_for(mapping.table_settings, table)
     lob = LobHandling(
         "drop" if not settings.support_lobs else ("full" if settings.full_lob_mode else "limited"),
-        settings.lob_max_size_kb, lob_cols, ts_rule.lob_settings if ts_rule else None,
-    )  # fmt: skip
+        settings.lob_max_size_kb,
+        lob_cols,
+        ts_rule.lob_settings if ts_rule else None,
+    )
     key_src, key_origin = _key(mapping, table)
     by_source = {c.source: c.name for c in columns if c.source is not None}
     key_out = tuple(by_source[k] for k in key_src if k in by_source)
@@ -200,30 +220,50 @@ def _table_plan(mapping: Mapping, table: Table, rules: list[SelectionRule], sett
     if ts_rule is not None:
         check_against(ts_rule, table)
     segs, seg_warnings = segments(pl, table, where, params)
+    warnings.extend(seg_warnings)
     needed = set(by_source)
     for col in columns:
         if col.expression is not None:
             needed.update(col.expression.columns)
     source_columns = tuple(c.name for c in sorted(table.columns, key=lambda c: c.ordinal) if c.name in needed)
     return TablePlan(
-        table.schema, table.name, target_schema, target_table, table.kind, max(r.load_order for r in rules),
-        columns, source_columns, key_out, key_src, key_origin, where, params, filters, pl, segs, lob,
-        tags_for(mapping.post_processing, table.schema, table.name), tuple(r.rule_id for r in rules),
-    )  # fmt: skip
+        table.schema,
+        table.name,
+        target_schema,
+        target_table,
+        table.kind,
+        max(r.load_order for r in rules),
+        columns,
+        source_columns,
+        key_out,
+        key_src,
+        key_origin,
+        where,
+        params,
+        filters,
+        pl,
+        segs,
+        lob,
+        tags_for(mapping.post_processing, table.schema, table.name),
+        tuple(r.rule_id for r in rules),
+    )
 
 
 def _check_filter(flt: Filter, table: Table) -> None:
     col = table.column(flt.column)
     if col is None:
         raise BadInput(
-            f"{table.qualified} has no such column", path=child(flt.path, "column-name"), value=flt.column,
+            f"{table.qualified} has no such column",
+            path=child(flt.path, "column-name"),
+            value=flt.column,
             allowed=[c.name for c in table.columns],
-        )  # fmt: skip
+        )
     if col.dms_type.is_lob:
         raise BadInput(
             f"filters must not be applied to LOB columns ({flt.column} is {col.dms_type})",
-            path=child(flt.path, "column-name"), value=flt.column,
-        )  # fmt: skip
+            path=child(flt.path, "column-name"),
+            value=flt.column,
+        )
 
 
 def _table_settings_for(rules: tuple[TableSettingsRule, ...], table: Table) -> TableSettingsRule | None:
@@ -240,8 +280,10 @@ def _key(mapping: Mapping, table: Table) -> tuple[tuple[str, ...], str]:
             if col not in names:
                 raise BadInput(
                     f"{table.qualified} has no such column",
-                    path=child(child(child(rule.path, "primary-key-def"), "columns"), i), value=col, allowed=names,
-                )  # fmt: skip
+                    path=child(child(child(rule.path, "primary-key-def"), "columns"), i),
+                    value=col,
+                    allowed=names,
+                )
         return rule.primary_key.columns, "define-primary-key"
     if table.primary_key:
         return table.primary_key, "primary-key"
@@ -262,17 +304,21 @@ def _check_targets(mapping: Mapping, plans: list[TablePlan]) -> None:
             if rule is None:
                 _, rule = schema_output(mapping.transformations, plan.source_schema)
             raise BadInput(
-                f"two source tables, {other.source} and {plan.source}, would both be written to {plan.target}",
-                path=rule.path if rule else "rules", value=plan.target,
+                f"two source tables, {other.source} and {plan.source}, would both be written to "
+                f"{plan.target}",
+                path=rule.path if rule else "rules",
+                value=plan.target,
                 hint="DMS cannot map two source tables to one target table; change the renaming rules",
-            )  # fmt: skip
+            )
         seen[key] = plan
 
 
 def _note_unused(mapping: Mapping, catalog: Catalog, warnings: list[str]) -> None:
     for ts in mapping.table_settings:
         if catalog.table(ts.schema, ts.table) is None:
-            warnings.append(f"{ts.path}: table-settings for {ts.schema}.{ts.table}, which the source does not have")
+            warnings.append(
+                f"{ts.path}: table-settings for {ts.schema}.{ts.table}, which the source does not have"
+            )
     for rule in mapping.transformations:
         exact = not is_wildcard(rule.schema) and (rule.table is None or not is_wildcard(rule.table))
         if exact and not any(rule.matches_table(t.schema, t.name) for t in catalog.tables):
@@ -296,7 +342,7 @@ def render(plan: Plan) -> str:
             extra = f"  [mask {c.mask.kind}]" if c.mask else ""
             if c.source_type is not None and c.source_type != c.dms_type and not c.mask:
                 extra += f"  [was {c.source_type}]"
-            lines.append(f"   {c.name:<{width}}  {str(c.dms_type):<14} {str(c.arrow_type):<22} {what}{extra}")
+            lines.append(f"   {c.name:<{width}}  {c.dms_type!s:<14} {c.arrow_type!s:<22} {what}{extra}")
         if t.segments:
             lines.append(f"   parallel-load {t.parallel_load.type if t.parallel_load else ''}:")
             for s in t.segments:
@@ -312,4 +358,3 @@ def render(plan: Plan) -> str:
     for w in plan.warnings:
         lines.append(f"warning: {w}")
     return "\n".join(lines)
-

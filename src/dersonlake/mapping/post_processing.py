@@ -12,7 +12,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from dersonlake.errors import BadInput
-from dersonlake.mapping.shape import check_keys, child, expect_list, expect_object, get_enum, get_name, get_str
+from dersonlake.mapping.shape import (
+    check_keys,
+    child,
+    expect_list,
+    expect_object,
+    get_enum,
+    get_name,
+    get_str,
+)
 from dersonlake.mapping.wildcards import check_pattern, exactness, matches
 
 MAX_TAGS = 10  # S3's limit per object
@@ -35,7 +43,9 @@ class PostProcessingRule:
         return exactness(self.schema, schema) * 3 + exactness(self.table, table)
 
 
-def parse_post_processing(obj: dict[str, Any], path: str, rule_id: int, rule_name: str, order: int) -> PostProcessingRule:
+def parse_post_processing(
+    obj: dict[str, Any], path: str, rule_id: int, rule_name: str, order: int
+) -> PostProcessingRule:
     get_enum(obj, "rule-action", path, ("add-tag",))
     lpath = child(path, "object-locator")
     loc = expect_object(obj.get("object-locator"), lpath, "an object-locator object")
@@ -60,7 +70,9 @@ def parse_post_processing(obj: dict[str, Any], path: str, rule_id: int, rule_nam
         if not key or len(key) > 128:
             raise BadInput("a tag key must have 1 to 128 characters", path=child(ipath, "key"), value=key)
         if len(value) > 256:
-            raise BadInput("a tag value must have at most 256 characters", path=child(ipath, "value"), value=value)
+            raise BadInput(
+                "a tag value must have at most 256 characters", path=child(ipath, "value"), value=value
+            )
         tags.append((key, value))
     keys = [k for k, _ in tags]
     if len(set(keys)) != len(keys):

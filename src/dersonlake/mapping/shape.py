@@ -72,7 +72,9 @@ def get_str(obj: Mapping[str, Any], key: str, path: str, *, required: bool = Fal
         return None
     value = obj[key]
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise BadInput(f"must be a string, not {type_name(value)}", path=child(path, key), value=_short(value))
+        raise BadInput(
+            f"must be a string, not {type_name(value)}", path=child(path, key), value=_short(value)
+        )
     return str(value)
 
 
@@ -84,16 +86,23 @@ def get_name(obj: Mapping[str, Any], key: str, path: str, *, required: bool = Tr
     if not isinstance(value, str):
         if key not in obj:
             raise BadInput(f"missing required key {key!r}", path=path or None)
-        raise BadInput(f"must be a string, not {type_name(value)}", path=child(path, key), value=_short(value))
+        raise BadInput(
+            f"must be a string, not {type_name(value)}", path=child(path, key), value=_short(value)
+        )
     if value == "":
         raise BadInput("must not be empty", path=child(path, key), value=value)
     return value
 
 
 def get_enum(
-    obj: Mapping[str, Any], key: str, path: str, allowed: Iterable[str], *, required: bool = True,
+    obj: Mapping[str, Any],
+    key: str,
+    path: str,
+    allowed: Iterable[str],
+    *,
+    required: bool = True,
     default: str | None = None,
-) -> str | None:  # fmt: skip
+) -> str | None:
     """One of ``allowed``, compared exactly (DMS rule keywords are case-sensitive)."""
     allowed = list(allowed)
     if key not in obj:

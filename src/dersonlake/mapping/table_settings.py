@@ -14,7 +14,16 @@ from typing import Any
 
 from dersonlake.errors import BadInput
 from dersonlake.mapping.filters import quote_ident
-from dersonlake.mapping.shape import check_keys, child, expect_list, expect_object, get_enum, get_name, to_int, type_name
+from dersonlake.mapping.shape import (
+    check_keys,
+    child,
+    expect_list,
+    expect_object,
+    get_enum,
+    get_name,
+    to_int,
+    type_name,
+)
 from dersonlake.mapping.wildcards import is_wildcard
 from dersonlake.sources.catalog import Table
 
@@ -81,10 +90,15 @@ def parse_table_settings(obj: dict[str, Any], path: str, rule_id: int, rule_name
     for key, name in (("schema-name", schema), ("table-name", table)):
         if is_wildcard(name):
             raise BadInput(
-                "Exact schema and table name required when using table settings rule", path=child(lpath, key),
+                "Exact schema and table name required when using table settings rule",
+                path=child(lpath, key),
                 value=name,
-            )  # fmt: skip
-    pl = _parse_parallel(obj["parallel-load"], child(path, "parallel-load")) if "parallel-load" in obj else None
+            )
+    pl = (
+        _parse_parallel(obj["parallel-load"], child(path, "parallel-load"))
+        if "parallel-load" in obj
+        else None
+    )
     lob = _parse_lob(obj["lob-settings"], child(path, "lob-settings")) if "lob-settings" in obj else None
     return TableSettingsRule(rule_id, rule_name, path, schema, table, pl, lob)
 
@@ -93,14 +107,22 @@ def _parse_parallel(raw: Any, path: str) -> ParallelLoad:
     obj = expect_object(raw, path, "a parallel-load object")
     for key, why in _NOT_FOR_MYSQL.items():
         if key in obj or obj.get("type") == key:
-            raise BadInput(why, path=child(path, key if key in obj else "type"), value=obj.get(key, key),
-                           allowed=PARALLEL_TYPES if key not in obj else None)  # fmt: skip
+            raise BadInput(
+                why,
+                path=child(path, key if key in obj else "type"),
+                value=obj.get(key, key),
+                allowed=PARALLEL_TYPES if key not in obj else None,
+            )
     check_keys(obj, path, ("type", "columns", "boundaries", "segment-names", "partitions"), ("type",))
     kind = get_enum(obj, "type", path, PARALLEL_TYPES)
-    uses = {"ranges": ("columns", "boundaries", "segment-names"), "partitions-list": ("partitions",)}.get(kind or "", ())
+    uses = {"ranges": ("columns", "boundaries", "segment-names"), "partitions-list": ("partitions",)}.get(
+        kind or "", ()
+    )
     for key in ("columns", "boundaries", "segment-names", "partitions"):
         if key in obj and key not in uses:
-            raise BadInput(f"{key!r} is not used by parallel-load type {kind!r}", path=child(path, key), value=obj[key])
+            raise BadInput(
+                f"{key!r} is not used by parallel-load type {kind!r}", path=child(path, key), value=obj[key]
+            )
     if kind == "partitions-list":
         return ParallelLoad(kind, partitions=_names(obj, "partitions", path))
     if kind != "ranges":
@@ -115,23 +137,35 @@ def _parse_parallel(raw: Any, path: str) -> ParallelLoad:
     for i, bound in enumerate(expect_list(obj["boundaries"], bpath, non_empty=True)):
         values = expect_list(bound, child(bpath, i), non_empty=True)
         if len(values) > len(columns):
-            raise BadInput(f"a boundary has more values than there are columns ({len(columns)})",
-                           path=child(bpath, i), value=values)  # fmt: skip
+            raise BadInput(
+                f"a boundary has more values than there are columns ({len(columns)})",
+                path=child(bpath, i),
+                value=values,
+            )
         for j, v in enumerate(values):
             if isinstance(v, bool) or not isinstance(v, str | int | float):
-                raise BadInput(f"must be a string or a number, not {type_name(v)}", path=child(child(bpath, i), j), value=v)
+                raise BadInput(
+                    f"must be a string or a number, not {type_name(v)}",
+                    path=child(child(bpath, i), j),
+                    value=v,
+                )
         bounds.append(tuple(str(v) for v in values))
     names: tuple[str, ...] = ()
     if "segment-names" in obj:
         names = _names(obj, "segment-names", path)
         if len(names) != len(bounds) + 1:
             raise BadInput(
-                f"{len(bounds)} boundaries make {len(bounds) + 1} segments, so segment-names needs {len(bounds) + 1} names",
-                path=child(path, "segment-names"), value=list(names),
-            )  # fmt: skip
+                f"{len(bounds)} boundaries make {len(bounds) + 1} segments, so segment-names needs "
+                f"{len(bounds) + 1} names",
+                path=child(path, "segment-names"),
+                value=list(names),
+            )
         if NULL_SEGMENT in names:
-            raise BadInput(f"{NULL_SEGMENT!r} is reserved for the segment of rows with NULL range columns",
-                           path=child(path, "segment-names"), value=NULL_SEGMENT)  # fmt: skip
+            raise BadInput(
+                f"{NULL_SEGMENT!r} is reserved for the segment of rows with NULL range columns",
+                path=child(path, "segment-names"),
+                value=NULL_SEGMENT,
+            )
     return ParallelLoad("ranges", columns, tuple(bounds), names)
 
 
@@ -152,7 +186,11 @@ def _parse_lob(raw: Any, path: str) -> LobSettings:
     obj = expect_object(raw, path, "a lob-settings object")
     check_keys(obj, path, ("mode", "bulk-max-size"))
     mode = get_enum(obj, "mode", path, LOB_MODES, required=False, default="limited")
-    size = to_int(obj["bulk-max-size"], child(path, "bulk-max-size"), minimum=0) if "bulk-max-size" in obj else None
+    size = (
+        to_int(obj["bulk-max-size"], child(path, "bulk-max-size"), minimum=0)
+        if "bulk-max-size" in obj
+        else None
+    )
     return LobSettings(mode or "limited", size)
 
 
@@ -166,17 +204,26 @@ def check_against(rule: TableSettingsRule, table: Table) -> None:
     for i, name in enumerate(pl.columns):
         col = table.column(name)
         if col is None:
-            raise BadInput(f"{table.qualified} has no such column", path=child(child(ppath, "columns"), i),
-                           value=name, allowed=names)  # fmt: skip
+            raise BadInput(
+                f"{table.qualified} has no such column",
+                path=child(child(ppath, "columns"), i),
+                value=name,
+                allowed=names,
+            )
         if col.dms_type.name in _RANGE_FORBIDDEN:
             raise BadInput(
                 f"column {name!r} is {col.dms_type}; ranges may not use DOUBLE, FLOAT or LOB columns",
-                path=child(child(ppath, "columns"), i), value=name,
-            )  # fmt: skip
+                path=child(child(ppath, "columns"), i),
+                value=name,
+            )
     for i, part in enumerate(pl.partitions):
         if part not in table.partitions:
-            raise BadInput(f"{table.qualified} has no such partition", path=child(child(ppath, "partitions"), i),
-                           value=part, allowed=table.partitions or ("(the table is not partitioned)",))  # fmt: skip
+            raise BadInput(
+                f"{table.qualified} has no such partition",
+                path=child(child(ppath, "partitions"), i),
+                value=part,
+                allowed=table.partitions or ("(the table is not partitioned)",),
+            )
 
 
 def segments(
@@ -225,7 +272,9 @@ def _segment(pl: ParallelLoad, k: int, where: str, params: tuple[str, ...]) -> S
     return Segment(f"SEGMENT{k + 1}", None, f"SEGMENT{k + 1}_", where, params)
 
 
-def _tuple_compare(cols: list[str], bound: tuple[str, ...], *, strict: bool, below: bool) -> tuple[str, list[str]]:
+def _tuple_compare(
+    cols: list[str], bound: tuple[str, ...], *, strict: bool, below: bool
+) -> tuple[str, list[str]]:
     """``(c1, c2, ...) < bound`` (below, strict) or ``>= bound`` expanded into ORs of ANDs, so MySQL can
     use an index on the leading column; a bound shorter than the column list compares its prefix."""
     op_last = ("<" if strict else "<=") if below else (">" if strict else ">=")

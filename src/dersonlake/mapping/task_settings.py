@@ -20,64 +20,143 @@ from dersonlake.errors import BadInput
 from dersonlake.mapping.shape import check_keys, child, expect_list, expect_object, type_name
 
 LOG_COMPONENTS = (
-    "TRANSFORMATION", "SOURCE_UNLOAD", "IO", "TARGET_LOAD", "PERFORMANCE", "SOURCE_CAPTURE", "SORTER",
-    "REST_SERVER", "VALIDATOR_EXT", "TARGET_APPLY", "TASK_MANAGER", "TABLES_MANAGER", "METADATA_MANAGER",
-    "FILE_FACTORY", "COMMON", "ADDONS", "DATA_STRUCTURE", "COMMUNICATION", "FILE_TRANSFER",
-)  # fmt: skip
+    "TRANSFORMATION",
+    "SOURCE_UNLOAD",
+    "IO",
+    "TARGET_LOAD",
+    "PERFORMANCE",
+    "SOURCE_CAPTURE",
+    "SORTER",
+    "REST_SERVER",
+    "VALIDATOR_EXT",
+    "TARGET_APPLY",
+    "TASK_MANAGER",
+    "TABLES_MANAGER",
+    "METADATA_MANAGER",
+    "FILE_FACTORY",
+    "COMMON",
+    "ADDONS",
+    "DATA_STRUCTURE",
+    "COMMUNICATION",
+    "FILE_TRANSFER",
+)
 SEVERITIES = (
-    "LOGGER_SEVERITY_ERROR", "LOGGER_SEVERITY_WARNING", "LOGGER_SEVERITY_INFO", "LOGGER_SEVERITY_DEFAULT",
-    "LOGGER_SEVERITY_DEBUG", "LOGGER_SEVERITY_DETAILED_DEBUG",
-)  # fmt: skip
+    "LOGGER_SEVERITY_ERROR",
+    "LOGGER_SEVERITY_WARNING",
+    "LOGGER_SEVERITY_INFO",
+    "LOGGER_SEVERITY_DEFAULT",
+    "LOGGER_SEVERITY_DEBUG",
+    "LOGGER_SEVERITY_DETAILED_DEBUG",
+)
 _RECORD_POLICIES = ("IGNORE_RECORD", "LOG_ERROR", "SUSPEND_TABLE", "STOP_TASK")
 
 DEFAULTS: dict[str, Any] = {
     "TargetMetadata": {
-        "TargetSchema": "", "SupportLobs": True, "FullLobMode": False, "LobChunkSize": 0, "LimitedSizeLobMode": True,
-        "LobMaxSize": 32, "InlineLobMaxSize": 0, "LoadMaxFileSize": 0, "ParallelLoadThreads": 0,
-        "ParallelLoadBufferSize": 0, "ParallelLoadQueuesPerThread": 0, "ParallelApplyThreads": 0,
-        "ParallelApplyBufferSize": 0, "ParallelApplyQueuesPerThread": 0, "BatchApplyEnabled": False,
+        "TargetSchema": "",
+        "SupportLobs": True,
+        "FullLobMode": False,
+        "LobChunkSize": 0,
+        "LimitedSizeLobMode": True,
+        "LobMaxSize": 32,
+        "InlineLobMaxSize": 0,
+        "LoadMaxFileSize": 0,
+        "ParallelLoadThreads": 0,
+        "ParallelLoadBufferSize": 0,
+        "ParallelLoadQueuesPerThread": 0,
+        "ParallelApplyThreads": 0,
+        "ParallelApplyBufferSize": 0,
+        "ParallelApplyQueuesPerThread": 0,
+        "BatchApplyEnabled": False,
         "TaskRecoveryTableEnabled": False,
     },
     "FullLoadSettings": {
-        "TargetTablePrepMode": "DROP_AND_CREATE", "CreatePkAfterFullLoad": False,
-        "StopTaskCachedChangesApplied": False, "StopTaskCachedChangesNotApplied": False, "MaxFullLoadSubTasks": 8,
-        "TransactionConsistencyTimeout": 600, "CommitRate": 10000,
+        "TargetTablePrepMode": "DROP_AND_CREATE",
+        "CreatePkAfterFullLoad": False,
+        "StopTaskCachedChangesApplied": False,
+        "StopTaskCachedChangesNotApplied": False,
+        "MaxFullLoadSubTasks": 8,
+        "TransactionConsistencyTimeout": 600,
+        "CommitRate": 10000,
     },
     "TTSettings": {"EnableTT": False, "TTS3Settings": None, "TTRecordSettings": None},
     "Logging": {
-        "EnableLogging": False, "EnableLogContext": False,
+        "EnableLogging": False,
+        "EnableLogContext": False,
         "LogComponents": [{"Id": c, "Severity": "LOGGER_SEVERITY_DEFAULT"} for c in LOG_COMPONENTS],
-        "CloudWatchLogGroup": None, "CloudWatchLogStream": None,
+        "CloudWatchLogGroup": None,
+        "CloudWatchLogStream": None,
     },
     "ControlTablesSettings": {
-        "ControlSchema": "", "HistoryTimeslotInMinutes": 5, "HistoryTableEnabled": False,
-        "SuspendedTablesTableEnabled": False, "StatusTableEnabled": False, "FullLoadExceptionTableEnabled": False,
+        "ControlSchema": "",
+        "HistoryTimeslotInMinutes": 5,
+        "HistoryTableEnabled": False,
+        "SuspendedTablesTableEnabled": False,
+        "StatusTableEnabled": False,
+        "FullLoadExceptionTableEnabled": False,
     },
-    "StreamBufferSettings": {"StreamBufferCount": 3, "StreamBufferSizeInMB": 8, "CtrlStreamBufferSizeInMB": 5},
+    "StreamBufferSettings": {
+        "StreamBufferCount": 3,
+        "StreamBufferSizeInMB": 8,
+        "CtrlStreamBufferSizeInMB": 5,
+    },
     "ChangeProcessingDdlHandlingPolicy": {
-        "HandleSourceTableDropped": True, "HandleSourceTableTruncated": True, "HandleSourceTableAltered": True,
+        "HandleSourceTableDropped": True,
+        "HandleSourceTableTruncated": True,
+        "HandleSourceTableAltered": True,
     },
     "ErrorBehavior": {
-        "DataErrorPolicy": "LOG_ERROR", "DataTruncationErrorPolicy": "LOG_ERROR", "DataMaskingErrorPolicy": "STOP_TASK",
-        "DataErrorEscalationPolicy": "SUSPEND_TABLE", "DataErrorEscalationCount": 0, "EventErrorPolicy": "IGNORE",
-        "TableErrorPolicy": "SUSPEND_TABLE", "TableErrorEscalationPolicy": "STOP_TASK", "TableErrorEscalationCount": 0,
-        "RecoverableErrorCount": -1, "RecoverableErrorInterval": 5, "RecoverableErrorThrottling": True,
-        "RecoverableErrorThrottlingMax": 1800, "RecoverableErrorStopRetryAfterThrottlingMax": True,
-        "ApplyErrorDeletePolicy": "IGNORE_RECORD", "ApplyErrorInsertPolicy": "LOG_ERROR",
-        "ApplyErrorUpdatePolicy": "LOG_ERROR", "ApplyErrorEscalationPolicy": "LOG_ERROR", "ApplyErrorEscalationCount": 0,
-        "ApplyErrorFailOnTruncationDdl": False, "FullLoadIgnoreConflicts": True,
-        "FailOnTransactionConsistencyBreached": False, "FailOnNoTablesCaptured": True,
+        "DataErrorPolicy": "LOG_ERROR",
+        "DataTruncationErrorPolicy": "LOG_ERROR",
+        "DataMaskingErrorPolicy": "STOP_TASK",
+        "DataErrorEscalationPolicy": "SUSPEND_TABLE",
+        "DataErrorEscalationCount": 0,
+        "EventErrorPolicy": "IGNORE",
+        "TableErrorPolicy": "SUSPEND_TABLE",
+        "TableErrorEscalationPolicy": "STOP_TASK",
+        "TableErrorEscalationCount": 0,
+        "RecoverableErrorCount": -1,
+        "RecoverableErrorInterval": 5,
+        "RecoverableErrorThrottling": True,
+        "RecoverableErrorThrottlingMax": 1800,
+        "RecoverableErrorStopRetryAfterThrottlingMax": True,
+        "ApplyErrorDeletePolicy": "IGNORE_RECORD",
+        "ApplyErrorInsertPolicy": "LOG_ERROR",
+        "ApplyErrorUpdatePolicy": "LOG_ERROR",
+        "ApplyErrorEscalationPolicy": "LOG_ERROR",
+        "ApplyErrorEscalationCount": 0,
+        "ApplyErrorFailOnTruncationDdl": False,
+        "FullLoadIgnoreConflicts": True,
+        "FailOnTransactionConsistencyBreached": False,
+        "FailOnNoTablesCaptured": True,
     },
     "ChangeProcessingTuning": {
-        "BatchApplyPreserveTransaction": True, "BatchApplyTimeoutMin": 1, "BatchApplyTimeoutMax": 30,
-        "BatchApplyMemoryLimit": 500, "BatchSplitSize": 0, "MinTransactionSize": 1000, "CommitTimeout": 1,
-        "MemoryLimitTotal": 1024, "MemoryKeepTime": 60, "StatementCacheSize": 50, "RecoveryTimeout": -1,
+        "BatchApplyPreserveTransaction": True,
+        "BatchApplyTimeoutMin": 1,
+        "BatchApplyTimeoutMax": 30,
+        "BatchApplyMemoryLimit": 500,
+        "BatchSplitSize": 0,
+        "MinTransactionSize": 1000,
+        "CommitTimeout": 1,
+        "MemoryLimitTotal": 1024,
+        "MemoryKeepTime": 60,
+        "StatementCacheSize": 50,
+        "RecoveryTimeout": -1,
     },
     "ValidationSettings": {
-        "EnableValidation": False, "ValidationMode": "ROW_LEVEL", "ThreadCount": 5, "PartitionSize": 10000,
-        "FailureMaxCount": 10000, "RecordFailureDelayInMinutes": 5, "RecordSuspendDelayInMinutes": 30,
-        "MaxKeyColumnSize": 8096, "TableFailureMaxCount": 1000, "ValidationOnly": False, "HandleCollationDiff": False,
-        "RecordFailureDelayLimitInMinutes": 0, "SkipLobColumns": False, "ValidationPartialLobSize": 0,
+        "EnableValidation": False,
+        "ValidationMode": "ROW_LEVEL",
+        "ThreadCount": 5,
+        "PartitionSize": 10000,
+        "FailureMaxCount": 10000,
+        "RecordFailureDelayInMinutes": 5,
+        "RecordSuspendDelayInMinutes": 30,
+        "MaxKeyColumnSize": 8096,
+        "TableFailureMaxCount": 1000,
+        "ValidationOnly": False,
+        "HandleCollationDiff": False,
+        "RecordFailureDelayLimitInMinutes": 0,
+        "SkipLobColumns": False,
+        "ValidationPartialLobSize": 0,
         "ValidationQueryCdcDelaySeconds": 0,
     },
     "BeforeImageSettings": None,
@@ -85,7 +164,7 @@ DEFAULTS: dict[str, Any] = {
     "CharacterSetSettings": None,
     "PostProcessingRules": None,
     "FailTaskWhenCleanTaskResourceFailed": False,
-}  # fmt: skip
+}
 
 ENUMS: dict[tuple[str, str], tuple[str, ...]] = {
     ("FullLoadSettings", "TargetTablePrepMode"): ("DO_NOTHING", "DROP_AND_CREATE", "TRUNCATE_BEFORE_LOAD"),
@@ -116,7 +195,11 @@ RANGES: dict[tuple[str, str], tuple[int, int]] = {
 READ_ONLY = {("Logging", "CloudWatchLogGroup"), ("Logging", "CloudWatchLogStream")}
 # AWS returns this lower-case duplicate from Describe; accept it on input (round trips) and ignore it.
 IGNORED = {("ControlTablesSettings", "historyTimeslotInMinutes")}
-BEFORE_IMAGE_KEYS = {"EnableBeforeImage": bool, "FieldName": str, "ColumnFilter": ("pk-only", "non-lob", "all")}
+BEFORE_IMAGE_KEYS = {
+    "EnableBeforeImage": bool,
+    "FieldName": str,
+    "ColumnFilter": ("pk-only", "non-lob", "all"),
+}
 
 
 @dataclass(frozen=True)
@@ -280,13 +363,17 @@ def parse_task_settings(
             try:
                 doc = json.loads(doc)
             except json.JSONDecodeError as exc:
-                raise BadInput(f"is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+                raise BadInput(
+                    f"is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+                ) from None
         root = expect_object(doc, "", "a JSON object of settings sections")
         check_keys(root, "", DEFAULTS, what="settings section")
         for section, value in root.items():
             _merge_section(merged, section, value)
         if merged["Logging"]["EnableLogContext"] and not merged["Logging"]["EnableLogging"]:
-            raise BadInput("EnableLogContext needs EnableLogging true", path="Logging.EnableLogContext", value=True)
+            raise BadInput(
+                "EnableLogContext needs EnableLogging true", path="Logging.EnableLogContext", value=True
+            )
     except BadInput as err:
         raise err.located(file=file) from None
     return TaskSettings(merged)
@@ -304,7 +391,9 @@ def _merge_section(merged: dict[str, Any], section: str, value: Any) -> None:
             merged[section] = _before_image(value, section)
         elif default is None:
             if value is not None and not isinstance(value, dict | list):
-                raise BadInput(f"must be an object or null, not {type_name(value)}", path=section, value=value)
+                raise BadInput(
+                    f"must be an object or null, not {type_name(value)}", path=section, value=value
+                )
             merged[section] = copy.deepcopy(value)
         else:
             merged[section] = _scalar(value, default, section, None)
@@ -320,8 +409,12 @@ def _merge_section(merged: dict[str, Any], section: str, value: Any) -> None:
             continue
         if (section, key) in READ_ONLY:
             if item is not None:
-                raise BadInput("is read-only: AWS sets it when logging is enabled", path=path, value=item,
-                               hint="remove it from the settings")  # fmt: skip
+                raise BadInput(
+                    "is read-only: AWS sets it when logging is enabled",
+                    path=path,
+                    value=item,
+                    hint="remove it from the settings",
+                )
             continue
         if key == "LogComponents":
             merged[section][key] = _log_components(merged[section][key], item, path)
@@ -330,10 +423,14 @@ def _merge_section(merged: dict[str, Any], section: str, value: Any) -> None:
                 raise BadInput(f"must be an object or null, not {type_name(item)}", path=path, value=item)
             merged[section][key] = copy.deepcopy(item)
         else:
-            merged[section][key] = _scalar(item, default[key], path, ENUMS.get((section, key)), RANGES.get((section, key)))
+            merged[section][key] = _scalar(
+                item, default[key], path, ENUMS.get((section, key)), RANGES.get((section, key))
+            )
 
 
-def _scalar(value: Any, default: Any, path: str, enum: tuple[str, ...] | None, bounds: tuple[int, int] | None = None) -> Any:
+def _scalar(
+    value: Any, default: Any, path: str, enum: tuple[str, ...] | None, bounds: tuple[int, int] | None = None
+) -> Any:
     if isinstance(default, bool):
         if not isinstance(value, bool):
             raise BadInput(f"must be true or false, not {type_name(value)}", path=path, value=value)

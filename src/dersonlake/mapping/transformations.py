@@ -15,15 +15,31 @@ from typing import Any
 from dersonlake.dms_types import DMS_TYPE_NAMES, DmsType, arrow_type
 from dersonlake.errors import BadInput
 from dersonlake.mapping.expressions import Expression, parse_expression
-from dersonlake.mapping.shape import check_keys, child, expect_list, expect_object, get_enum, get_name, get_str, to_int
+from dersonlake.mapping.shape import (
+    check_keys,
+    child,
+    expect_list,
+    expect_object,
+    get_enum,
+    get_name,
+    get_str,
+    to_int,
+)
 from dersonlake.mapping.wildcards import check_pattern, is_wildcard, matches
 from dersonlake.sources.catalog import Column, Table
 
 _STC = ("schema", "table", "column")
 NAMING = (
-    "rename", "convert-lowercase", "convert-uppercase", "add-prefix", "remove-prefix", "replace-prefix",
-    "add-suffix", "remove-suffix", "replace-suffix",
-)  # fmt: skip
+    "rename",
+    "convert-lowercase",
+    "convert-uppercase",
+    "add-prefix",
+    "remove-prefix",
+    "replace-prefix",
+    "add-suffix",
+    "remove-suffix",
+    "replace-suffix",
+)
 MASKING = ("data-masking-digits-mask", "data-masking-digits-randomize", "data-masking-hash-mask")
 # action -> (targets it applies to, keys it needs, keys it may have)
 ACTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
@@ -140,58 +156,93 @@ def parse_transformation(obj: dict[str, Any], path: str, rule_id: int, rule_name
     """Validate one transformation rule (the common keys are already checked by the caller)."""
     if obj.get("rule-target") in ("table-tablespace", "index-tablespace"):
         raise BadInput(
-            "tablespace targets are for Oracle sources only", path=child(path, "rule-target"),
-            value=obj["rule-target"], allowed=TARGETS,
-        )  # fmt: skip
+            "tablespace targets are for Oracle sources only",
+            path=child(path, "rule-target"),
+            value=obj["rule-target"],
+            allowed=TARGETS,
+        )
     target = get_enum(obj, "rule-target", path, TARGETS)
     if obj.get("rule-action") == "exclude-column":
         raise BadInput(
-            "DMS has no exclude-column", path=child(path, "rule-action"), value="exclude-column",
+            "DMS has no exclude-column",
+            path=child(path, "rule-action"),
+            value="exclude-column",
             hint="use rule-action remove-column",
-        )  # fmt: skip
+        )
     action = get_enum(obj, "rule-action", path, tuple(ACTIONS))
     assert target is not None and action is not None
     targets, needs, may = ACTIONS[action]
     if target not in targets:
         raise BadInput(
-            f"rule-action {action!r} does not apply to rule-target {target!r}", path=child(path, "rule-target"),
-            value=target, allowed=targets,
-        )  # fmt: skip
+            f"rule-action {action!r} does not apply to rule-target {target!r}",
+            path=child(path, "rule-target"),
+            value=target,
+            allowed=targets,
+        )
     for key in _OPTIONAL_KEYS:
         if key in obj and key not in needs and key not in may:
-            raise BadInput(f"{key!r} is not used by rule-action {action!r}", path=child(path, key), value=obj[key])
+            raise BadInput(
+                f"{key!r} is not used by rule-action {action!r}", path=child(path, key), value=obj[key]
+            )
     for key in needs:
         if key not in obj:
             raise BadInput(f"rule-action {action!r} needs {key!r}", path=path)
-    schema, table, column, dtype_loc = _parse_locator(obj.get("object-locator"), child(path, "object-locator"), target, action)
+    schema, table, column, dtype_loc = _parse_locator(
+        obj.get("object-locator"), child(path, "object-locator"), target, action
+    )
     value = get_str(obj, "value", path)
     if action == "data-masking-digits-mask" and (value is None or len(value) != 1):
         raise BadInput("the mask must be exactly one character", path=child(path, "value"), value=value)
     if action == "rename" and value == "":
         raise BadInput("the new name must not be empty", path=child(path, "value"), value=value)
-    expression = parse_expression(obj["expression"], child(path, "expression")) if "expression" in obj else None
+    expression = (
+        parse_expression(obj["expression"], child(path, "expression")) if "expression" in obj else None
+    )
     data_type = _parse_data_type(obj["data-type"], child(path, "data-type")) if "data-type" in obj else None
-    pk = _parse_pk(obj["primary-key-def"], child(path, "primary-key-def")) if "primary-key-def" in obj else None
+    pk = (
+        _parse_pk(obj["primary-key-def"], child(path, "primary-key-def"))
+        if "primary-key-def" in obj
+        else None
+    )
     if pk is not None and (is_wildcard(schema) or table is None or is_wildcard(table)):
         raise BadInput(
-            "define-primary-key needs an exact schema and table name", path=child(path, "object-locator"),
-            value=f"{schema}.{table}", hint="wildcards are not allowed with define-primary-key",
-        )  # fmt: skip
+            "define-primary-key needs an exact schema and table name",
+            path=child(path, "object-locator"),
+            value=f"{schema}.{table}",
+            hint="wildcards are not allowed with define-primary-key",
+        )
     before = None
     if action == "add-before-image-columns":
         before = _parse_before_image(obj.get("before-image-def", {}), child(path, "before-image-def"))
     return TransformationRule(
-        rule_id, rule_name, path, target, action, schema, table, column, dtype_loc, value,
-        get_str(obj, "old-value", path), expression, data_type, pk, before,
-    )  # fmt: skip
+        rule_id,
+        rule_name,
+        path,
+        target,
+        action,
+        schema,
+        table,
+        column,
+        dtype_loc,
+        value,
+        get_str(obj, "old-value", path),
+        expression,
+        data_type,
+        pk,
+        before,
+    )
 
 
-def _parse_locator(raw: Any, path: str, target: str, action: str) -> tuple[str, str | None, str | None, str | None]:
+def _parse_locator(
+    raw: Any, path: str, target: str, action: str
+) -> tuple[str, str | None, str | None, str | None]:
     obj = expect_object(raw, path, "an object-locator object")
     allowed = ["schema-name", "table-name"] + (["column-name", "data-type"] if target == "column" else [])
     for key in obj:
         if key in ("table-tablespace-name", "index-tablespace-name"):
-            raise BadInput("tablespace locators are for Oracle sources only", path=child(path, key), value=key)
+            raise BadInput(
+                "tablespace locators are for Oracle sources only", path=child(path, key), value=key
+            )
     needs_column = target == "column" and action not in ("add-column", "add-before-image-columns")
     required = ["schema-name"] + (["table-name"] if target != "schema" else [])
     if needs_column and "data-type" not in obj:
@@ -207,11 +258,15 @@ def _parse_locator(raw: Any, path: str, target: str, action: str) -> tuple[str, 
     if "data-type" in obj:
         dtype = obj["data-type"]
         if not isinstance(dtype, str) or dtype.lower() not in DMS_TYPE_NAMES:
-            raise BadInput("is not a DMS data type", path=child(path, "data-type"), value=dtype, allowed=DMS_TYPE_NAMES)
+            raise BadInput(
+                "is not a DMS data type", path=child(path, "data-type"), value=dtype, allowed=DMS_TYPE_NAMES
+            )
         dtype = dtype.lower()
         if column not in (None, "%"):
             raise BadInput(
-                "a data-type locator needs column-name '%' (or none)", path=child(path, "column-name"), value=column
+                "a data-type locator needs column-name '%' (or none)",
+                path=child(path, "column-name"),
+                value=column,
             )
         column = None
     assert schema is not None
@@ -240,7 +295,9 @@ def _parse_pk(raw: Any, path: str) -> PrimaryKeyDef:
     obj = expect_object(raw, path, "a primary-key-def object")
     check_keys(obj, path, ("name", "origin", "columns"), ("name", "columns"))
     name = get_name(obj, "name", path)
-    origin = get_enum(obj, "origin", path, ("primary-key", "unique-index"), required=False, default="primary-key")
+    origin = get_enum(
+        obj, "origin", path, ("primary-key", "unique-index"), required=False, default="primary-key"
+    )
     cpath = child(path, "columns")
     columns = expect_list(obj["columns"], cpath, non_empty=True)
     for i, col in enumerate(columns):
@@ -260,7 +317,8 @@ def _parse_before_image(raw: Any, path: str) -> BeforeImageDef:
     return BeforeImageDef(
         get_str(obj, "column-prefix", path) or "BI_",
         get_str(obj, "column-suffix", path) or "",
-        get_enum(obj, "column-filter", path, ("pk-only", "non-lob", "all"), required=False, default="pk-only") or "",
+        get_enum(obj, "column-filter", path, ("pk-only", "non-lob", "all"), required=False, default="pk-only")
+        or "",
     )
 
 
@@ -294,23 +352,35 @@ def winner(rules: Sequence[TransformationRule]) -> TransformationRule | None:
 
 
 def schema_output(rules: Sequence[TransformationRule], schema: str) -> tuple[str, TransformationRule | None]:
-    rule = winner([r for r in rules if r.target == "schema" and r.action in NAMING and matches(r.schema, schema)])
+    rule = winner(
+        [r for r in rules if r.target == "schema" and r.action in NAMING and matches(r.schema, schema)]
+    )
     return (apply_naming(rule, schema) if rule else schema), rule
 
 
-def table_output(rules: Sequence[TransformationRule], schema: str, table: str) -> tuple[str, TransformationRule | None]:
-    rule = winner([r for r in rules if r.target == "table" and r.action in NAMING and r.matches_table(schema, table)])
+def table_output(
+    rules: Sequence[TransformationRule], schema: str, table: str
+) -> tuple[str, TransformationRule | None]:
+    rule = winner(
+        [r for r in rules if r.target == "table" and r.action in NAMING and r.matches_table(schema, table)]
+    )
     return (apply_naming(rule, table) if rule else table), rule
 
 
 def primary_key_rule(rules: Sequence[TransformationRule], table: Table) -> TransformationRule | None:
-    return winner([r for r in rules if r.action == "define-primary-key" and r.matches_table(table.schema, table.name)])
+    return winner(
+        [r for r in rules if r.action == "define-primary-key" and r.matches_table(table.schema, table.name)]
+    )
 
 
 def output_columns(rules: Sequence[TransformationRule], table: Table) -> tuple[OutputColumn, ...]:
     """The lake columns of ``table``: kept source columns in ordinal order, then added columns."""
     column_rules = [r for r in rules if r.target == "column" and r.matches_table(table.schema, table.name)]
-    acting = [r for r in column_rules if r.action in NAMING or r.action in ("remove-column", "include-column", "change-data-type")]
+    acting = [
+        r
+        for r in column_rules
+        if r.action in NAMING or r.action in ("remove-column", "include-column", "change-data-type")
+    ]
     include_mode = any(r.action == "include-column" for r in column_rules)
     out: list[OutputColumn] = []
     for col in sorted(table.columns, key=lambda c: c.ordinal):
@@ -341,11 +411,23 @@ def output_columns(rules: Sequence[TransformationRule], table: Table) -> tuple[O
         if any(c.name == rule.value for c in out):
             raise BadInput(
                 f"add-column: table {table.qualified} already has a column with this name",
-                path=child(rule.path, "value"), value=rule.value,
-            )  # fmt: skip
+                path=child(rule.path, "value"),
+                value=rule.value,
+            )
         if rule.expression is not None:
             _check_refs(rule, table)
-        out.append(OutputColumn(rule.value, rule.data_type.dms_type(), None, None, rule.expression, True, None, (rule.rule_id,)))
+        out.append(
+            OutputColumn(
+                rule.value,
+                rule.data_type.dms_type(),
+                None,
+                None,
+                rule.expression,
+                True,
+                None,
+                (rule.rule_id,),
+            )
+        )
     return tuple(out)
 
 
@@ -362,15 +444,18 @@ def _may_touch(rule: TransformationRule, col: Column) -> bool:
         if exact:
             raise BadInput(
                 "DMS applies no transformation to a column whose name holds '#', '\\', '/' or '-'",
-                path=child(child(rule.path, "object-locator"), "column-name"), value=col.name,
-            )  # fmt: skip
+                path=child(child(rule.path, "object-locator"), "column-name"),
+                value=col.name,
+            )
         return False
     if col.dms_type.is_lob:
         if exact:
             raise BadInput(
                 f"column {col.name!r} is a LOB ({col.dms_type}); LOB columns can only be removed or included",
-                path=child(rule.path, "rule-action"), value=rule.action, allowed=("remove-column", "include-column"),
-            )  # fmt: skip
+                path=child(rule.path, "rule-action"),
+                value=rule.action,
+                allowed=("remove-column", "include-column"),
+            )
         return False
     return True
 
@@ -381,9 +466,11 @@ def _check_unique(out: Sequence[OutputColumn], table: Table, rules: Sequence[Tra
         if col.name in seen:
             culprit = next((r for r in rules if r.rule_id in col.rule_ids), None)
             raise BadInput(
-                f"columns {seen[col.name].source!r} and {col.source!r} of {table.qualified} would both be named {col.name!r}",
-                path=culprit.path if culprit else "rules", value=col.name,
-            )  # fmt: skip
+                f"columns {seen[col.name].source!r} and {col.source!r} of {table.qualified} would both be "
+                f"named {col.name!r}",
+                path=culprit.path if culprit else "rules",
+                value=col.name,
+            )
         seen[col.name] = col
 
 
@@ -394,5 +481,7 @@ def _check_refs(rule: TransformationRule, table: Table) -> None:
         if ref not in names:
             raise BadInput(
                 f"the expression refers to a column that {table.qualified} does not have",
-                path=child(rule.path, "expression"), value="$" + ref, allowed=names,
-            )  # fmt: skip
+                path=child(rule.path, "expression"),
+                value="$" + ref,
+                allowed=names,
+            )

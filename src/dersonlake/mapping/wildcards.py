@@ -32,7 +32,9 @@ def compile_pattern(pattern: str) -> re.Pattern[str]:
         elif ch == "[":
             end = pattern.find("]", i + 2 if pattern[i + 1 : i + 2] == "]" else i + 1)
             if end == -1:
-                raise BadInput("unclosed '[' in a name pattern", value=pattern, hint="write [_] for a literal _")
+                raise BadInput(
+                    "unclosed '[' in a name pattern", value=pattern, hint="write [_] for a literal _"
+                )
             out.append(_char_class(pattern[i + 1 : end], pattern))
             i = end
         else:
