@@ -374,7 +374,13 @@ def primary_key_rule(rules: Sequence[TransformationRule], table: Table) -> Trans
 
 
 def output_columns(rules: Sequence[TransformationRule], table: Table) -> tuple[OutputColumn, ...]:
-    """The lake columns of ``table``: kept source columns in ordinal order, then added columns."""
+    """The lake columns of ``table``: kept source columns in ordinal order, then added columns.
+
+    Per column the lowest-id matching rule among renames, case, prefix/suffix, remove-column,
+    include-column and change-data-type acts; masking applies on top. Once any include-column rule
+    matches the table, a column survives only if some include-column rule matches it too (whichever
+    rule won its action), which is how "repeat the rule once per column" reads in the DMS guide.
+    """
     column_rules = [r for r in rules if r.target == "column" and r.matches_table(table.schema, table.name)]
     acting = [
         r
