@@ -96,6 +96,22 @@ def cols(table) -> list[tuple[str, str | None, str]]:
             ["id", "customer_id", "status", "amount", "order_date"],
         ),
         (tr(10, "column", "include-column", orders_col("status")), ["status"]),
+        (
+            tr(10, "column", "convert-lowercase", orders_col("%")),
+            ["id", "customer_id", "status", "amount", "created_at", "order_date"],
+        ),
+        (
+            tr(10, "column", "remove-prefix", orders_col("%"), value="order_"),
+            ["id", "customer_id", "status", "amount", "created_at", "date"],
+        ),
+        (
+            tr(10, "column", "replace-prefix", orders_col("%"), value="cust_", old_value="customer_"),
+            ["id", "cust_id", "status", "amount", "created_at", "order_date"],
+        ),
+        (
+            tr(10, "column", "remove-suffix", orders_col("%"), value="_date"),
+            ["id", "customer_id", "status", "amount", "created_at", "order"],
+        ),
     ],
     ids=lambda v: v["rule-action"] if isinstance(v, dict) else "",
 )
