@@ -39,7 +39,8 @@ from dersonlake.mapping.table_settings import Segment
 from dersonlake.replication import status
 from dersonlake.replication.store import ReplicationStore
 from dersonlake.sources.catalog import Catalog, Table
-from dersonlake.sources.mysql.snapshot import Endpoint, SnapshotQuery, read_batches
+from dersonlake.sources.mysql.connection import ConnectionParams
+from dersonlake.sources.mysql.snapshot import SnapshotQuery, read_batches
 
 log = logging.getLogger("dersonlake.TARGET_LOAD")
 
@@ -132,7 +133,7 @@ class FullLoad:
         arn: str,
         plan: Plan,
         catalog: Catalog,
-        endpoint: Endpoint,
+        endpoint: ConnectionParams,
         storage: Storage,
         s3: S3Settings,
         store: ReplicationStore,

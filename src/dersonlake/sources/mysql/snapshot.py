@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import quote
 
 import pyarrow as pa
@@ -30,6 +30,7 @@ import pyarrow.compute as pc
 from dersonlake.dms_types import arrow_type
 from dersonlake.errors import OperationFailed
 from dersonlake.sources.catalog import Column, Table
+from dersonlake.sources.mysql.connection import ConnectionParams
 
 FSP_KEY = b"dms.fsp"  # same key the lake's CSV writer reads
 _KEY_ALIAS = "__dl_key{}"
@@ -40,14 +41,6 @@ SESSION_SETUP = [
     "SET SESSION time_zone = '+00:00'",
 ]
 _BINARY_TYPES = {"binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob"}
-
-
-class Endpoint(Protocol):
-    host: str
-    port: int
-    user: str
-
-    def password(self) -> str: ...
 
 
 def quote_ident(name: str) -> str:
@@ -205,16 +198,16 @@ def _keyset_after(key_cols: Sequence[Column], after: Sequence[str]) -> tuple[str
     return "(" + " OR ".join(ors) + ")", params
 
 
-def connection_url(endpoint: Endpoint, database: str) -> str:
+def connection_url(endpoint: ConnectionParams, database: str) -> str:
     """connectorx's URL for ``endpoint`` (holds the password: never log it)."""
     return (
-        f"mysql://{quote(endpoint.user, safe='')}:{quote(endpoint.password(), safe='')}"
+        f"mysql://{quote(endpoint.user, safe='')}:{quote(endpoint.password, safe='')}"
         f"@{endpoint.host}:{endpoint.port}/{quote(database, safe='')}"
     )
 
 
 def read_batches(
-    endpoint: Endpoint,
+    endpoint: ConnectionParams,
     query: SnapshotQuery,
     *,
     chunk_rows: int = 100_000,
@@ -253,9 +246,9 @@ def read_batches(
         after = last
 
 
-def _reason(exc: BaseException, endpoint: Endpoint, query: SnapshotQuery) -> str:
+def _reason(exc: BaseException, endpoint: ConnectionParams, query: SnapshotQuery) -> str:
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    secret = endpoint.password()
+    secret = endpoint.password
     if secret:
         text = text.replace(secret, "***").replace(quote(secret, safe=""), "***")
     return f"reading {query.table.qualified} from {endpoint.host}:{endpoint.port} failed: {text}"

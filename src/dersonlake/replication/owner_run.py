@@ -1,0 +1,82 @@
+"""From an owner's files to the things a task needs: source connection, parsed mapping and settings,
+lake storage, catalog and plan. The CLI, the demo and the DMS-intake path all start here, so an
+owner is validated the same way whichever door it comes through.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from dersonlake.config import Owner, S3Settings, SourceConfig
+from dersonlake.errors import OperationFailed
+from dersonlake.lake.storage import Storage, open_storage
+from dersonlake.mapping import Mapping, Plan, TaskSettings, parse_mapping, parse_task_settings, resolve
+from dersonlake.sources.catalog import Catalog
+from dersonlake.sources.mysql.catalog import discover_catalog
+from dersonlake.sources.mysql.connection import ConnectionParams
+
+
+@dataclass(frozen=True)
+class OwnerRun:
+    owner: Owner
+    mapping: Mapping
+    settings: TaskSettings
+
+    @property
+    def s3(self) -> S3Settings:
+        return self.owner.target.s3
+
+    def source(self) -> ConnectionParams:
+        return source_params(self.owner.source)
+
+    def storage(self) -> Storage:
+        t = self.owner.target
+        return open_storage(t.uri if t.is_s3 else t.folder, endpoint_url=t.endpoint_url, region=t.region)
+
+    def catalog(self, params: ConnectionParams | None = None) -> Catalog:
+        return discover_catalog(params or self.source(), self.owner.source.databases)
+
+    def plan(self, catalog: Catalog, migration_type: str | None = None) -> Plan:
+        return resolve(
+            self.mapping,
+            catalog,
+            self.settings,
+            migration_type=migration_type or self.owner.migration_type,
+            file=self.owner.mapping_file,
+        )
+
+    @property
+    def task_identifier(self) -> str:
+        """The owner's task name: DMS identifier rules (letters, digits, single hyphens)."""
+        ident = re.sub(r"-+", "-", re.sub(r"[^A-Za-z0-9]", "-", self.owner.name)).strip("-").lower()
+        return ident if ident[:1].isalpha() else f"owner-{ident}"
+
+
+def prepare(owner: Owner) -> OwnerRun:
+    """Parse the owner's mapping and settings (BadInput names the file and JSON path)."""
+    mapping = parse_mapping(owner.mapping, file=owner.mapping_file)
+    settings = parse_task_settings(owner.task_settings, file=owner.settings_file)
+    return OwnerRun(owner, mapping, settings)
+
+
+def source_params(source: SourceConfig) -> ConnectionParams:
+    """Connection parameters of an owner's source; ``sandbox: true`` uses the private MariaDB."""
+    if source.sandbox:
+        from dersonlake.sandbox.server import Sandbox, default_dir
+
+        sandbox = Sandbox(default_dir())
+        if not sandbox.is_running():
+            raise OperationFailed(
+                f"the owner reads the sandbox, but no sandbox is running in {sandbox.dir}: "
+                "start it with `derson-lake sandbox start` (and `derson-lake sandbox seed` for sample data)"
+            )
+        return sandbox.params(source.databases)
+    return ConnectionParams(
+        host=source.host,
+        port=source.port,
+        user=source.user,
+        password=source.password(),
+        databases=source.databases,
+        connect_timeout=float(source.connect_timeout),
+    )
