@@ -167,7 +167,6 @@ class Sandbox:
             user=self.replication_user,
             password=self.password,
             databases=tuple(databases),
-            connect_timeout=5,
         )
 
     def admin_params(self) -> ConnectionParams:
