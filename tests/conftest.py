@@ -70,7 +70,14 @@ def admin(sandbox: Sandbox) -> Iterator[pymysql.connections.Connection]:
 
 @pytest.fixture
 def seed_report(sandbox: Sandbox) -> SeedReport:
+    """Row counts and time of the session sandbox's seeding."""
     return sandbox.seed_report  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def seed_rows() -> int:
+    """How many ``shop.orders`` rows the session sandbox was seeded with."""
+    return SEED_ROWS
 
 
 SandboxFactory = Callable[..., Sandbox]
