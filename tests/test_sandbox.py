@@ -33,6 +33,8 @@ def test_restart_keeps_data_port_and_password(sandbox_factory) -> None:
     again = Sandbox(box.dir)  # a fresh object, as the next CLI call would make
     assert again.start() is True
     assert again.start() is False  # already running: a no-op
+    with pytest.raises(OperationFailed, match=f"already running on port {port}; stop it first"):
+        Sandbox(box.dir, port=port + 1).start()
     assert (again.port, again.url()) == (port, url)
     with connect(again.params()) as conn, conn.cursor() as cur:
         cur.execute("SELECT COUNT(*) FROM keep.t")

@@ -209,6 +209,12 @@ class Sandbox:
                 f"MariaDB server binaries (mariadbd, mariadb-install-db) not found; {INSTALL_HINT}"
             )
         if self.is_running():
+            running_on = self._state().get("port")
+            if self._requested_port and running_on and self._requested_port != running_on:
+                raise OperationFailed(
+                    f"the sandbox in {self.dir} is already running on port {running_on}; "
+                    f"stop it first to move it to port {self._requested_port}"
+                )
             self._ensure_replication_user()  # idempotent; heals a start interrupted before this step
             return False
         self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
