@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pyarrow as pa
 import pytest
 
@@ -130,3 +132,31 @@ def test_enum_values_unquote() -> None:
 def test_unknown_type_is_reported() -> None:
     with pytest.raises(UnmappedType, match="vector"):
         dms_type_for("vector", "vector(3)")
+
+
+def test_time_text_matches_the_servers_own_text(shop_params) -> None:
+    from dersonlake.sources.mysql.connection import connect
+    from dersonlake.sources.mysql.types import time_text
+
+    with connect(shop_params, database="shop") as conn, conn.cursor() as cur:
+        cur.execute("SELECT c_time, CAST(c_time AS CHAR), c_time6, CAST(c_time6 AS CHAR) FROM type_zoo")
+        rows = cur.fetchall()
+    for t0, t0_text, t6, t6_text in rows:
+        assert time_text(t0, 0) == t0_text
+        assert time_text(t6, 6) == t6_text
+    assert time_text(dt.timedelta(hours=-1, milliseconds=-250), 3) == "-01:00:00.250"
+
+
+def test_bit_value_from_every_driver_shape() -> None:
+    from dersonlake.sources.mysql.types import bit_value
+
+    assert bit_value(b"\x0f\xff", 12) == bit_value("111111111111", 12) == bit_value(4095, 12) == b"\x0f\xff"
+    assert bit_value(b"\x01", 1) is True and bit_value("0", 1) is False and bit_value(None, 1) is None
+    assert bit_value("1", 64) == b"\x00" * 7 + b"\x01"
+
+
+def test_zero_dates_become_null() -> None:
+    from dersonlake.sources.mysql.types import zero_date_to_none
+
+    assert zero_date_to_none("0000-00-00") is None and zero_date_to_none("2024-00-10 00:00:00") is None
+    assert zero_date_to_none(dt.date(2024, 2, 29)) == dt.date(2024, 2, 29)

@@ -108,3 +108,40 @@ def test_socket_path_falls_back_to_tmp_when_too_long(tmp_path) -> None:
 def test_url_before_first_start_is_an_operation_error(tmp_path) -> None:
     with pytest.raises(OperationFailed, match="sandbox start"):
         Sandbox(tmp_path / "never").url()
+
+
+@pytest.mark.filterwarnings("ignore:'db' is deprecated:DeprecationWarning")  # inside mysql-replication
+def test_binlog_row_events_carry_column_names(sandbox, admin) -> None:
+    """What the CDC reader relies on: ROW events with FULL metadata, readable by the replication user."""
+    from pymysqlreplication import BinLogStreamReader
+    from pymysqlreplication.row_event import WriteRowsEvent
+
+    with admin.cursor() as cur:
+        cur.execute("CREATE DATABASE IF NOT EXISTS binlog_probe")
+        cur.execute("CREATE OR REPLACE TABLE binlog_probe.t (id INT PRIMARY KEY, name VARCHAR(20))")
+        cur.execute("SHOW MASTER STATUS")
+        log_file, log_pos = cur.fetchone()[:2]
+        cur.execute("INSERT INTO binlog_probe.t VALUES (1, 'Zoë 😀')")
+    params = sandbox.params()
+    stream = BinLogStreamReader(
+        connection_settings={
+            "host": params.host,
+            "port": params.port,
+            "user": params.user,
+            "password": params.password,
+        },
+        server_id=4242,
+        log_file=log_file,
+        log_pos=log_pos,
+        resume_stream=True,
+        blocking=False,
+        is_mariadb=False,
+        only_events=[WriteRowsEvent],
+    )
+    try:
+        rows = [row["values"] for event in stream for row in event.rows]
+    finally:
+        stream.close()
+        with admin.cursor() as cur:
+            cur.execute("DROP DATABASE binlog_probe")
+    assert rows == [{"id": 1, "name": "Zoë 😀"}]

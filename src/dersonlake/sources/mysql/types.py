@@ -28,12 +28,16 @@ CHAR/VARCHAR/TEXT      str (utf8); CHAR trailing spaces stripped, as MySQL retur
 BINARY/VARBINARY/BLOB  bytes (BINARY(n) keeps its 0x00 padding)
 spatial                the bytes MySQL returns (4-byte SRID + WKB)
 =====================  =============================================================================
+
+``time_text()``, ``bit_value()`` and ``zero_date_to_none()`` below implement the conversions that
+differ between drivers, so both readers share one implementation.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dersonlake.dms_types import DmsType, arrow_type
 
@@ -162,3 +166,49 @@ def arrow_schema(table: Table) -> pa.Schema:
 
     cols = sorted(table.columns, key=lambda c: c.ordinal)
     return pa.schema([pa.field(c.name, column_arrow_type(c), nullable=c.nullable) for c in cols])
+
+
+# -- value helpers shared by the snapshot and binlog readers ------------------------------------------
+def time_text(value: dt.timedelta | None, fsp: int = 0) -> str | None:
+    """A TIME value as MySQL prints it: ``[-]HH:MM:SS`` plus ``.`` and ``fsp`` digits when fsp > 0.
+
+    PyMySQL and the binlog library both hand TIME over as ``timedelta`` (negative ones included).
+    """
+    if value is None:
+        return None
+    micros = (value.days * 86400 + value.seconds) * 1_000_000 + value.microseconds
+    sign = "-" if micros < 0 else ""
+    seconds, fraction = divmod(abs(micros), 1_000_000)
+    hours, rest = divmod(seconds, 3600)
+    text = f"{sign}{hours:02d}:{rest // 60:02d}:{rest % 60:02d}"
+    return f"{text}.{fraction:06d}"[: len(text) + 1 + fsp] if fsp else text
+
+
+def bit_value(value: Any, bits: int) -> bool | bytes | None:
+    """A BIT value: ``bool`` for BIT(1), else ``ceil(bits/8)`` big-endian bytes.
+
+    Accepts what the drivers give: ``bytes`` (PyMySQL), a ``'0101'`` string (the binlog library) or
+    an ``int``.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bytes | bytearray):
+        number = int.from_bytes(value, "big")
+    elif isinstance(value, str):
+        number = int(value, 2) if value else 0
+    else:
+        number = int(value)
+    if bits == 1:
+        return bool(number)
+    return number.to_bytes((bits + 7) // 8, "big")
+
+
+def zero_date_to_none(value: Any) -> dt.date | dt.datetime | None:
+    """DATE/DATETIME/TIMESTAMP with a zero part -> None, as DMS writes them.
+
+    PyMySQL returns such values as the raw text (``'0000-00-00'``, ``'2024-00-10'``) because they
+    are not valid dates; the binlog library already returns None.
+    """
+    if value is None or isinstance(value, str | bytes):
+        return None
+    return value
