@@ -78,3 +78,9 @@ def test_definitions_cover_every_type_family() -> None:
         "POINT",
     ):  # fmt: skip
         assert family in ddl.split(), family
+
+
+def test_cli_default_rows_is_the_seed_default() -> None:
+    from dersonlake.cli.sandbox_cmd import DEFAULT_ORDER_ROWS
+
+    assert DEFAULT_ORDER_ROWS == shop.DEFAULT_ORDER_ROWS

@@ -10,6 +10,8 @@ import typer
 from dersonlake.cli.main import app
 from dersonlake.errors import OperationFailed
 
+DEFAULT_ORDER_ROWS = 20_000  # dersonlake.sandbox.seed.DEFAULT_ORDER_ROWS (not imported: keeps --help fast)
+
 sandbox_app = typer.Typer(
     name="sandbox",
     help="A private MariaDB server with binary logging (ROW) in a folder, and the sample 'shop' schema.",
@@ -76,7 +78,9 @@ def url(directory: Path | None = DirOption) -> None:
 @sandbox_app.command("seed")
 def seed(
     directory: Path | None = DirOption,
-    rows: int = typer.Option(20_000, "--rows", min=1, help="Rows in shop.orders (order_items about twice)."),
+    rows: int = typer.Option(
+        DEFAULT_ORDER_ROWS, "--rows", min=1, help="Rows in shop.orders (order_items about twice)."
+    ),
 ) -> None:
     """(Re)create the sample schema 'shop' with deterministic data covering every MySQL type."""
     from dersonlake.sandbox.seed import SCHEMA

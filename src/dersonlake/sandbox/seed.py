@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -360,7 +360,6 @@ __all__ = [
     "VIEWS",
     "Order",
     "SeedReport",
-    "date",
     "expected_counts",
     "expected_order",
     "seed",

@@ -52,6 +52,9 @@ def read_catalog(conn: pymysql.connections.Connection, schemas: Sequence[str] = 
     with conn.cursor() as cur:
         cur.execute("SELECT VERSION()")
         version = str(cur.fetchone()[0])
+        if "mariadb" not in version.lower() and version[:1].isdigit() and int(version.split(".")[0]) >= 8:
+            # MySQL 8 caches table statistics in information_schema for a day by default.
+            cur.execute("SET SESSION information_schema_stats_expiry = 0")
 
         cur.execute(
             "SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE, ENGINE, TABLE_ROWS, DATA_LENGTH "
