@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-SRC = Path(__file__).resolve().parents[1] / "src"
+SRC = Path(__file__).resolve().parents[2] / "src"
 
 
 def _cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
