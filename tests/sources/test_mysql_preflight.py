@@ -153,3 +153,36 @@ def test_role_grants_soften_missing_privileges_to_warnings() -> None:
     findings = check_privileges(["GRANT USAGE ON *.* TO `u`@`%`", "GRANT `replicator` TO `u`@`%`"], "'u'@'%'")
     assert {f.status for f in findings} == {"warning"}
     assert all("SET DEFAULT ROLE" in f.message for f in findings)
+
+
+def test_compressed_binlog_is_an_error(shop_params, admin) -> None:
+    with admin.cursor() as cur:
+        cur.execute("SET GLOBAL log_bin_compress = ON")
+    try:
+        found = _by_check(preflight(shop_params))
+    finally:
+        with admin.cursor() as cur:
+            cur.execute("SET GLOBAL log_bin_compress = OFF")
+    assert found["log_bin_compress"].status == "error"
+    assert found["log_bin_compress"].fix_sql == "SET GLOBAL log_bin_compress = OFF;"
+
+
+def test_server_id_zero_and_old_servers() -> None:
+    """Settings a MariaDB 10.11 cannot be put into (server_id 0, no binlog_row_metadata): from variables."""
+    from dersonlake.sources.mysql.preflight import ServerVersion, _check_binlog
+
+    mysql57 = ServerVersion.parse("5.7.44-log", "MySQL Community Server (GPL)")
+    variables = {"log_bin": "ON", "server_id": "0", "binlog_format": "ROW", "binlog_row_image": "FULL",
+                 "expire_logs_days": "0", "binlog_checksum": "CRC32"}  # fmt: skip
+    found = _by_check(_check_binlog(variables, mysql57))
+    assert (
+        found["server_id"].fix_sql == "SET GLOBAL server_id = 1;"
+        and found["server_id"].fix_cnf == "server-id = 1"
+    )
+    assert found["binlog_row_metadata"].status == "warning"
+    assert found["binlog_retention"].fix_sql == "SET GLOBAL expire_logs_days = 7;"
+    mysql8 = ServerVersion.parse("8.0.36")
+    retention = _check_binlog({**variables, "binlog_expire_logs_seconds": "0"}, mysql8)
+    assert (
+        _by_check(retention)["binlog_retention"].fix_sql == "SET GLOBAL binlog_expire_logs_seconds = 604800;"
+    )
