@@ -338,6 +338,12 @@ def test_default_lob_handling_is_limited_32_kb(catalog) -> None:
     assert (table.lob.mode, table.lob.max_size_kb, table.lob.columns) == ("limited", 32, ("doc", "big_blob"))
 
 
+def test_limited_lob_mode_off_reads_lobs_whole(catalog) -> None:
+    settings = parse_task_settings({"TargetMetadata": {"LimitedSizeLobMode": False}})
+    table = resolve(mapping(sel(1, table="type_zoo")), catalog, settings).tables[0]
+    assert (table.lob.mode, table.lob.columns) == ("full", ("doc", "big_blob"))
+
+
 def test_arrow_types_of_source_columns(catalog) -> None:
     table = resolve(mapping(sel(1, table="type_zoo")), catalog).tables[0]
     got = {c.name: c.arrow_type for c in table.columns}

@@ -206,7 +206,10 @@ def _table_plan(
         )
     ts_rule = _table_settings_for(mapping.table_settings, table)
     lob = LobHandling(
-        "drop" if not settings.support_lobs else ("full" if settings.full_lob_mode else "limited"),
+        # S3 has no lookup-based full LOB mode; with limited mode off we read LOBs whole (lossless).
+        "drop"
+        if not settings.support_lobs
+        else ("limited" if settings.limited_size_lob_mode and not settings.full_lob_mode else "full"),
         settings.lob_max_size_kb,
         lob_cols,
         ts_rule.lob_settings if ts_rule else None,

@@ -18,6 +18,7 @@ here, the same client-side binding PyMySQL does (no value from a mapping is past
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -41,6 +42,16 @@ SESSION_SETUP = [
     "SET SESSION time_zone = '+00:00'",
 ]
 _BINARY_TYPES = {"binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob"}
+_SPATIAL_TYPES = {
+    "geometry",
+    "point",
+    "linestring",
+    "polygon",
+    "multipoint",
+    "multilinestring",
+    "multipolygon",
+    "geometrycollection",
+}
 
 
 def quote_ident(name: str) -> str:
@@ -129,6 +140,8 @@ def column_read(column: Column, alias: str = "src") -> ColumnRead:
         expr = f"CAST({q} AS CHAR)"
     elif t == "bit" and pa.types.is_boolean(target):
         expr = f"CAST({q} AS UNSIGNED)"
+    elif t in _SPATIAL_TYPES:  # the stored form (SRID + WKB), as the binlog carries it
+        expr = f"CAST({q} AS BINARY)"
     else:
         expr = q
     return ColumnRead(column, expr, target)
@@ -217,6 +230,10 @@ def read_batches(
     """Every row of ``query`` as batches of ``query.schema``: keyset chunks when the table has a
     key, else one streaming read. Peak memory is about one batch plus connectorx's buffers."""
     import connectorx as cx
+
+    # connectorx reports unsupported types by panicking; the message becomes our error, so a Rust
+    # backtrace on stderr is only noise to the user.
+    os.environ["RUST_BACKTRACE"] = "0"
 
     url = connection_url(endpoint, query.table.schema)
     schema = query.schema
