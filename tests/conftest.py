@@ -100,3 +100,12 @@ def sandbox_factory(tmp_path: Path) -> Iterator[SandboxFactory]:
     yield make
     for box in made:
         box.stop(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def s3():
+    """An S3 endpoint on 127.0.0.1 (moto's threaded server) for the whole session."""
+    from tests.s3_endpoint import s3_endpoint
+
+    with s3_endpoint() as endpoint:
+        yield endpoint

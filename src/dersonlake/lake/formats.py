@@ -2,7 +2,8 @@
 
 CSV: no header unless ``AddColumnName`` (then in every file); a value is quoted only when RFC 4180
 needs it (it holds the delimiter, a quote or a line break) and ``Rfc4180`` is on; NULL is
-``CsvNullValue`` (empty by default); datetimes ``YYYY-MM-DD HH:MM:SS[.ffffff]`` with the source's
+``CsvNullValue`` (empty by default), and with that default an empty string is written ``""`` so
+readers can tell it from NULL; datetimes ``YYYY-MM-DD HH:MM:SS[.ffffff]`` with the source's
 fractional digits; booleans ``1``/``0``; binary as uppercase hex. pyarrow's own CSV writer quotes
 every string and takes one-character delimiters only, so rows are formatted here, vectorised
 with pyarrow.compute, and the joined text buffer is written as it is.
@@ -145,6 +146,8 @@ def _quote(text: pa.Array, s: S3Settings) -> pa.Array:
     specials = {'"', "\n", "\r", s.CsvDelimiter, s.CsvRowDelimiter}
     pattern = "|".join(re.escape(x) for x in sorted(specials))
     needs = pc.match_substring_regex(text, pattern)
+    if s.CsvNullValue == "":  # keep '' apart from NULL (an empty field): write it as ""
+        needs = pc.or_(needs, pc.equal(text, ""))
     quoted = pc.binary_join_element_wise(
         pa.scalar('"'), pc.replace_substring(text, '"', '""'), pa.scalar('"'), pa.scalar("")
     )
