@@ -47,8 +47,14 @@ def test_csv_defaults_quote_only_when_needed_and_write_null_as_empty():
     assert text.splitlines() == [
         "1,plain,12.30,2024-01-02 03:04:05,2024-01-02 03:04:05.123456,1,00FF,2024-02-29",
         '2,"say ""hi"", ok",-0.05,,,0,,',
-        "3,,,2024-01-02 03:04:06,,,,",
+        '3,,,2024-01-02 03:04:06,,,"",',  # NULLs are empty fields; the empty binary is ""
     ]
+
+
+def test_csv_empty_string_is_quoted_so_it_differs_from_null():
+    b = pa.RecordBatch.from_pydict({"s": ["", None, "x"]})
+    assert csv_bytes(b, normalize_s3_settings({})).decode() == '""\n\nx\n'
+    assert csv_bytes(b, normalize_s3_settings({"CsvNullValue": "NULL"})).decode() == "\nNULL\nx\n"
 
 
 def test_csv_options_delimiter_row_delimiter_null_value_and_no_rfc4180():

@@ -54,6 +54,8 @@ class ObjectWriter:
         self._staged: Path | None = None
         self._key: str | None = None
         self._rows = 0
+        self._written_rows = 0  # rows and bytes across every file, for the bytes-per-row estimate
+        self._written_bytes = 0
 
     @property
     def pending_rows(self) -> int:
@@ -64,15 +66,30 @@ class ObjectWriter:
         return self._file.size() if self._file else 0
 
     def write(self, batch: pa.RecordBatch) -> None:
-        if batch.num_rows == 0:
-            return
-        if self._file is None:
-            self._open()
-        assert self._file is not None
-        self._file.write(batch)
-        self._rows += batch.num_rows
-        if self.max_bytes is not None and self._file.size() >= self.max_bytes:
-            self.flush()
+        """Write ``batch``, starting new files at ``max_bytes``: the batch is cut into slices sized
+        by the bytes per row seen so far, so files end close to the limit even for small limits."""
+        offset = 0
+        while offset < batch.num_rows:
+            if self._file is None:
+                self._open()
+            assert self._file is not None
+            rows = batch.num_rows - offset
+            if self.max_bytes is not None:
+                room = self.max_bytes - self._file.size()
+                rows = min(rows, max(1, int(room / self._bytes_per_row(batch))))
+            self._file.write(batch.slice(offset, rows))
+            self._rows += rows
+            self._written_rows += rows
+            offset += rows
+            if self.max_bytes is not None and self._file.size() >= self.max_bytes:
+                self.flush()
+
+    def _bytes_per_row(self, batch: pa.RecordBatch) -> float:
+        """File bytes per row so far (committed files and the open one), else Arrow's in-memory size."""
+        written = self._written_bytes + (self._file.size() if self._file else 0)
+        if self._written_rows and written:
+            return max(written / self._written_rows, 1.0)
+        return max(batch.nbytes / max(batch.num_rows, 1), 1.0)
 
     def flush(self) -> CommittedFile | None:
         """Close the open file and make it visible; nothing happens when no row is pending."""
@@ -81,6 +98,7 @@ class ObjectWriter:
         assert self._staged is not None and self._key is not None
         self._file.close()
         size = self._staged.stat().st_size
+        self._written_bytes += size
         self.storage.commit(self._staged, self._key)
         done = CommittedFile(self._key, self._rows, size)
         self._file, self._staged, self._key, self._rows = None, None, None, 0
