@@ -176,10 +176,12 @@ class FullLoad:
             [(t.source_schema, t.source_table, t.load_order, s.approx_rows) for t, s in tables],
             keep_finished=resume,
         )
+        rows = {(r["schema_name"], r["table_name"]): r for r in self.store.table_stats(self.arn)}
         units: list[Unit] = []
         runs: dict[str, _TableRun] = {}
         for plan_table, source in tables:
-            pending = self._prepare(plan_table, source, resume)
+            row = rows[(plan_table.source_schema, plan_table.source_table)]
+            pending = self._prepare(plan_table, source, row, resume)
             if pending is None:  # completed in an earlier run
                 self._outcome.tables_loaded += 1
                 continue
@@ -202,40 +204,40 @@ class FullLoad:
             raise OperationFailed(f"table {plan_table.source} disappeared from the source")
         return table
 
-    def _prepare(self, plan_table: TablePlan, source: Table, resume: bool) -> list[Unit] | None:
-        """Clean the target for this run; the units still to load (None: the table is complete)."""
+    def _prepare(self, plan_table: TablePlan, source: Table, row: Any, resume: bool) -> list[Unit] | None:
+        """Clean the target for this run; the units still to load (None: the table is complete).
+
+        A table whose prep is pending (fresh start, or a resume of one killed before the prep) gets
+        TargetTablePrepMode applied and loads in full; otherwise (resume) the objects its unfinished
+        units may have committed are deleted and only those units load again.
+        """
         schema, name = plan_table.source_schema, plan_table.source_table
         prefix = layout.table_prefix(plan_table.target_schema, plan_table.target_table)
         if isinstance(self.storage, LocalStorage):
             self.storage.clean_staging(prefix)
         segments: list[Segment | None] = list(plan_table.segments) or [None]
-        if resume:
-            state = {
-                r["table_name"]: r["state"]
-                for r in self.store.table_stats(self.arn)
-                if r["schema_name"] == schema
-            }
-            if state.get(name) == status.TABLE_COMPLETED:
-                return None
-            leftovers = self.store.unfinished_files(self.arn, schema, name)
-            for keys in leftovers.values():
-                self.storage.delete(keys)
-                self.store.forget_files(self.arn, keys)
-            done = self.store.finished_segments(self.arn, schema, name)
-            loaded = sum(rows for rows, _files in done.values())
-            self.store.set_table(self.arn, schema, name, full_load_rows=loaded)
-            return [Unit(plan_table, source, s) for s in segments if (s.name if s else "") not in done]
-        self.store.clear_segments(self.arn, schema, name)
-        if self.plan.settings.target_table_prep_mode in ("DROP_AND_CREATE", "TRUNCATE_BEFORE_LOAD"):
-            removed = self.storage.delete_prefix(prefix)
-            if removed:
-                log.info(
-                    "%s: removed %d existing objects (%s)",
-                    plan_table.target,
-                    removed,
-                    self.plan.settings.target_table_prep_mode,
-                )
-        return [Unit(plan_table, source, s) for s in segments]
+        if resume and row["state"] == status.TABLE_COMPLETED:
+            return None
+        if row["prep_pending"]:  # a fresh start: remove the earlier run's objects, then say so durably
+            self.store.clear_segments(self.arn, schema, name)
+            if self.plan.settings.target_table_prep_mode in ("DROP_AND_CREATE", "TRUNCATE_BEFORE_LOAD"):
+                removed = self.storage.delete_prefix(prefix)
+                if removed:
+                    log.info(
+                        "%s: removed %d existing objects (%s)",
+                        plan_table.target,
+                        removed,
+                        self.plan.settings.target_table_prep_mode,
+                    )
+            self.store.set_table(self.arn, schema, name, prep_pending=0)
+            return [Unit(plan_table, source, s) for s in segments]
+        for keys in self.store.unfinished_files(self.arn, schema, name).values():
+            self.storage.delete(keys)
+            self.store.forget_files(self.arn, keys)
+        done = self.store.finished_segments(self.arn, schema, name)
+        loaded = sum(rows for rows, _files in done.values())
+        self.store.set_table(self.arn, schema, name, full_load_rows=loaded)
+        return [Unit(plan_table, source, s) for s in segments if (s.name if s else "") not in done]
 
     # -- one unit -----------------------------------------------------------------------------------
 

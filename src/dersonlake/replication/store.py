@@ -65,6 +65,7 @@ CREATE TABLE IF NOT EXISTS table_stats (
     full_load_start REAL,
     full_load_end REAL,
     reloaded INTEGER NOT NULL DEFAULT 0,
+    prep_pending INTEGER NOT NULL DEFAULT 0,
     last_update REAL,
     error TEXT,
     PRIMARY KEY (task_arn, schema_name, table_name)
@@ -116,6 +117,13 @@ class ReplicationStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Bring a store written by an earlier version up to this schema (columns only ever added)."""
+        have = {r["name"] for r in self._db.execute("PRAGMA table_info(table_stats)")}
+        if "prep_pending" not in have:
+            self._db.execute("ALTER TABLE table_stats ADD COLUMN prep_pending INTEGER NOT NULL DEFAULT 0")
 
     def close(self) -> None:
         with self._lock:
@@ -170,7 +178,10 @@ class ReplicationStore:
     def reset_tables(self, arn: str, tables: list[tuple[str, str, int, int]], *, keep_finished: bool) -> None:
         """Register the plan's tables (schema, table, load order, estimated rows) as ``Before load``.
 
-        ``keep_finished`` (resume) keeps completed tables and the segments already committed.
+        ``keep_finished`` (resume) keeps completed tables and the segments already committed. A fresh
+        start forgets the earlier run's files in the same transaction that marks every table
+        ``prep_pending``: until the table's prep (TargetTablePrepMode) has removed those files, a
+        resume knows it must do that first.
         """
         now = time.time()
         with self.transaction() as db:
@@ -181,7 +192,7 @@ class ReplicationStore:
             for schema, table, order, estimate in tables:
                 db.execute(
                     "INSERT INTO table_stats (task_arn, schema_name, table_name, state, load_order,"
-                    " estimated_rows, last_update) VALUES (?, ?, ?, 'Before load', ?, ?, ?)"
+                    " estimated_rows, last_update, prep_pending) VALUES (?, ?, ?, 'Before load', ?, ?, ?, 1)"
                     " ON CONFLICT (task_arn, schema_name, table_name) DO UPDATE SET"
                     " load_order = excluded.load_order, estimated_rows = excluded.estimated_rows,"
                     " state = CASE WHEN table_stats.state = 'Table completed' THEN table_stats.state"
