@@ -4,28 +4,37 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import typer
 
 from dersonlake.cli.main import app
 from dersonlake.errors import BadInput, OperationFailed
+from dersonlake.replication.full_load import LoadOutcome
+from dersonlake.replication.owner_run import OwnerRun
+from dersonlake.replication.store import ReplicationStore
 
 
-@app.command()
-def load(
-    owner: str = typer.Argument(..., help="Owner name (a folder in the owners dir)"),
-    resume: bool = typer.Option(False, "--resume", help="Continue the last run (DMS resume-processing)."),
-    reload: bool = typer.Option(False, "--reload", help="Start over from scratch (DMS reload-target)."),
-    owners_dir: Path | None = typer.Option(None, "--owners-dir", help="Folder of owner folders."),
-) -> None:
-    """Load every table of the owner's plan into the lake, as a DMS full-load task would."""
+@dataclass
+class LoadResult:
+    run: OwnerRun
+    store: ReplicationStore
+    arn: str
+    start_type: str
+    outcome: LoadOutcome
+    seconds: float
+
+
+def load_owner_task(
+    owner: str, owners_dir: Path | None, *, resume: bool = False, reload: bool = False
+) -> LoadResult:
+    """Run the owner's full-load task once (creating it the first time), with progress on stderr."""
     from dersonlake.cli.progress import progress_for
     from dersonlake.config import load_owner
     from dersonlake.home import derson_home
     from dersonlake.replication import status
     from dersonlake.replication.owner_run import prepare
-    from dersonlake.replication.store import ReplicationStore
     from dersonlake.replication.task import TaskRun, create_task, reconcile, run_task
 
     if resume and reload:
@@ -53,14 +62,14 @@ def load(
             settings_json=settings,
             owner=owner,
         )
-        start_type = status.START_REPLICATION
     else:
         arn = row["arn"]
-        start_type = status.RESUME_PROCESSING if resume else status.RELOAD_TARGET
-        if row["start_date"] is None:
-            start_type = status.START_REPLICATION
         if not resume:  # the owner's files may have changed since the last run (ModifyReplicationTask)
             store.update_task(arn, table_mappings=mappings, settings=settings)
+    first = row is None or row["start_date"] is None
+    start_type = (
+        status.START_REPLICATION if first else (status.RESUME_PROCESSING if resume else status.RELOAD_TARGET)
+    )
     started = time.monotonic()
     with progress_for() as progress:
         outcome = run_task(
@@ -76,20 +85,44 @@ def load(
                 progress=progress,
             ),
         )
-    elapsed = time.monotonic() - started
-    lake = run.owner.target.uri if run.owner.target.is_s3 else run.owner.target.folder
-    typer.echo(
-        f"{owner}: {outcome.tables_loaded} table(s) loaded, {outcome.rows:,} rows in {outcome.files} file(s) "
-        f"into {lake} in {elapsed:.1f}s ({start_type})"
-    )
-    if outcome.failure:
-        raise OperationFailed(f"task {ident} failed: {outcome.failure}")
-    if outcome.tables_errored:
+    return LoadResult(run, store, arn, start_type, outcome, time.monotonic() - started)
+
+
+def raise_for_outcome(result: LoadResult) -> None:
+    """Exit 1 (OperationFailed) when the task failed or a table was suspended."""
+    from dersonlake.replication import status
+
+    if result.outcome.failure:
+        raise OperationFailed(f"task {result.run.task_identifier} failed: {result.outcome.failure}")
+    if result.outcome.tables_errored:
         failed = [
             f"{r['schema_name']}.{r['table_name']}: {r['error']}"
-            for r in store.table_stats(arn)
+            for r in result.store.table_stats(result.arn)
             if r["state"] == status.TABLE_ERROR
         ]
         raise OperationFailed(
-            f"{outcome.tables_errored} table(s) suspended (Table error): " + "; ".join(failed)
+            f"{result.outcome.tables_errored} table(s) suspended (Table error): " + "; ".join(failed)
         )
+
+
+@app.command()
+def load(
+    owner: str = typer.Argument(..., help="Owner name (a folder in the owners dir)"),
+    resume: bool = typer.Option(False, "--resume", help="Continue the last run (DMS resume-processing)."),
+    reload: bool = typer.Option(False, "--reload", help="Start over from scratch (DMS reload-target)."),
+    owners_dir: Path | None = typer.Option(None, "--owners-dir", help="Folder of owner folders."),
+) -> None:
+    """Load every table of the owner's plan into the lake, as a DMS full-load task would.
+
+    Running it again reloads from scratch; --resume continues a run that was stopped or killed,
+    loading only the tables and segments it had not finished.
+    """
+    result = load_owner_task(owner, owners_dir, resume=resume, reload=reload)
+    target = result.run.owner.target
+    lake = target.uri if target.is_s3 else target.folder
+    o = result.outcome
+    typer.echo(
+        f"{owner}: {o.tables_loaded} table(s) loaded, {o.rows:,} rows in {o.files} file(s) "
+        f"into {lake} in {result.seconds:.1f}s ({result.start_type})"
+    )
+    raise_for_outcome(result)

@@ -42,13 +42,10 @@ def list_cmd(owners_dir_: Path | None = OwnersDir) -> None:
         )
 
 
-@owners.command("check")
-def check_cmd(
-    owner: str = typer.Argument(..., help="Owner name"), owners_dir_: Path | None = OwnersDir
-) -> None:
-    """Validate the owner's files, preflight the source, and print the resolved plan.
+def check_owner(owner: str, owners_dir_: Path | None, *, quiet: bool = False) -> None:
+    """Validate, preflight and plan one owner; prints the findings (and the plan unless ``quiet``).
 
-    Exit 0 when the owner is ready, 1 when the source is not (each problem with its fix), 2 for a bad file.
+    Raises BadInput for a bad file, SourceNotReady when a preflight check fails.
     """
     from dersonlake.mapping import render
     from dersonlake.replication.owner_run import prepare
@@ -63,15 +60,32 @@ def check_cmd(
     )
     cdc = run.owner.migration_type != "full-load"
     findings = preflight(params, cdc=cdc, schemas=src.databases)
-    typer.echo("\npreflight:")
-    for finding in findings:
-        typer.echo(f"  {finding}")
-    catalog = run.catalog(params)
-    plan = run.plan(catalog)
-    typer.echo("\nplan:")
-    typer.echo(render(plan))
     errors = [f for f in findings if f.status == "error"]
+    shown = [f for f in findings if not quiet or f.status != "ok"]
+    if shown:
+        typer.echo("\npreflight:")
+        for finding in shown:
+            typer.echo(f"  {finding}")
+    else:
+        typer.echo(f"  preflight: {len(findings)} checks ok")
+    plan = run.plan(run.catalog(params))
+    if quiet:
+        typer.echo(f"  plan: {len(plan.tables)} tables: " + ", ".join(t.target for t in plan.tables))
+    else:
+        typer.echo("\nplan:")
+        typer.echo(render(plan))
     if errors:
         raise SourceNotReady(
             f"{len(errors)} preflight check(s) failed for {params.address}; fixes are listed above"
         )
+
+
+@owners.command("check")
+def check_cmd(
+    owner: str = typer.Argument(..., help="Owner name"), owners_dir_: Path | None = OwnersDir
+) -> None:
+    """Validate the owner's files, preflight the source, and print the resolved plan.
+
+    Exit 0 when the owner is ready, 1 when the source is not (each problem with its fix), 2 for a bad file.
+    """
+    check_owner(owner, owners_dir_)
