@@ -19,12 +19,20 @@ here, the same client-side binding PyMySQL does (no value from a mapping is past
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
+# connectorx logs through Rust's env_logger, read once at import: its pool would print every
+# failed reconnect to stderr. Quiet unless the user asks (RUST_LOG); panics become our errors, so
+# their Rust backtraces are noise too.
+os.environ.setdefault("RUST_LOG", "off")
+os.environ["RUST_BACKTRACE"] = "0"
+
+import connectorx as cx
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -229,17 +237,13 @@ def read_batches(
 ) -> Iterator[pa.RecordBatch]:
     """Every row of ``query`` as batches of ``query.schema``: keyset chunks when the table has a
     key, else one streaming read. Peak memory is about one batch plus connectorx's buffers."""
-    import connectorx as cx
-
-    # connectorx reports unsupported types by panicking; the message becomes our error, so a Rust
-    # backtrace on stderr is only noise to the user.
-    os.environ["RUST_BACKTRACE"] = "0"
 
     url = connection_url(endpoint, query.table.schema)
     schema = query.schema
     n_keys = len(query.key)
     while True:
         sql = query.sql(after, chunk_rows if n_keys else None)
+        _probe(endpoint)
         try:
             reader = cx.read_sql(
                 url, sql, return_type="arrow_stream", batch_size=batch_rows, pre_execution_query=SESSION_SETUP
@@ -261,6 +265,16 @@ def read_batches(
         if not n_keys or rows < chunk_rows or last is None:
             return
         after = last
+
+
+def _probe(endpoint: ConnectionParams) -> None:
+    """Fail in milliseconds when the server is not there: connectorx's pool would wait 30 s."""
+    try:
+        socket.create_connection((endpoint.host, endpoint.port), timeout=endpoint.connect_timeout).close()
+    except OSError as exc:
+        raise OperationFailed(
+            f"can't connect to MySQL at {endpoint.host}:{endpoint.port}: {exc.strerror or exc}"
+        ) from None
 
 
 def _reason(exc: BaseException, endpoint: ConnectionParams, query: SnapshotQuery) -> str:
