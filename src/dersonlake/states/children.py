@@ -153,7 +153,7 @@ class Children:
             return
         if parent.data.get("cgen") != child.gen:
             return
-        info, _, st = self.interp.scope_state(tx, parent)
+        _, _, st = self.interp.scope_state(tx, parent)
         kids = parent.data["kids"]
         kids["running"] -= 1
         is_map = kids["map"]
@@ -170,7 +170,7 @@ class Children:
                 if tolerant:
                     kids["fail"] = {
                         "error": EXCEED_TOLERATED_FAILURE_THRESHOLD,
-                        "cause": f"The specified tolerated failure threshold was exceeded ({kids['failed']} failed)",
+                        "cause": f"The tolerated failure threshold was exceeded ({kids['failed']} failed)",
                     }
                 else:
                     kids["fail"] = {"error": child.error or "", "cause": child.cause or ""}
@@ -203,12 +203,14 @@ class Children:
         if room <= 0:
             return
         rows = tx.all(
-            "SELECT id, idx FROM frames WHERE parent_id = ? AND gen = ? AND status = 'PENDING' ORDER BY idx LIMIT ?",
+            "SELECT id, idx FROM frames WHERE parent_id = ? AND gen = ? AND status = 'PENDING'"
+            " ORDER BY idx LIMIT ?",
             (parent.id, parent.data["cgen"], room),
         )
         for row in rows:
             tx.execute(
-                "UPDATE frames SET status = 'RUNNING', runnable = 1, data = json_set(data, '$.prev', ?) WHERE id = ?",
+                "UPDATE frames SET status = 'RUNNING', runnable = 1, data = json_set(data, '$.prev', ?)"
+                " WHERE id = ?",
                 (parent.data.get("prev"), row["id"]),
             )
             kids["running"] += 1
@@ -251,14 +253,15 @@ class Children:
 
     def abort_frame(self, tx: Tx, f: Frame) -> None:
         """Stop a running frame and everything under it (timers, tasks, children, child executions)."""
-        info, _, st = self.interp.scope_state(tx, f)
+        _, _, st = self.interp.scope_state(tx, f)
         for row in tx.all("SELECT id FROM frames WHERE parent_id = ? AND status = 'RUNNING'", (f.id,)):
             child = tx.frame(row["id"])
             if child is not None:
                 self.abort_frame(tx, child)
         tx.execute("DELETE FROM timers WHERE frame_id = ?", (f.id,))
         for task in tx.all(
-            "SELECT id, resource, child_exec FROM tasks WHERE frame_id = ? AND status IN ('PENDING','WAITING')",
+            "SELECT id, resource, child_exec FROM tasks"
+            " WHERE frame_id = ? AND status IN ('PENDING','WAITING')",
             (f.id,),
         ):
             tx.execute("UPDATE tasks SET status = 'CANCELLED' WHERE id = ?", (task["id"],))

@@ -114,7 +114,7 @@ class Engine:
         if not isinstance(name, str) or not 1 <= len(name) <= 80 or _BAD_NAME.search(name):
             raise InvalidApiInput(
                 "InvalidName",
-                f"invalid {what} name: 1 to 80 characters, no spaces, wildcards, brackets or punctuation like :/#%$",
+                f"invalid {what} name: 1 to 80 characters, no spaces, wildcards, brackets or :/#%$",
                 value=name,
             )
 
@@ -150,7 +150,8 @@ class Engine:
                     return {"stateMachineArn": row["arn"], "creationDate": to_datetime(row["created"])}
                 raise StatesApiError("StateMachineAlreadyExists", f"State Machine Already Exists: '{arn}'")
             tx.execute(
-                "INSERT INTO state_machines(arn, name, definition, role_arn, type, created) VALUES (?,?,?,?,?,?)",
+                "INSERT INTO state_machines(arn, name, definition, role_arn, type, created)"
+                " VALUES (?,?,?,?,?,?)",
                 (arn, name, text, role_arn, type, now),
             )
         return {"stateMachineArn": arn, "creationDate": to_datetime(now)}
@@ -244,7 +245,8 @@ class Engine:
         definition = self.definition_for(sm["definition"])
         now = self.clock.now()
         tx.execute(
-            "INSERT INTO executions(arn, sm_arn, name, definition, status, input, start, parent_task, role_arn)"
+            "INSERT INTO executions(arn, sm_arn, name, definition, status, input, start, parent_task,"
+            " role_arn)"
             " VALUES (?,?,?,?,?,?,?,?,?)",
             (arn, sm["arn"], name, sm["definition"], "RUNNING", text, now, parent_task, sm["role_arn"]),
         )
@@ -672,7 +674,7 @@ class Engine:
             return Failed(type(exc).__name__, str(exc))
         return Failed(
             "States.Runtime",
-            f"The local engine has no handler for resource {res.arn!r}; register one with Engine.register_resource",
+            f"The local engine has no handler for resource {res.arn!r}; use Engine.register_resource",
         )
 
     def _record_notification(

@@ -131,9 +131,10 @@ class LambdaRegistry:
             return self._loaded[name]
         target = self._targets.get(name)
         if target is None:
+            known = ", ".join(self.names()) or "none"
             raise HandlerFailed(
                 "Lambda.ResourceNotFoundException",
-                f"Function not found: {name} (register a local handler for it; known: {', '.join(self.names()) or 'none'})",
+                f"Function not found: {name} (register a local handler; known: {known})",
             )
         fn = load_target(target) if isinstance(target, str) else target
         self._loaded[name] = fn

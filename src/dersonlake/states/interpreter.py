@@ -367,7 +367,8 @@ class Interpreter:
         key = f"{f.exec_arn}#{st.name}#{f.data['entered_id']}#{attempt}"
         deadline = now + timeout if timeout else None
         cur = tx.execute(
-            "INSERT INTO tasks(frame_id, exec_arn, key, resource, state, request, status, token, created, deadline)"
+            "INSERT INTO tasks(frame_id, exec_arn, key, resource, state, request, status, token, created,"
+            " deadline)"
             " VALUES (?,?,?,?,?,?,?,?,?,?)",
             (f.id, f.exec_arn, key, res.arn, st.name, dumps(params), "PENDING", token, now, deadline),
         )

@@ -533,9 +533,9 @@ def _map(body: dict[str, Any], at: str, machine_language: str, language: str) ->
     ):
         raise fail("must be a non-negative integer (0 = no limit)", f"{at}.MaxConcurrency", mc)
     pct = body.get("ToleratedFailurePercentage")
-    if pct is not None and not (isinstance(pct, str) and language == JSONATA):
-        if not (_number(pct) and 0 <= pct <= 100):
-            raise fail("must be a number from 0 to 100", f"{at}.ToleratedFailurePercentage", pct)
+    pct_dynamic = isinstance(pct, str) and language == JSONATA
+    if pct is not None and not pct_dynamic and not (_number(pct) and 0 <= pct <= 100):
+        raise fail("must be a number from 0 to 100", f"{at}.ToleratedFailurePercentage", pct)
     cnt = body.get("ToleratedFailureCount")
     if (
         cnt is not None
