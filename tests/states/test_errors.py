@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 from tests.states.conftest import one, run, start
@@ -51,7 +52,7 @@ def scheduled_times(r):
 
 
 def gaps(times):
-    return [round(b - a, 3) for a, b in zip(times, times[1:], strict=False)]
+    return [round(b - a, 3) for a, b in itertools.pairwise(times)]
 
 
 def test_retry_backoff_and_exhaustion(engine):
