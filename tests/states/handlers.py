@@ -17,3 +17,28 @@ def double(event, context):
 
 def not_ready(event, context):
     raise NotReady("instance still creating")
+
+
+def _record(ctx) -> None:
+    """Append the idempotency key to $DERSON_TEST_EFFECTS (the side effect the crash test audits)."""
+    import os
+
+    path = os.environ.get("DERSON_TEST_EFFECTS")
+    if path:
+        with open(path, "a") as fh:
+            fh.write(ctx.idempotency_key + "\n")
+            fh.flush()
+
+
+def flaky_first(event, context):
+    """Fails on the first attempt of every task visit, succeeds on the retry (durably decided)."""
+    _record(context)
+    attempt = int(context.idempotency_key.rsplit("#", 1)[1])
+    if attempt == 0:
+        raise NotReady("first attempt always fails")
+    return {"ok": event}
+
+
+def triple(event, context):
+    _record(context)
+    return event * 3
