@@ -149,7 +149,7 @@ def test_uninterrupted_run_is_the_reference(tmp_path):
     db, effects = tmp_path / "s.sqlite", tmp_path / "effects.txt"
     arns = prepare(db)
     proc = worker(db, effects)
-    out, err = proc.communicate(timeout=60)
+    _, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     check(db, arns, effects)
     assert len(effects.read_text().split()) == len(set(effects.read_text().split()))  # no crash: exactly once

@@ -16,7 +16,7 @@ from dersonlake.states import io, jsonata_mode, paths
 from dersonlake.states.failures import EXCEED_TOLERATED_FAILURE_THRESHOLD, RUNTIME, StatesFailure
 from dersonlake.states.history import STATE_EVENT_PREFIX
 from dersonlake.states.integrations import parse_resource
-from dersonlake.states.interpreter import INLINE_MAP_LIMIT, ExecInfo, Interpreter
+from dersonlake.states.interpreter import INLINE_MAP_LIMIT, ExecInfo, Interpreter, effective_input
 from dersonlake.states.store import Frame, Tx
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ class Children:
 
     def start_parallel(self, tx: Tx, info: ExecInfo, f: Frame, st: State) -> None:
         env = self.interp.env(info, f, st)
-        eff = f.data["eff"]
+        eff = effective_input(f)
         if st.jsonata:
             states = {"input": f.input, "context": env.context}
             value = (
@@ -74,7 +74,7 @@ class Children:
     def start_map(self, tx: Tx, info: ExecInfo, f: Frame, st: State) -> None:
         env = self.interp.env(info, f, st)
         raw = st.raw
-        eff = f.data["eff"]
+        eff = effective_input(f)
         states = {"input": f.input, "context": env.context}
         if st.jsonata:
             items = jsonata_mode.evaluate(raw["Items"], states, f.vars) if "Items" in raw else f.input
@@ -130,6 +130,7 @@ class Children:
             "done": 0,
             "failed": 0,
             "running": min(n, limit),
+            "next": min(n, limit),
             "maxc": limit,
             "map": True,
             "tol_count": tol_count,
@@ -148,7 +149,7 @@ class Children:
 
     # -- progress -------------------------------------------------------------------------------
     def child_ended(self, tx: Tx, child: Frame) -> None:
-        parent = tx.frame(child.parent_id or 0)
+        parent = tx.frame(child.parent_id or 0, light=True)
         if parent is None or parent.status != "RUNNING" or parent.phase != "children":
             return
         if parent.data.get("cgen") != child.gen:
@@ -197,25 +198,20 @@ class Children:
         return over
 
     def launch(self, tx: Tx, parent: Frame, st: State) -> None:
-        """Start pending children while fewer than MaxConcurrency run."""
+        """Start pending children (in index order) while fewer than MaxConcurrency run."""
         kids = parent.data["kids"]
-        room = kids["maxc"] - kids["running"]
-        if room <= 0:
-            return
-        rows = tx.all(
-            "SELECT id, idx FROM frames WHERE parent_id = ? AND gen = ? AND status = 'PENDING'"
-            " ORDER BY idx LIMIT ?",
-            (parent.id, parent.data["cgen"], room),
-        )
-        for row in rows:
-            tx.execute(
+        while kids["running"] < kids["maxc"] and kids.get("next", kids["n"]) < kids["n"]:
+            idx = kids["next"]
+            kids["next"] = idx + 1
+            cur = tx.execute(
                 "UPDATE frames SET status = 'RUNNING', runnable = 1, data = json_set(data, '$.prev', ?)"
-                " WHERE id = ?",
-                (parent.data.get("prev"), row["id"]),
+                " WHERE parent_id = ? AND gen = ? AND idx = ? AND status = 'PENDING'",
+                (parent.data.get("prev"), parent.id, parent.data["cgen"], idx),
             )
-            kids["running"] += 1
-            if kids["map"]:
-                self.interp.event(tx, parent, "MapIterationStarted", {"name": st.name, "index": row["idx"]})
+            if cur.rowcount:
+                kids["running"] += 1
+                if kids["map"]:
+                    self.interp.event(tx, parent, "MapIterationStarted", {"name": st.name, "index": idx})
 
     def join(self, tx: Tx, info: ExecInfo, f: Frame, st: State) -> None:
         kids = f.data["kids"]

@@ -72,6 +72,11 @@ class ExecInfo:
         return self.sm_arn.rsplit(":", 1)[-1]
 
 
+def effective_input(f: Frame) -> Any:
+    """The state input after InputPath (stored only when InputPath changed it)."""
+    return f.data["eff"] if "eff" in f.data else f.input
+
+
 class Interpreter:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -216,7 +221,8 @@ class Interpreter:
             return self.fail_state_enter(tx, info, f, st, env, states)
         if kind == "Choice":
             return self.choose(tx, f, st, eff, env, states)
-        f.data["eff"] = eff
+        if "InputPath" in st.raw:
+            f.data["eff"] = eff  # else the effective input is the state input, already stored
         if kind == "Wait":
             return self.start_wait(tx, f, st, eff, env, states)
         return self.start_work(tx, info, f, st)
@@ -327,7 +333,7 @@ class Interpreter:
             states = {"input": f.input, "context": env.context}
             out = self.jsonata_output(st, states, env, default=f.input)
             return self.exit(tx, f, st, out, st.next, self.jsonata_assign(st.raw, states, env))
-        eff = f.data.get("eff")
+        eff = effective_input(f)
         out = io.select(st.raw, "OutputPath", eff, env)
         self.exit(tx, f, st, out, st.next, io.assign(st.raw, eff, env))
 
@@ -345,7 +351,7 @@ class Interpreter:
         token = str(uuid.uuid4()) if res.pattern == ".waitForTaskToken" else None
         extra = {"Task": {"Token": token}} if token else {}
         env = self.env(info, f, st, **extra)
-        eff = f.data["eff"]
+        eff = effective_input(f)
         if st.jsonata:
             states = {"input": f.input, "context": env.context}
             params = (

@@ -80,9 +80,10 @@ class Frame:
     cause: str | None = None
     runnable: bool = False
     vars: dict[str, Any] = field(default_factory=dict)
+    light: bool = False  # loaded without its input (which must then not be saved)
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row) -> Frame:
+    def from_row(cls, row: sqlite3.Row, light: bool = False) -> Frame:
         return cls(
             id=row["id"],
             exec_arn=row["exec_arn"],
@@ -93,13 +94,14 @@ class Frame:
             status=row["status"],
             phase=row["phase"],
             state=row["state"],
-            input=json.loads(row["input"]),
+            input=None if light else json.loads(row["input"]),
             data=json.loads(row["data"]),
             output=json.loads(row["output"]) if row["output"] is not None else None,
             error=row["error"],
             cause=row["cause"],
             runnable=bool(row["runnable"]),
             vars=json.loads(row["vars"]),
+            light=light,
         )
 
 
@@ -134,9 +136,17 @@ class Tx:
         self._next_event.clear()
 
     # frames ---------------------------------------------------------------------------------
-    def frame(self, frame_id: int) -> Frame | None:
-        row = self.one("SELECT * FROM frames WHERE id = ?", (frame_id,))
-        return Frame.from_row(row) if row else None
+    def frame(self, frame_id: int, light: bool = False) -> Frame | None:
+        """A frame; ``light`` skips its input (a Map's input can be large and is not needed)."""
+        if light:
+            row = self.one(
+                "SELECT id, exec_arn, parent_id, gen, idx, scope, status, phase, state, NULL AS input, data,"
+                " output, error, cause, runnable, vars FROM frames WHERE id = ?",
+                (frame_id,),
+            )
+        else:
+            row = self.one("SELECT * FROM frames WHERE id = ?", (frame_id,))
+        return Frame.from_row(row, light) if row else None
 
     def insert_frame(self, f: Frame) -> int:
         cur = self.execute(
@@ -161,6 +171,25 @@ class Tx:
         return f.id
 
     def save_frame(self, f: Frame) -> None:
+        if f.light:
+            self.execute(
+                "UPDATE frames SET status=?, phase=?, state=?, data=?, output=?, error=?, cause=?,"
+                " runnable=?, vars=?, gen=? WHERE id=?",
+                (
+                    f.status,
+                    f.phase,
+                    f.state,
+                    dumps(f.data),
+                    dumps(f.output) if f.output is not None else None,
+                    f.error,
+                    f.cause,
+                    int(f.runnable),
+                    dumps(f.vars),
+                    f.gen,
+                    f.id,
+                ),
+            )
+            return
         self.execute(
             "UPDATE frames SET status=?, phase=?, state=?, input=?, data=?, output=?, error=?, cause=?,"
             " runnable=?, vars=?, gen=? WHERE id=?",
