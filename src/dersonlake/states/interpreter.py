@@ -74,7 +74,7 @@ class ExecInfo:
 
 def effective_input(f: Frame) -> Any:
     """The state input after InputPath (stored only when InputPath changed it)."""
-    return f.data["eff"] if "eff" in f.data else f.input
+    return f.data.get("eff", f.input)
 
 
 class Interpreter:
