@@ -105,7 +105,7 @@ def test_stop(home, capsys):
 def test_bad_json_input_exits_2_without_traceback(home, capsys):
     d = write(home / "p.json", {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
     cli(capsys, "states", "create", "p", "--definition", d)
-    code, out, err = cli(capsys, "states", "start", "p", "--input", "{oops")
+    code, _, err = cli(capsys, "states", "start", "p", "--input", "{oops")
     assert code == 2
     assert "not valid JSON" in err and "Traceback" not in err
 

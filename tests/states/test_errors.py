@@ -307,3 +307,24 @@ def test_fail_state_error_and_cause_and_their_path_forms(engine):
     d = one({"Type": "Fail", "ErrorPath": "$.e", "CausePath": "States.Format('code {}', $.c)"})
     r = run(engine, d, {"e": "Dyn", "c": 7})
     assert (r.error, r.cause) == ("Dyn", "code 7")
+
+
+def test_payload_over_256_kib_is_data_limit_exceeded_and_not_caught_by_all(engine):
+    engine.register_lambda("double", "tests.states.handlers:double")  # "x" * 2 = "xx"
+    d = {
+        "StartAt": "Grow",
+        "States": {
+            "Grow": {
+                "Type": "Task",
+                "Resource": "arn:aws:lambda:us-east-1:000000000000:function:double",
+                "InputPath": "$.s",
+                "ResultPath": "$.s2",
+                "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}],
+                "End": True,
+            },
+            "Caught": {"Type": "Pass", "End": True},
+        },
+    }
+    assert run(engine, d, {"s": "x" * 1000}).status == "SUCCEEDED"
+    r = run(engine, d, {"s": "x" * 100_000})  # input 100 KB + result 200 KB > 256 KiB
+    assert (r.status, r.error) == ("FAILED", "States.DataLimitExceeded")

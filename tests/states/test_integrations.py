@@ -203,6 +203,7 @@ def test_wait_for_task_token_success(engine):
     engine.run_until_idle()
     r = result(engine, arn)
     assert r.output == {"approved": True}
+    assert r.types[2:6] == ["TaskScheduled", "TaskStarted", "TaskSubmitted", "TaskSucceeded"]
     with pytest.raises(StatesApiError) as info:
         engine.send_task_success(token, "{}")
     assert info.value.code == "TaskTimedOut"

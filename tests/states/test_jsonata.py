@@ -166,3 +166,9 @@ def test_jsonpath_machine_may_hold_a_jsonata_state(engine):
         },
     }
     assert run(engine, d, {"x": 1}).output == 2
+
+
+def test_null_is_a_value_not_undefined(engine):
+    d = jsonata(A={"Type": "Pass", "Output": {"n": "{% null %}", "m": "{% $states.input.m %}"}, "End": True})
+    r = run(engine, d, {"m": None})
+    assert (r.status, r.output) == ("SUCCEEDED", {"n": None, "m": None})

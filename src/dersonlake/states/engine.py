@@ -478,7 +478,7 @@ class Engine:
         if root is not None and root.status == "RUNNING":
             self.children.abort_frame(tx, root)
             prev = root.data.get("prev")
-        kind = "ExecutionTimedOut" if status == "TIMED_OUT" else "ExecutionAborted"
+        kind = {"TIMED_OUT": "ExecutionTimedOut", "FAILED": "ExecutionFailed"}.get(status, "ExecutionAborted")
         details = {k: v for k, v in (("error", error), ("cause", cause)) if v is not None}
         emit(tx, arn, prev, self.clock.now(), kind, details)
         self._close(tx, arn, status, None, error, cause)
@@ -547,23 +547,45 @@ class Engine:
         n = 0
         now = self.clock.now()
         for timer in self.store.all("SELECT * FROM timers WHERE due <= ? ORDER BY due, id LIMIT 200", (now,)):
-            with self.store.tx() as tx:
-                if tx.one("SELECT 1 FROM timers WHERE id = ?", (timer["id"],)):
-                    self.interp.fire_timer(tx, timer)
+            try:
+                with self.store.tx() as tx:
+                    if tx.one("SELECT 1 FROM timers WHERE id = ?", (timer["id"],)):
+                        self.interp.fire_timer(tx, timer)
+            except Exception as exc:
+                self._internal_failure(timer["exec_arn"], exc)
             n += 1
-        for row in self.store.all("SELECT id FROM frames WHERE runnable = 1 ORDER BY id LIMIT 200"):
-            with self.store.tx() as tx:
-                f = tx.frame(row["id"])
-                if f is not None and f.runnable and f.status == "RUNNING":
-                    self.interp.step(tx, f)
+        for row in self.store.all("SELECT id, exec_arn FROM frames WHERE runnable = 1 ORDER BY id LIMIT 200"):
+            try:
+                with self.store.tx() as tx:
+                    f = tx.frame(row["id"])
+                    if f is not None and f.runnable and f.status == "RUNNING":
+                        self.interp.step(tx, f)
+            except Exception as exc:
+                self._internal_failure(row["exec_arn"], exc)
             n += 1
         for task in self.store.all("SELECT * FROM tasks WHERE status = 'PENDING' ORDER BY id LIMIT 50"):
             started = self.clock.now()
             outcome = self._dispatch(task)
-            with self.store.tx() as tx:
-                self.interp.deliver(tx, task["id"], outcome, started)
+            try:
+                with self.store.tx() as tx:
+                    self.interp.deliver(tx, task["id"], outcome, started)
+            except Exception as exc:
+                self._internal_failure(task["exec_arn"], exc)
             n += 1
         return n
+
+    def _internal_failure(self, exec_arn: str, exc: Exception) -> None:
+        """An engine bug must not wedge the loop: fail that execution (States.Runtime) and go on."""
+        log.exception("internal error while running %s", exec_arn)
+        self.interp.forget(exec_arn)
+        with self.store.tx() as tx:
+            tx.execute("UPDATE frames SET runnable = 0 WHERE exec_arn = ?", (exec_arn,))
+            tx.execute(
+                "UPDATE tasks SET status = 'CANCELLED' WHERE exec_arn = ? AND status = 'PENDING'", (exec_arn,)
+            )
+            self.finish_abnormally(
+                tx, exec_arn, "FAILED", "States.Runtime", f"internal engine error: {exc!r}"
+            )
 
     def next_due(self) -> float | None:
         row = self.store.one("SELECT MIN(due) AS due FROM timers")
@@ -658,12 +680,14 @@ class Engine:
                     )
                 ctx.function_name = integ.function_name(params.get("FunctionName"))
                 payload = self.lambdas.invoke(ctx.function_name, params.get("Payload", {}), ctx)
-                return Pending() if callback else Succeeded(integ.lambda_invoke_response(payload, key))
+                response = integ.lambda_invoke_response(payload, key)
+                return Pending(response) if callback else Succeeded(response)
             if res.service == "sns" and res.api == "publish":
                 target, message, subject, attrs = integ.sns_request(params)
                 self._record_notification(task, target, message, subject, attrs)
                 self.notifier(integ.SnsMessage(key, task["exec_arn"], target, message, subject, attrs))
-                return Pending() if callback else Succeeded(integ.sns_response(key))
+                response = integ.sns_response(key)
+                return Pending(response) if callback else Succeeded(response)
             if res.service == "states" and res.api == "startExecution":
                 return self._start_child(task, params, res)
         except integ.HandlerFailed as exc:

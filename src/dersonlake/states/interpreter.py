@@ -17,6 +17,7 @@ from dersonlake.states import choice, io, jsonata_mode
 from dersonlake.states.clock import iso
 from dersonlake.states.definition import Definition, Scope, State
 from dersonlake.states.failures import (
+    DATA_LIMIT_EXCEEDED,
     HEARTBEAT_TIMEOUT,
     NO_CHOICE_MATCHED,
     RUNTIME,
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from dersonlake.states.engine import Engine
 
 INLINE_MAP_LIMIT = 40  # AWS runs at most 40 inline Map iterations at once
+PAYLOAD_LIMIT = 256 * 1024  # bytes of state input/output (States.DataLimitExceeded)
 
 
 @dataclass(frozen=True)
@@ -492,20 +494,22 @@ class Interpreter:
 
     # -- leaving a state --------------------------------------------------------------------------
     def exit(self, tx: Tx, f: Frame, st: State, output: Any, next_state: str | None, new_vars: dict) -> None:
-        if st.type != "Fail":
-            self.event(
-                tx,
-                f,
-                STATE_EVENT_PREFIX[st.type] + "Exited",
-                {"name": st.name, **data_details("output", output)},
+        """Leave the state. Terminal problems here (payload too large, writing an outer-scope
+        variable) fail the frame directly: they are not retriable and States.ALL does not catch them."""
+        text = dumps(output)
+        if len(text.encode()) > PAYLOAD_LIMIT:
+            return self.end_frame_failure(
+                tx, f, DATA_LIMIT_EXCEEDED, f"The state/task {st.name!r} returned a result over 256 KiB"
             )
+        bad = set(f.data.get("outer", ())) & set(new_vars)
+        if bad:
+            return self.end_frame_failure(
+                tx, f, RUNTIME, f"cannot assign outer-scope variable(s) {sorted(bad)} from an inner scope"
+            )
+        if st.type != "Fail":
+            details = {"name": st.name, "output": text, "outputDetails": {"truncated": False}}
+            self.event(tx, f, STATE_EVENT_PREFIX[st.type] + "Exited", details)
         if new_vars:
-            outer = set(f.data.get("outer", ()))
-            bad = outer & set(new_vars)
-            if bad:
-                raise StatesFailure(
-                    RUNTIME, f"cannot assign outer-scope variable(s) {sorted(bad)} from an inner scope"
-                )
             f.vars = {**f.vars, **new_vars}
         if f.data.pop("timers", False):
             tx.execute("DELETE FROM timers WHERE frame_id = ? AND kind != 'exec_timeout'", (f.id,))

@@ -18,6 +18,7 @@ from functools import lru_cache
 from typing import Any
 
 import jsonata
+from jsonata.utils import Utils as _JUtils
 
 from dersonlake.states.failures import QUERY_EVALUATION_ERROR, StatesFailure
 
@@ -113,6 +114,7 @@ def validate_condition(rule: dict[str, Any], at: str) -> None:
 @lru_cache(maxsize=2048)
 def _compile(text: str) -> jsonata.Jsonata:
     expr = jsonata.Jsonata(text)
+    expr.set_output_convert_nulls(False)  # JSON null stays distinct from undefined (an error on AWS)
     expr.register_lambda(
         "partition", lambda arr, n: [arr[i : i + int(n)] for i in range(0, len(arr), int(n))]
     )
@@ -150,7 +152,9 @@ def evaluate_expression(text: str, states: dict[str, Any], variables: dict[str, 
 
 
 def _plain(value: Any) -> Any:
-    """jsonata-python may return its own sequence types; make plain JSON values."""
+    """jsonata-python may return its own sequence and null types; make plain JSON values."""
+    if value is _JUtils.NULL_VALUE:
+        return None
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list):
