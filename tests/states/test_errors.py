@@ -328,3 +328,19 @@ def test_payload_over_256_kib_is_data_limit_exceeded_and_not_caught_by_all(engin
     assert run(engine, d, {"s": "x" * 1000}).status == "SUCCEEDED"
     r = run(engine, d, {"s": "x" * 100_000})  # input 100 KB + result 200 KB > 256 KiB
     assert (r.status, r.error) == ("FAILED", "States.DataLimitExceeded")
+
+
+def test_timeout_seconds_path(engine):
+    d = one(
+        {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::sns:publish.waitForTaskToken",
+            "Parameters": {"TopicArn": "arn:aws:sns:us-east-1:000000000000:t", "Message.$": "$$.Task.Token"},
+            "TimeoutSecondsPath": "$.limit",
+        }
+    )
+    r = run(engine, d, {"limit": 45})
+    assert (r.status, r.error) == ("FAILED", "States.Timeout")
+    times = [e["timestamp"].timestamp() for e in r.events if e["type"] in ("TaskScheduled", "TaskTimedOut")]
+    assert gaps(times) == [45]
+    assert r.details("TaskScheduled")[0]["timeoutInSeconds"] == 45

@@ -138,3 +138,62 @@ def test_pass_history_shape(engine):
     entered = r.events[1]["stateEnteredEventDetails"]
     assert entered == {"name": "S", "input": '{"a":1}', "inputDetails": {"truncated": False}}
     assert r.events[3]["executionSucceededEventDetails"]["output"] == '{"a":1}'
+
+
+def test_task_result_selector_result_path_output_path_order(engine):
+    engine.register_lambda("echo", "tests.states.handlers:echo")
+    d = one(
+        {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke",
+            "InputPath": "$.req",
+            "Parameters": {"FunctionName": "echo", "Payload.$": "$"},
+            "ResultSelector": {"got.$": "$.Payload.event", "code.$": "$.StatusCode"},
+            "ResultPath": "$.req.res",
+            "OutputPath": "$.req",
+        }
+    )
+    r = run(engine, d, {"req": {"k": 1}, "drop": True})
+    assert r.output == {"k": 1, "res": {"got": {"k": 1}, "code": 200}}
+
+
+def test_choice_rule_assign_uses_state_input(engine):
+    d = {
+        "StartAt": "C",
+        "States": {
+            "C": {
+                "Type": "Choice",
+                "Choices": [
+                    {"Variable": "$.n", "NumericGreaterThan": 0, "Assign": {"seen.$": "$.n"}, "Next": "P"}
+                ],
+                "Default": "P",
+            },
+            "P": {"Type": "Pass", "Parameters": {"seen.$": "$seen"}, "End": True},
+        },
+    }
+    assert run(engine, d, {"n": 4}).output == {"seen": 4}
+
+
+def test_catcher_assign_reads_error_output(engine):
+    d = {
+        "StartAt": "P",
+        "States": {
+            "P": {
+                "Type": "Parallel",
+                "Branches": [
+                    {"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "Boom", "Cause": "c"}}}
+                ],
+                "Catch": [
+                    {
+                        "ErrorEquals": ["Boom"],
+                        "Assign": {"err.$": "$.Error"},
+                        "ResultPath": None,
+                        "Next": "After",
+                    }
+                ],
+                "End": True,
+            },
+            "After": {"Type": "Pass", "Parameters": {"e.$": "$err", "in.$": "$"}, "End": True},
+        },
+    }
+    assert run(engine, d, {"x": 1}).output == {"e": "Boom", "in": {"x": 1}}

@@ -172,3 +172,19 @@ def test_null_is_a_value_not_undefined(engine):
     d = jsonata(A={"Type": "Pass", "Output": {"n": "{% null %}", "m": "{% $states.input.m %}"}, "End": True})
     r = run(engine, d, {"m": None})
     assert (r.status, r.output) == ("SUCCEEDED", {"n": None, "m": None})
+
+
+def test_evaluation_failed_event_and_catchable_query_error(engine):
+    d = jsonata(
+        P={
+            "Type": "Parallel",
+            "Branches": [{"StartAt": "X", "States": {"X": {"Type": "Pass", "End": True}}}],
+            "Output": "{% $states.result[0].nope %}",
+            "Catch": [{"ErrorEquals": ["States.QueryEvaluationError"], "Next": "Done"}],
+            "End": True,
+        },
+        Done={"Type": "Succeed"},
+    )
+    r = run(engine, d, {})
+    assert r.status == "SUCCEEDED" and r.output["Error"] == "States.QueryEvaluationError"
+    assert r.details("EvaluationFailed")[0]["state"] == "P"

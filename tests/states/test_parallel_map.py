@@ -225,3 +225,12 @@ def test_variables_inner_scope_reads_outer_but_cannot_write_it(engine):
     d["States"]["M"] = {"Type": "Map", "ItemsPath": "$.l", "ItemProcessor": proc_write, "End": True}
     r = run(engine, d, {"l": [1]})
     assert (r.status, r.error) == ("FAILED", "States.Runtime")
+
+
+def test_max_concurrency_path(engine):
+    proc = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 1, "End": True}}}
+    d = one({"Type": "Map", "ItemsPath": "$.items", "MaxConcurrencyPath": "$.mc", "ItemProcessor": proc})
+    r = run(engine, d, {"items": [1, 2, 3, 4], "mc": 2})
+    assert r.output == [1, 2, 3, 4]
+    started = [e["timestamp"].timestamp() for e in r.events if e["type"] == "MapIterationStarted"]
+    assert [round(t - started[0]) for t in started] == [0, 0, 1, 1]

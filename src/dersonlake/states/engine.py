@@ -256,7 +256,7 @@ class Engine:
             0,
             now,
             "ExecutionStarted",
-            {**data_details("input", text), "roleArn": sm["role_arn"] or "", "stateMachineArn": sm["arn"]},
+            {**data_details("input", text), "roleArn": sm["role_arn"] or ""},
         )
         root = Frame(
             id=0,
@@ -451,6 +451,7 @@ class Engine:
         )
         tx.execute("DELETE FROM timers WHERE exec_arn = ?", (arn,))
         self._notify_parent(tx, arn)
+        self.interp.forget(arn)  # the cache only serves running executions
 
     def finish_execution(self, tx: Tx, root: Frame, output: Any) -> None:
         emit(

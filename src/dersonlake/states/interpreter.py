@@ -20,6 +20,7 @@ from dersonlake.states.failures import (
     DATA_LIMIT_EXCEEDED,
     HEARTBEAT_TIMEOUT,
     NO_CHOICE_MATCHED,
+    QUERY_EVALUATION_ERROR,
     RUNTIME,
     TIMEOUT,
     StatesFailure,
@@ -524,6 +525,8 @@ class Interpreter:
 
     def fail_state(self, tx: Tx, info: ExecInfo, f: Frame, st: State, error: str, cause: str) -> None:
         """Retry (first matching retrier), else Catch (first matching catcher), else fail the frame."""
+        if error == QUERY_EVALUATION_ERROR:
+            self.event(tx, f, "EvaluationFailed", {"error": error, "cause": cause, "state": st.name})
         if st.type in ("Task", "Parallel", "Map"):
             for i, r in enumerate(st.retriers):
                 if not error_matches(list(r.error_equals), error):

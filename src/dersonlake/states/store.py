@@ -111,7 +111,6 @@ class Tx:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
         self._next_event: dict[str, int] = {}
-        self.after_commit: list[Any] = []
 
     def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
         return self.conn.execute(sql, params)
@@ -246,8 +245,6 @@ class Store:
             except BaseException:
                 self.conn.execute("ROLLBACK")
                 raise
-        for fn in t.after_commit:
-            fn()
 
     def one(self, sql: str, params: Any = ()) -> sqlite3.Row | None:
         with self.lock:
