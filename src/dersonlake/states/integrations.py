@@ -141,13 +141,16 @@ class LambdaRegistry:
         return fn
 
     def invoke(self, name: str, event: Any, ctx: LambdaContext) -> Any:
-        """Run the handler; its exception becomes HandlerFailed(class name, Lambda JSON cause)."""
+        """Run the handler; its exception becomes HandlerFailed(class name, Lambda JSON cause).
+
+        An exception may carry ``error_type`` to report another name (e.g. a dotted AWS name such
+        as ``Lambda.TooManyRequestsException``, which no Python class can be called)."""
         handler = self.resolve(name)
         try:
             result = handler(event, ctx)
             return json.loads(json.dumps(result)) if result is not None else None
         except Exception as exc:
-            error = type(exc).__name__
+            error = getattr(exc, "error_type", None) or type(exc).__name__
             cause = json.dumps(
                 {
                     "errorMessage": str(exc),
