@@ -189,3 +189,27 @@ def test_sigkill_at_random_points_then_resume(tmp_path, seed):
             break
     assert kills >= 5, "the worker finished before it could be killed; the test proved nothing"
     check(db, arns, effects)
+
+
+def test_task_claimed_by_a_live_process_is_left_alone_and_a_dead_ones_is_taken(tmp_path):
+    e = Engine(tmp_path / "s.sqlite", time_scale=0)
+    e.register_lambda("triple", "tests.states.handlers:triple")
+    arn = e.create_state_machine(
+        "t", {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": FN + "triple", "End": True}}}
+    )
+    x = e.start_execution(arn["stateMachineArn"], "2")["executionArn"]
+    with e.store.tx() as tx:  # one transition: the task is scheduled, not yet dispatched
+        frame = tx.frame(e.store.one("SELECT id FROM frames WHERE exec_arn = ?", (x,))["id"])
+        e.interp.step(tx, frame)
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        with e.store.tx() as tx:
+            tx.execute("UPDATE tasks SET claimed_by = ?", (other.pid,))
+        e.run_until_idle()
+        assert e.describe_execution(x)["status"] == "RUNNING"  # another live process owns the task
+    finally:
+        other.kill()
+        other.wait()
+    e.run_until_idle()  # its owner is gone: taken over at once
+    assert e.describe_execution(x)["output"] == "6"
+    e.close()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import random
 import re
 import threading
@@ -37,6 +38,16 @@ log = logging.getLogger("dersonlake.states")
 TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 _BAD_NAME = re.compile(r"[\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]")
 ResourceHandler = Callable[[Any, integ.LambdaContext], Any]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def default_db_path() -> Path:
@@ -565,6 +576,8 @@ class Engine:
                 self._internal_failure(row["exec_arn"], exc)
             n += 1
         for task in self.store.all("SELECT * FROM tasks WHERE status = 'PENDING' ORDER BY id LIMIT 50"):
+            if not self._claim(task):
+                continue
             started = self.clock.now()
             outcome = self._dispatch(task)
             try:
@@ -574,6 +587,26 @@ class Engine:
                 self._internal_failure(task["exec_arn"], exc)
             n += 1
         return n
+
+    def _claim(self, task: Any) -> bool:
+        """Take a pending task for this process unless another live process holds it.
+
+        Several processes may share one store (a server and a CLI run); frames and timers are
+        already safe because every step re-reads its row inside the transaction, but a task is
+        dispatched outside any transaction. A claim names the process id; a claim by a process
+        that is gone (killed) is taken over at once, so crash recovery does not wait for a lease.
+        """
+        owner = task["claimed_by"]
+        me = os.getpid()
+        if owner not in (None, me) and _alive(owner):
+            return False
+        with self.store.tx() as tx:
+            cur = tx.execute(
+                "UPDATE tasks SET claimed_by = ? WHERE id = ? AND status = 'PENDING'"
+                " AND (claimed_by IS NULL OR claimed_by = ?)",
+                (me, task["id"], owner),
+            )
+            return cur.rowcount == 1
 
     def _internal_failure(self, exec_arn: str, exc: Exception) -> None:
         """An engine bug must not wedge the loop: fail that execution (States.Runtime) and go on."""

@@ -45,7 +45,7 @@ CREATE INDEX IF NOT EXISTS timers_frame ON timers(frame_id);
 CREATE TABLE IF NOT EXISTS tasks(
   id INTEGER PRIMARY KEY, frame_id INTEGER NOT NULL, exec_arn TEXT NOT NULL, key TEXT NOT NULL,
   resource TEXT NOT NULL, state TEXT NOT NULL, request TEXT NOT NULL, status TEXT NOT NULL,
-  token TEXT UNIQUE, child_exec TEXT, created REAL NOT NULL, deadline REAL);
+  token TEXT UNIQUE, child_exec TEXT, created REAL NOT NULL, deadline REAL, claimed_by INTEGER);
 CREATE INDEX IF NOT EXISTS tasks_pending ON tasks(status) WHERE status = 'PENDING';
 CREATE TABLE IF NOT EXISTS history(
   exec_arn TEXT NOT NULL, id INTEGER NOT NULL, prev INTEGER, ts REAL NOT NULL, type TEXT NOT NULL,
