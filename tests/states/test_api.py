@@ -219,3 +219,21 @@ def test_background_runner(tmp_path):
         assert desc["status"] == "SUCCEEDED" and desc["output"] == "8"
     finally:
         e.close()
+
+
+def test_pagination(engine):
+    arn = engine.create_state_machine("p", PASS)["stateMachineArn"]
+    for i in range(5):
+        engine.wait_for(engine.start_execution(arn, "{}", name=f"e{i}")["executionArn"])
+    page = engine.list_executions(arn, max_results=2)
+    names = [e["name"] for e in page["executions"]]
+    while "nextToken" in page:
+        page = engine.list_executions(arn, max_results=2, next_token=page["nextToken"])
+        names += [e["name"] for e in page["executions"]]
+    assert sorted(names) == [f"e{i}" for i in range(5)]
+    x = engine.list_executions(arn)["executions"][0]["executionArn"]
+    first = engine.get_execution_history(x, max_results=3)
+    rest = engine.get_execution_history(x, next_token=first["nextToken"])
+    assert [e["id"] for e in first["events"] + rest["events"]] == [1, 2, 3, 4]
+    with pytest.raises(InvalidApiInput):
+        engine.list_state_machines(next_token="garbage!")

@@ -10,6 +10,7 @@ tasks are dispatched after commit and their outcomes recorded in a new transacti
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import os
@@ -48,6 +49,21 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _page(key: str, items: list[Any], max_results: int, next_token: str | None) -> dict[str, Any]:
+    """AWS-style pagination: ``maxResults`` items from the opaque ``nextToken`` on."""
+    start = 0
+    if next_token:
+        try:
+            start = int(base64.urlsafe_b64decode(next_token.encode()).decode())
+        except ValueError:
+            raise InvalidApiInput("InvalidToken", "invalid nextToken", value=next_token) from None
+    end = start + max_results if max_results else len(items)
+    out: dict[str, Any] = {key: items[start:end]}
+    if end < len(items):
+        out["nextToken"] = base64.urlsafe_b64encode(str(end).encode()).decode()
+    return out
 
 
 def default_db_path() -> Path:
@@ -201,19 +217,18 @@ class Engine:
             out["updateDate"] = to_datetime(row["updated"])
         return out
 
-    def list_state_machines(self) -> dict[str, Any]:
+    def list_state_machines(self, max_results: int = 0, next_token: str | None = None) -> dict[str, Any]:
         rows = self.store.all("SELECT * FROM state_machines ORDER BY name")
-        return {
-            "stateMachines": [
-                {
-                    "stateMachineArn": r["arn"],
-                    "name": r["name"],
-                    "type": r["type"],
-                    "creationDate": to_datetime(r["created"]),
-                }
-                for r in rows
-            ]
-        }
+        items = [
+            {
+                "stateMachineArn": r["arn"],
+                "name": r["name"],
+                "type": r["type"],
+                "creationDate": to_datetime(r["created"]),
+            }
+            for r in rows
+        ]
+        return _page("stateMachines", items, max_results, next_token)
 
     def delete_state_machine(self, state_machine_arn: str) -> dict[str, Any]:
         row = self._sm_row(state_machine_arn)
@@ -321,7 +336,11 @@ class Engine:
         return out
 
     def list_executions(
-        self, state_machine_arn: str, status_filter: str | None = None, max_results: int = 0
+        self,
+        state_machine_arn: str,
+        status_filter: str | None = None,
+        max_results: int = 0,
+        next_token: str | None = None,
     ) -> dict[str, Any]:
         sm = self._sm_row(state_machine_arn)
         sql = "SELECT * FROM executions WHERE sm_arn = ?"
@@ -330,8 +349,6 @@ class Engine:
             sql += " AND status = ?"
             params.append(status_filter)
         sql += " ORDER BY start DESC, rowid DESC"
-        if max_results:
-            sql += f" LIMIT {int(max_results)}"
         items = []
         for r in self.store.all(sql, params):
             item = {
@@ -345,17 +362,23 @@ class Engine:
             if r["stop"] is not None:
                 item["stopDate"] = to_datetime(r["stop"])
             items.append(item)
-        return {"executions": items}
+        return _page("executions", items, max_results, next_token)
 
     def get_execution_history(
-        self, execution_arn: str, reverse_order: bool = False, include_execution_data: bool = True
+        self,
+        execution_arn: str,
+        reverse_order: bool = False,
+        include_execution_data: bool = True,
+        max_results: int = 0,
+        next_token: str | None = None,
     ) -> dict[str, Any]:
         self._exec_row(execution_arn)
         order = "DESC" if reverse_order else "ASC"
         rows = self.store.all(
             f"SELECT * FROM history WHERE exec_arn = ? ORDER BY id {order}", (execution_arn,)
         )
-        return {"events": [to_api(r, include_execution_data) for r in rows]}
+        events = [to_api(r, include_execution_data) for r in rows]
+        return _page("events", events, max_results, next_token)
 
     def stop_execution(
         self, execution_arn: str, error: str | None = None, cause: str | None = None
