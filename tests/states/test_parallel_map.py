@@ -234,3 +234,27 @@ def test_max_concurrency_path(engine):
     assert r.output == [1, 2, 3, 4]
     started = [e["timestamp"].timestamp() for e in r.events if e["type"] == "MapIterationStarted"]
     assert [round(t - started[0]) for t in started] == [0, 0, 1, 1]
+
+
+def test_map_iterations_call_their_handlers_side_by_side(engine):
+    import threading
+
+    barrier = threading.Barrier(3, timeout=5)  # only passes if three handlers are in flight together
+
+    def meet(event, ctx):
+        barrier.wait()
+        return event
+
+    engine.register_lambda("meet", meet)
+    proc = {
+        "StartAt": "T",
+        "States": {
+            "T": {
+                "Type": "Task",
+                "Resource": "arn:aws:lambda:us-east-1:000000000000:function:meet",
+                "End": True,
+            }
+        },
+    }
+    r = run(engine, one({"Type": "Map", "ItemProcessor": proc, "MaxConcurrency": 3}), [1, 2, 3])
+    assert (r.status, r.output) == ("SUCCEEDED", [1, 2, 3])

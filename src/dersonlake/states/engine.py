@@ -20,6 +20,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +77,7 @@ class Engine:
     ``clock`` (or ``time_scale``) controls time: ``time_scale=0`` makes Waits and retry delays
     due at once; a ``ManualClock`` gives virtual time that ``wait_for`` advances itself.
     ``seed`` makes jitter and ``States.MathRandom`` without a seed reproducible.
+    ``dispatch_workers`` is how many task handlers of one batch may run at once (threads).
     """
 
     def __init__(
@@ -89,6 +91,7 @@ class Engine:
         seed: int | None = None,
         notifier: integ.Notifier | None = None,
         lambdas: dict[str, integ.Handler | str] | None = None,
+        dispatch_workers: int = 4,
     ) -> None:
         self.store = Store(db_path if db_path is not None else default_db_path())
         self.clock = clock or Clock(1.0)
@@ -109,9 +112,14 @@ class Engine:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._loop_lock = threading.Lock()
+        self.dispatch_workers = dispatch_workers
+        self._executor: ThreadPoolExecutor | None = None
 
     def close(self) -> None:
         self.stop_background()
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
         self.store.close()
 
     # -- registration ----------------------------------------------------------------------------
@@ -598,11 +606,15 @@ class Engine:
             except Exception as exc:
                 self._internal_failure(row["exec_arn"], exc)
             n += 1
-        for task in self.store.all("SELECT * FROM tasks WHERE status = 'PENDING' ORDER BY id LIMIT 50"):
-            if not self._claim(task):
-                continue
-            started = self.clock.now()
-            outcome = self._dispatch(task)
+        pending = self.store.all("SELECT * FROM tasks WHERE status = 'PENDING' ORDER BY id LIMIT 64")
+        claimed = [t for t in pending if self._claim(t)]
+        started = self.clock.now()
+        if len(claimed) > 1 and self.dispatch_workers > 1:
+            # handlers of one batch (e.g. the running iterations of a Map) run side by side
+            outcomes = list(self._pool().map(self._dispatch, claimed))
+        else:
+            outcomes = [self._dispatch(t) for t in claimed]
+        for task, outcome in zip(claimed, outcomes, strict=True):
             try:
                 with self.store.tx() as tx:
                     self.interp.deliver(tx, task["id"], outcome, started)
@@ -610,6 +622,11 @@ class Engine:
                 self._internal_failure(task["exec_arn"], exc)
             n += 1
         return n
+
+    def _pool(self) -> ThreadPoolExecutor:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(self.dispatch_workers, thread_name_prefix="derson-task")
+        return self._executor
 
     def _claim(self, task: Any) -> bool:
         """Take a pending task for this process unless another live process holds it.
