@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from tests.states.conftest import one, run, start
 
 INVOKE = "arn:aws:states:::lambda:invoke"
@@ -237,8 +239,6 @@ def test_max_concurrency_path(engine):
 
 
 def test_map_iterations_call_their_handlers_side_by_side(engine):
-    import threading
-
     barrier = threading.Barrier(3, timeout=5)  # only passes if three handlers are in flight together
 
     def meet(event, ctx):

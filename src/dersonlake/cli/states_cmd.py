@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -215,6 +216,6 @@ def resume(
     engine.start_background()
     try:
         while True:
-            engine._stop.wait(3600)
+            time.sleep(3600)
     except KeyboardInterrupt:
-        engine.stop_background()
+        engine.close()

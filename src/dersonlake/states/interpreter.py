@@ -142,8 +142,16 @@ class Interpreter:
     def env(self, info: ExecInfo, f: Frame, st: State, **extra: Any) -> io.Env:
         return io.Env(self.context(info, f, st, **extra), f.vars, self.engine.rng)
 
-    def event(self, tx: Tx, f: Frame, event_type: str, details: dict[str, Any] | None = None) -> int:
-        f.data["prev"] = emit(tx, f.exec_arn, f.data.get("prev"), self.clock.now(), event_type, details)
+    def event(
+        self,
+        tx: Tx,
+        f: Frame,
+        event_type: str,
+        details: dict[str, Any] | None = None,
+        ts: float | None = None,
+    ) -> int:
+        now = self.clock.now() if ts is None else ts
+        f.data["prev"] = emit(tx, f.exec_arn, f.data.get("prev"), now, event_type, details)
         return f.data["prev"]
 
     # -- entry points ---------------------------------------------------------------------------
@@ -426,7 +434,8 @@ class Interpreter:
         is_lambda = res.kind == "lambda"
         common = {} if is_lambda else {"resourceType": res.history_type, "resource": res.history_resource}
         if task["status"] == "PENDING":
-            self.event(tx, f, "LambdaFunctionStarted" if is_lambda else "TaskStarted", common or None)
+            kind = "LambdaFunctionStarted" if is_lambda else "TaskStarted"
+            self.event(tx, f, kind, common or None, ts=started)
         if isinstance(outcome, Pending):
             tx.execute("UPDATE tasks SET status = 'WAITING' WHERE id = ?", (task_id,))
             if outcome.submitted is not None and not is_lambda:
