@@ -13,14 +13,12 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import os
 import random
 import re
 import threading
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +28,10 @@ from dersonlake.states.api_errors import InvalidApiInput, StatesApiError
 from dersonlake.states.children import Children
 from dersonlake.states.clock import Clock, ManualClock, to_datetime
 from dersonlake.states.definition import Definition, load_definition
+from dersonlake.states.dispatch import Dispatcher
 from dersonlake.states.failures import TASK_FAILED
 from dersonlake.states.history import data_details, emit, to_api
-from dersonlake.states.interpreter import Failed, Interpreter, Outcome, Pending, Succeeded
+from dersonlake.states.interpreter import Failed, Interpreter, Outcome, Succeeded
 from dersonlake.states.store import Frame, Store, Tx, dumps
 
 log = logging.getLogger("dersonlake.states")
@@ -40,16 +39,6 @@ log = logging.getLogger("dersonlake.states")
 TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 _BAD_NAME = re.compile(r"[\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]")
 ResourceHandler = Callable[[Any, integ.LambdaContext], Any]
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _page(key: str, items: list[Any], max_results: int, next_token: str | None) -> dict[str, Any]:
@@ -113,13 +102,11 @@ class Engine:
         self._thread: threading.Thread | None = None
         self._loop_lock = threading.Lock()
         self.dispatch_workers = dispatch_workers
-        self._executor: ThreadPoolExecutor | None = None
+        self.dispatcher = Dispatcher(self)
 
     def close(self) -> None:
         self.stop_background()
-        if self._executor is not None:
-            self._executor.shutdown(wait=True)
-            self._executor = None
+        self.dispatcher.shutdown()
         self.store.close()
 
     # -- registration ----------------------------------------------------------------------------
@@ -153,7 +140,7 @@ class Engine:
                 value=name,
             )
 
-    def _sm_row(self, ref: str) -> Any:
+    def sm_row(self, ref: str) -> Any:
         """A state machine by ARN, or by name (so ARNs from another region/account still resolve)."""
         row = self.store.one("SELECT * FROM state_machines WHERE arn = ?", (ref,))
         if row is None:
@@ -197,7 +184,7 @@ class Engine:
         definition: str | dict[str, Any] | None = None,
         role_arn: str | None = None,
     ) -> dict[str, Any]:
-        row = self._sm_row(state_machine_arn)
+        row = self.sm_row(state_machine_arn)
         text = row["definition"]
         if definition is not None:
             text = definition if isinstance(definition, str) else json.dumps(definition, indent=2)
@@ -211,7 +198,7 @@ class Engine:
         return {"updateDate": to_datetime(now)}
 
     def describe_state_machine(self, state_machine_arn: str) -> dict[str, Any]:
-        row = self._sm_row(state_machine_arn)
+        row = self.sm_row(state_machine_arn)
         out = {
             "stateMachineArn": row["arn"],
             "name": row["name"],
@@ -239,7 +226,7 @@ class Engine:
         return _page("stateMachines", items, max_results, next_token)
 
     def delete_state_machine(self, state_machine_arn: str) -> dict[str, Any]:
-        row = self._sm_row(state_machine_arn)
+        row = self.sm_row(state_machine_arn)
         with self.store.tx() as tx:
             tx.execute("DELETE FROM state_machines WHERE arn = ?", (row["arn"],))
         return {}
@@ -249,7 +236,7 @@ class Engine:
         self, state_machine_arn: str, input: str | None = None, name: str | None = None
     ) -> dict[str, Any]:
         """Start an execution; the same name with the same input while it runs returns it again."""
-        sm = self._sm_row(state_machine_arn)
+        sm = self.sm_row(state_machine_arn)
         text = "{}" if input is None else input
         if not isinstance(text, str):
             text = json.dumps(text)
@@ -262,11 +249,11 @@ class Engine:
         name = name or str(uuid.uuid4())
         self._check_name(name, "execution")
         with self.store.tx() as tx:
-            arn, start, _ = self._create_execution(tx, sm, name, text, parent_task=None, closed_ok=False)
+            arn, start, _ = self.create_execution(tx, sm, name, text, parent_task=None, closed_ok=False)
         self.wake()
         return {"executionArn": arn, "startDate": to_datetime(start)}
 
-    def _create_execution(
+    def create_execution(
         self, tx: Tx, sm: Any, name: str, text: str, *, parent_task: int | None, closed_ok: bool
     ) -> tuple[str, float, bool]:
         arn = self.execution_arn(sm["name"], name)
@@ -350,7 +337,7 @@ class Engine:
         max_results: int = 0,
         next_token: str | None = None,
     ) -> dict[str, Any]:
-        sm = self._sm_row(state_machine_arn)
+        sm = self.sm_row(state_machine_arn)
         sql = "SELECT * FROM executions WHERE sm_arn = ?"
         params: list[Any] = [sm["arn"]]
         if status_filter:
@@ -539,9 +526,9 @@ class Engine:
         pattern = integ.parse_resource(task["resource"]).pattern
         if not pattern.startswith(".sync"):
             return
-        self.interp.deliver(tx, task["id"], self._child_outcome(row, pattern))
+        self.interp.deliver(tx, task["id"], self.child_outcome(row, pattern))
 
-    def _child_outcome(self, row: Any, pattern: str) -> Outcome:
+    def child_outcome(self, row: Any, pattern: str) -> Outcome:
         as_json = pattern == ".sync:2"
 
         def value(text: str | None) -> Any:
@@ -607,13 +594,13 @@ class Engine:
                 self._internal_failure(row["exec_arn"], exc)
             n += 1
         pending = self.store.all("SELECT * FROM tasks WHERE status = 'PENDING' ORDER BY id LIMIT 64")
-        claimed = [t for t in pending if self._claim(t)]
+        claimed = [t for t in pending if self.dispatcher.claim(t)]
         started = self.clock.now()
         if len(claimed) > 1 and self.dispatch_workers > 1:
             # handlers of one batch (e.g. the running iterations of a Map) run side by side
-            outcomes = list(self._pool().map(self._dispatch, claimed))
+            outcomes = list(self.dispatcher.pool().map(self.dispatcher.dispatch, claimed))
         else:
-            outcomes = [self._dispatch(t) for t in claimed]
+            outcomes = [self.dispatcher.dispatch(t) for t in claimed]
         for task, outcome in zip(claimed, outcomes, strict=True):
             try:
                 with self.store.tx() as tx:
@@ -622,31 +609,6 @@ class Engine:
                 self._internal_failure(task["exec_arn"], exc)
             n += 1
         return n
-
-    def _pool(self) -> ThreadPoolExecutor:
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(self.dispatch_workers, thread_name_prefix="derson-task")
-        return self._executor
-
-    def _claim(self, task: Any) -> bool:
-        """Take a pending task for this process unless another live process holds it.
-
-        Several processes may share one store (a server and a CLI run); frames and timers are
-        already safe because every step re-reads its row inside the transaction, but a task is
-        dispatched outside any transaction. A claim names the process id; a claim by a process
-        that is gone (killed) is taken over at once, so crash recovery does not wait for a lease.
-        """
-        owner = task["claimed_by"]
-        me = os.getpid()
-        if owner not in (None, me) and _alive(owner):
-            return False
-        with self.store.tx() as tx:
-            cur = tx.execute(
-                "UPDATE tasks SET claimed_by = ? WHERE id = ? AND status = 'PENDING'"
-                " AND (claimed_by IS NULL OR claimed_by = ?)",
-                (me, task["id"], owner),
-            )
-            return cur.rowcount == 1
 
     def _internal_failure(self, exec_arn: str, exc: Exception) -> None:
         """An engine bug must not wedge the loop: fail that execution (States.Runtime) and go on."""
@@ -724,84 +686,3 @@ class Engine:
                 self._wake.wait(1.0)
             else:
                 self.clock.sleep_until(due, self._wake)
-
-    # -- dispatching tasks (after commit) ------------------------------------------------------------------
-    def _dispatch(self, task: Any) -> Outcome:
-        res = integ.parse_resource(task["resource"])
-        params = json.loads(task["request"])
-        key = task["key"]
-        ctx = integ.LambdaContext(
-            function_name=res.function,
-            aws_request_id=integ.request_id(key),
-            idempotency_key=key,
-            invoked_function_arn=res.arn,
-            execution_arn=task["exec_arn"],
-            state_name=task["state"],
-            task_token=task["token"],
-        )
-        callback = res.pattern == ".waitForTaskToken"
-        try:
-            if res.kind == "lambda":
-                return Succeeded(self.lambdas.invoke(res.function, params, ctx))
-            base = res.arn[: len(res.arn) - len(res.pattern)] if res.pattern else res.arn
-            if base in self.resources or res.arn in self.resources:
-                out = (self.resources.get(res.arn) or self.resources[base])(params, ctx)
-                return Pending() if callback else Succeeded(out)
-            if res.service == "lambda" and res.api == "invoke":
-                if not isinstance(params, dict):
-                    raise integ.HandlerFailed(
-                        "Lambda.InvalidRequestContentException", "Parameters must be an object"
-                    )
-                ctx.function_name = integ.function_name(params.get("FunctionName"))
-                payload = self.lambdas.invoke(ctx.function_name, params.get("Payload", {}), ctx)
-                response = integ.lambda_invoke_response(payload, key)
-                return Pending(response) if callback else Succeeded(response)
-            if res.service == "sns" and res.api == "publish":
-                target, message, subject, attrs = integ.sns_request(params)
-                self._record_notification(task, target, message, subject, attrs)
-                self.notifier(integ.SnsMessage(key, task["exec_arn"], target, message, subject, attrs))
-                response = integ.sns_response(key)
-                return Pending(response) if callback else Succeeded(response)
-            if res.service == "states" and res.api == "startExecution":
-                return self._start_child(task, params, res)
-        except integ.HandlerFailed as exc:
-            return Failed(exc.error, exc.cause)
-        except StatesApiError as exc:
-            return Failed(f"StepFunctions.{exc.code}Exception", exc.message)
-        except Exception as exc:  # an integration bug must fail the task, not the engine
-            return Failed(type(exc).__name__, str(exc))
-        return Failed(
-            "States.Runtime",
-            f"The local engine has no handler for resource {res.arn!r}; use Engine.register_resource",
-        )
-
-    def _record_notification(
-        self, task: Any, target: str, message: str, subject: str | None, attrs: Any
-    ) -> None:
-        with self.store.tx() as tx:
-            tx.execute(
-                "INSERT OR IGNORE INTO notifications(key, ts, exec_arn, target, subject, message, attributes)"
-                " VALUES (?,?,?,?,?,?,?)",
-                (task["key"], self.clock.now(), task["exec_arn"], target, subject, message, dumps(attrs)),
-            )
-
-    def _start_child(self, task: Any, params: Any, res: integ.Resource) -> Outcome:
-        if not isinstance(params, dict) or "StateMachineArn" not in params:
-            raise integ.HandlerFailed("StepFunctions.InvalidArnException", "StateMachineArn is required")
-        sm = self._sm_row(params["StateMachineArn"])
-        raw_input = params.get("Input", {})
-        text = raw_input if isinstance(raw_input, str) else dumps(raw_input)
-        name = params.get("Name") or integ.request_id(task["key"])
-        sync = res.pattern.startswith(".sync")
-        with self.store.tx() as tx:
-            arn, start, _ = self._create_execution(tx, sm, name, text, parent_task=task["id"], closed_ok=True)
-            tx.execute("UPDATE tasks SET child_exec = ? WHERE id = ?", (arn, task["id"]))
-            row = tx.one("SELECT * FROM executions WHERE arn = ?", (arn,))
-        started = {"ExecutionArn": arn, "StartDate": int(start * 1000)}
-        if res.pattern == ".waitForTaskToken":
-            return Pending()
-        if not sync:
-            return Succeeded(started)
-        if row["status"] != "RUNNING":
-            return self._child_outcome(row, res.pattern)
-        return Pending(started)
