@@ -294,6 +294,8 @@ def test_jsonata_machine_cannot_hold_jsonpath_state():
     ("expr", "fragment"),
     [
         ("{% $eval('1') %}", "$eval"),
+        ("{% $.a %}", "top level"),
+        ("{% $$ %}", "top level"),
         ("{% $x ?? 1 %}", "'??'"),
         ("{% $x ?: 1 %}", "'?:'"),
         ("{% 1 + %}", "invalid JSONata"),

@@ -33,6 +33,8 @@ def _alive(pid: int) -> bool:
 
 
 class Dispatcher:
+    """Runs the side effect of one task row and turns what happened into an ``Outcome``."""
+
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._executor: ThreadPoolExecutor | None = None

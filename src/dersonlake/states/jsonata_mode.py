@@ -28,6 +28,7 @@ _FORBIDDEN = (
     (re.compile(r"\?\?"), "the '??' operator (JSONata 2.1) is not available on AWS"),
     (re.compile(r"\?\s*:"), "the '?:' operator (JSONata 2.1) is not available on AWS"),
 )
+_TOP_LEVEL_ROOT = re.compile(r"^\$(\$|\.|\[|$)")
 _STRING = re.compile(r"'(?:\\.|[^'\\])*'|\"(?:\\.|[^\"\\])*\"")
 
 
@@ -48,6 +49,8 @@ def check_expression(text: str) -> str | None:
             return problem
     if not text:
         return "the expression is empty"
+    if _TOP_LEVEL_ROOT.match(text):
+        return "'$' and '$$' cannot be used at the top level of an expression; use $states.input"
     try:
         _compile(text)
     except Exception as exc:  # jsonata-python raises its own JException
