@@ -237,3 +237,19 @@ def test_pagination(engine):
     assert [e["id"] for e in first["events"] + rest["events"]] == [1, 2, 3, 4]
     with pytest.raises(InvalidApiInput):
         engine.list_state_machines(next_token="garbage!")
+
+
+def test_validate_definition_and_describe_for_execution(engine):
+    ok = engine.validate_state_machine_definition(PASS)
+    assert ok == {"result": "OK", "diagnostics": [], "truncated": False}
+    bad = engine.validate_state_machine_definition(
+        {"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}}}
+    )
+    assert bad["result"] == "FAIL"
+    assert bad["diagnostics"][0]["location"] == "/States/A/Next"
+    arn = engine.create_state_machine("v", PASS)["stateMachineArn"]
+    x = engine.start_execution(arn, "{}")["executionArn"]
+    engine.update_state_machine(arn, one({"Type": "Succeed"}))
+    old = engine.describe_state_machine_for_execution(x)
+    assert json.loads(old["definition"]) == PASS  # the execution keeps the definition it started with
+    assert json.loads(engine.wait_for(x)["output"]) == {}

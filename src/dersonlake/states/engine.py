@@ -27,7 +27,7 @@ from dersonlake.states import integrations as integ
 from dersonlake.states.api_errors import InvalidApiInput, StatesApiError
 from dersonlake.states.children import Children
 from dersonlake.states.clock import Clock, ManualClock, to_datetime
-from dersonlake.states.definition import Definition, load_definition
+from dersonlake.states.definition import Definition, InvalidDefinition, load_definition
 from dersonlake.states.dispatch import Dispatcher
 from dersonlake.states.failures import TASK_FAILED
 from dersonlake.states.history import data_details, emit, to_api
@@ -224,6 +224,30 @@ class Engine:
             for r in rows
         ]
         return _page("stateMachines", items, max_results, next_token)
+
+    def validate_state_machine_definition(self, definition: str | dict[str, Any]) -> dict[str, Any]:
+        """ValidateStateMachineDefinition: ``{"result": "OK"|"FAIL", "diagnostics": [...]}``."""
+        text = definition if isinstance(definition, str) else json.dumps(definition)
+        try:
+            load_definition(text)
+        except InvalidDefinition as exc:
+            diagnostic = {"severity": "ERROR", "code": "SCHEMA_VALIDATION_FAILED", "message": exc.problem}
+            if exc.path:
+                diagnostic["location"] = "/" + exc.path.replace(".", "/")
+            return {"result": "FAIL", "diagnostics": [diagnostic], "truncated": False}
+        return {"result": "OK", "diagnostics": [], "truncated": False}
+
+    def describe_state_machine_for_execution(self, execution_arn: str) -> dict[str, Any]:
+        """The definition an execution runs (it keeps its own copy across UpdateStateMachine)."""
+        row = self._exec_row(execution_arn)
+        sm = self.store.one("SELECT * FROM state_machines WHERE arn = ?", (row["sm_arn"],))
+        return {
+            "stateMachineArn": row["sm_arn"],
+            "name": row["sm_arn"].rsplit(":", 1)[-1],
+            "definition": row["definition"],
+            "roleArn": row["role_arn"] or "",
+            "updateDate": to_datetime(sm["updated"] or sm["created"]) if sm else to_datetime(row["start"]),
+        }
 
     def delete_state_machine(self, state_machine_arn: str) -> dict[str, Any]:
         row = self.sm_row(state_machine_arn)
