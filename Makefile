@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint fmt install mariadb clean
+.PHONY: demo test lint fmt install mariadb clean bench
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ demo: install mariadb
 test: install mariadb
 	$(BIN)/ruff check src tests bench
 	$(BIN)/python -m pytest
+
+## bench: full load next to dlt and the client/library floors (see docs/benchmarks.md)
+bench: install mariadb
+	$(BIN)/pip install -q -e '.[bench]'
+	$(BIN)/python bench/full_load.py --rows 1000000
 
 lint: install
 	$(BIN)/ruff check src tests bench

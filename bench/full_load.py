@@ -1,0 +1,353 @@
+"""Full-load benchmark: Derson Lake next to its peers, in one run, as ratios.
+
+Each method runs in its own child process against the same warm table in a private sandbox, and
+is timed inside the child from connect to the last file closed; the child reports its peak RSS
+(for the mariadb client, the client's). Methods:
+
+  ours          derson-lake's full-load task -> Parquet (DMS default settings: uncompressed)
+  dlt-cx        dlt sql_database, connectorx backend -> filesystem Parquet
+  dlt-arrow     dlt sql_database, pyarrow backend -> filesystem Parquet
+  mariadb-cli   `mariadb --quick --batch` to /dev/null (protocol floor, no file)
+  cx-floor      bare connectorx read of the whole table + pyarrow write, uncompressed (library floor)
+
+  python bench/full_load.py --rows 1000000 [--rows 10000000 --only ours,cx-floor,mariadb-cli]
+                            [--runs 3] [--write]
+
+Needs the bench extra for dlt: pip install -e '.[bench]'. Timings are never pass/fail tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+METHODS = ("ours", "dlt-cx", "dlt-arrow", "mariadb-cli", "cx-floor")
+DDL = """CREATE TABLE IF NOT EXISTS bench.{name} (
+  id BIGINT PRIMARY KEY, a INT NOT NULL, b CHAR(32) NOT NULL, c DOUBLE NOT NULL, d DATETIME NOT NULL,
+  e DECIMAL(12,2) NOT NULL, f VARCHAR(200) NOT NULL) ENGINE=InnoDB"""
+FILL = """INSERT INTO bench.{name} SELECT seq, seq % 100000, md5(seq), seq / 7.0,
+  '2020-01-01' + INTERVAL (seq % 100000000) SECOND, (seq % 1000000) / 100,
+  concat(repeat('x', seq % 50), md5(seq), sha1(seq)) FROM seq_1_to_{rows}"""
+
+
+# -- parent ---------------------------------------------------------------------------------------
+
+
+def sandbox():
+    from dersonlake.sandbox.server import Sandbox
+
+    box = Sandbox(ROOT / ".derson" / "bench-sandbox", server_args=("--innodb-buffer-pool-size=3G",))
+    box.start()
+    return box
+
+
+def ensure_table(box, rows: int) -> str:
+    name = f"t_{rows}"
+    with box.admin_connection() as conn, conn.cursor() as cur:
+        cur.execute("CREATE DATABASE IF NOT EXISTS bench")
+        cur.execute(DDL.format(name=name))
+        cur.execute(f"SELECT COUNT(*) FROM bench.{name}")
+        if cur.fetchone()[0] != rows:
+            print(f"building bench.{name} ({rows:,} rows)...", file=sys.stderr)
+            cur.execute(f"TRUNCATE bench.{name}")
+            cur.execute("SET SESSION sql_log_bin = 0")
+            cur.execute(FILL.format(name=name, rows=rows))
+            cur.execute(f"ANALYZE TABLE bench.{name}")
+        cur.execute(f"SELECT SUM(LENGTH(f)) FROM bench.{name}")  # warm the buffer pool
+    return name
+
+
+def run_child(method: str, box, table: str, out: Path) -> dict:
+    args = [
+        sys.executable,
+        __file__,
+        "--child",
+        method,
+        "--table",
+        table,
+        "--out",
+        str(out),
+        "--port",
+        str(box.port),
+        "--user",
+        box.replication_user,
+        "--password-file",
+        str(box.password_file),
+    ]
+    done = subprocess.run(args, capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"{method} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def measure(methods, box, table, rows, runs) -> dict[str, dict]:
+    results = {}
+    for method in methods:
+        samples = []
+        for _ in range(runs):
+            out = Path(tempfile.mkdtemp(prefix=f"bench-{method}-"))
+            try:
+                samples.append(run_child(method, box, table, out))
+            finally:
+                shutil.rmtree(out, ignore_errors=True)
+        seconds = statistics.median(s["seconds"] for s in samples)
+        results[method] = {
+            "seconds": seconds,
+            "runs": [round(s["seconds"], 2) for s in samples],
+            "rows": samples[0]["rows"],
+            "bytes": samples[0]["bytes"],
+            "rss_mb": max(s["rss_mb"] for s in samples),
+        }
+        assert samples[0]["rows"] == rows, f"{method} read {samples[0]['rows']} rows, not {rows}"
+        print(f"  {method:<12} {seconds:7.2f}s {results[method]['runs']}", file=sys.stderr)
+    return results
+
+
+def report(rows: int, results: dict[str, dict]) -> str:
+    ours = results.get("ours")
+    lines = [
+        f"### {rows:,} rows",
+        "",
+        "| method | median s (runs) | rows/s | MB/s written | peak RSS MB | ours vs it |",
+        "|---|---|---|---|---|---|",
+    ]
+    for method, r in results.items():
+        rate = r["rows"] / r["seconds"]
+        mbps = f"{r['bytes'] / r['seconds'] / 1e6:.1f}" if r["bytes"] else "-"
+        ratio = f"{r['seconds'] / ours['seconds']:.2f}x" if ours and method != "ours" else ""
+        runs = "/".join(f"{x:.2f}" for x in r["runs"])
+        lines.append(
+            f"| {method} | {r['seconds']:.2f} ({runs}) | {rate:,.0f} | {mbps} | {r['rss_mb']:.0f} | {ratio} |"
+        )
+    return "\n".join(lines)
+
+
+def write_doc(sections: list[str], command: str) -> None:
+    doc = ROOT / "docs" / "benchmarks.md"
+    text = doc.read_text() if doc.exists() else "# Benchmarks\n"
+    head, marker, rest = text.partition("## Full load")
+    tail = rest[rest.find("\n## ") :] if marker and "\n## " in rest else ""
+    body = (
+        "## Full load\n\n"
+        "One table of 7 mixed columns (BIGINT PK, INT, CHAR(32), DOUBLE, DATETIME, DECIMAL(12,2),\n"
+        "VARCHAR(200)), warm in MariaDB 10.11's buffer pool, server and client on the same 2 cores. Each\n"
+        "method runs in its own process, timed from connect to the last file closed; peak RSS includes the\n"
+        "interpreter and imports.\n"
+        '"ours vs it" is the other method\'s time divided by ours (above 1: we are faster).\n\n'
+        + "\n\n".join(sections)
+        + f"\n\nReproduce: `{command}`\n"
+    )
+    doc.write_text(head.rstrip() + "\n\n" + body + tail)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rows", type=int, action="append", help="table size (repeatable)")
+    parser.add_argument("--only", action="append", help="comma-separated methods for the matching --rows")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--write", action="store_true", help="write the results into docs/benchmarks.md")
+    parser.add_argument("--child")
+    parser.add_argument("--table")
+    parser.add_argument("--out")
+    parser.add_argument("--port", type=int)
+    parser.add_argument("--user")
+    parser.add_argument("--password-file")
+    args = parser.parse_args()
+    if args.child:
+        child(args)
+        return
+    sizes = args.rows or [1_000_000]
+    only = args.only or []
+    box = sandbox()
+    sections = []
+    for i, rows in enumerate(sizes):
+        methods = only[i].split(",") if i < len(only) else list(METHODS)
+        table = ensure_table(box, rows)
+        print(f"{rows:,} rows: {', '.join(methods)}", file=sys.stderr)
+        sections.append(report(rows, measure(methods, box, table, rows, args.runs)))
+    text = "\n\n".join(sections)
+    print(text)
+    if args.write:
+        write_doc(
+            sections, "python bench/full_load.py " + " ".join(sys.argv[1:]).replace("--write", "").strip()
+        )
+
+
+# -- child: one method, one run -------------------------------------------------------------------
+
+
+def child(args) -> None:
+    password = Path(args.password_file).read_text().strip()
+    out = Path(args.out)
+    started = time.perf_counter()
+    rows = {
+        "ours": run_ours,
+        "dlt-cx": run_dlt,
+        "dlt-arrow": run_dlt,
+        "mariadb-cli": run_cli,
+        "cx-floor": run_cx,
+    }[args.child](args, password, out)
+    seconds = time.perf_counter() - started
+    size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file() and p.suffix == ".parquet")
+    import resource
+
+    who = resource.RUSAGE_CHILDREN if args.child == "mariadb-cli" else resource.RUSAGE_SELF
+    rss = resource.getrusage(who).ru_maxrss / 1024
+    print(json.dumps({"seconds": seconds, "rows": rows, "bytes": size, "rss_mb": rss}))
+
+
+def run_ours(args, password: str, out: Path) -> int:
+    import yaml
+
+    from dersonlake.config import load_owner
+    from dersonlake.replication.owner_run import prepare
+    from dersonlake.replication.store import ReplicationStore
+    from dersonlake.replication.task import TaskRun, create_task, run_task
+
+    owner = out / "owners" / "bench"
+    owner.mkdir(parents=True)
+    (out / "pw").write_text(password)
+    (owner / "owner.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "source": {
+                    "engine": "mariadb",
+                    "host": "127.0.0.1",
+                    "port": args.port,
+                    "user": args.user,
+                    "password_file": str(out / "pw"),
+                    "databases": ["bench"],
+                },
+                "target": {"uri": str(out / "lake"), "s3_settings": {"DataFormat": "parquet"}},
+                "migration_type": "full-load",
+            }
+        )
+    )
+    (owner / "mapping.json").write_text(
+        json.dumps(
+            {
+                "rules": [
+                    {
+                        "rule-type": "selection",
+                        "rule-id": "1",
+                        "rule-name": "t",
+                        "object-locator": {"schema-name": "bench", "table-name": args.table},
+                        "rule-action": "include",
+                    }
+                ]
+            }
+        )
+    )
+    run = prepare(load_owner("bench", out / "owners"))
+    params = run.source()
+    store = ReplicationStore(out / "state.sqlite")
+    arn = create_task(
+        store, "bench", migration_type="full-load", table_mappings="{}", settings_json=run.settings.to_json()
+    )
+    outcome = run_task(
+        store,
+        arn,
+        "start-replication",
+        TaskRun(
+            source=params,
+            storage=run.storage(),
+            s3=run.s3,
+            discover=lambda: run.catalog(params),
+            plan=lambda c: run.plan(c, "full-load"),
+        ),
+    )
+    assert outcome.failure is None and not outcome.tables_errored, outcome
+    return outcome.rows
+
+
+def run_dlt(args, password: str, out: Path) -> int:
+    import dlt
+    import sqlalchemy as sa
+    from dlt.sources.sql_database import sql_table
+
+    backend = "connectorx" if args.child == "dlt-cx" else "pyarrow"
+
+    def no_decimal_doubles(table):  # reference/deps.md §2: else DOUBLE becomes decimal
+        for col in table.columns:
+            if isinstance(col.type, sa.Float):
+                col.type.asdecimal = False
+
+    url = f"mysql+pymysql://{args.user}:{password}@127.0.0.1:{args.port}/bench"
+    source = sql_table(
+        credentials=url,
+        table=args.table,
+        backend=backend,
+        chunk_size=50_000,
+        table_adapter_callback=no_decimal_doubles if backend == "pyarrow" else None,
+    )
+    if backend == "connectorx":
+        source = sql_table(
+            credentials=url.replace("mysql+pymysql", "mysql"),
+            table=args.table,
+            backend=backend,
+            chunk_size=50_000,
+        )
+    os.environ["DLT_DATA_DIR"] = str(out / "dlt-data")
+    os.environ["DLT_PIPELINE_DIR"] = str(out / "dlt-pipelines")
+    pipeline = dlt.pipeline(
+        pipeline_name="bench",
+        destination=dlt.destinations.filesystem(str(out / "lake")),
+        dataset_name="bench",
+        pipelines_dir=str(out / "dlt-pipelines"),
+    )
+    info = pipeline.run(source, loader_file_format="parquet")
+    assert not info.has_failed_jobs
+    return pipeline.last_trace.last_normalize_info.row_counts[args.table]
+
+
+def run_cli(args, password: str, out: Path) -> int:
+    env = {**os.environ, "MYSQL_PWD": password}
+    cmd = [
+        "mariadb",
+        "--no-defaults",
+        "-h127.0.0.1",
+        f"-P{args.port}",
+        f"-u{args.user}",
+        "--quick",
+        "--batch",
+        "--skip-column-names",
+        "-e",
+        f"SELECT * FROM bench.{args.table}",
+    ]
+    with open(os.devnull, "wb") as sink:
+        subprocess.run(cmd, env=env, stdout=sink, check=True)
+    count = subprocess.run(
+        [*cmd[:-1], f"SELECT COUNT(*) FROM bench.{args.table}"], env=env, capture_output=True, check=True
+    )
+    return int(count.stdout)
+
+
+def run_cx(args, password: str, out: Path) -> int:
+    import connectorx as cx
+    import pyarrow.parquet as pq
+
+    table = cx.read_sql(
+        f"mysql://{args.user}:{password}@127.0.0.1:{args.port}/bench",
+        f"SELECT * FROM {args.table}",
+        return_type="arrow",
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, out / "t.parquet", compression="none")
+    return table.num_rows
+
+
+if __name__ == "__main__":
+    main()
