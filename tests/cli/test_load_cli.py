@@ -118,7 +118,9 @@ def test_suspended_table_exits_1_and_names_it(sandbox, tmp_path):
             },
         ]
     }
-    write_owner(tmp_path, sandbox, mapping=mapping)
+    write_owner(
+        tmp_path, sandbox, mapping=mapping, settings={"ErrorBehavior": {"DataErrorPolicy": "SUSPEND_TABLE"}}
+    )
     done = cli(tmp_path, "load", "acme")
     assert done.returncode == 1
     assert "1 table(s) suspended (Table error): shop.orders:" in done.stderr

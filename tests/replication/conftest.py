@@ -125,5 +125,7 @@ def load_owner_once(tmp_path: Path, sandbox) -> Callable[..., Loaded]:
         )
         return Loaded(outcome, run, storage, store, arn)
 
+    load.root = tmp_path  # type: ignore[attr-defined]
+    load.sandbox = sandbox  # type: ignore[attr-defined]
     yield load
     store.close()

@@ -294,27 +294,40 @@ def test_s3_target_gets_the_same_objects_as_a_local_folder(load_owner_once, s3, 
         )
 
 
-def test_table_error_suspends_the_table_and_the_others_finish(load_owner_once):
-    mapping = {
-        "rules": [
-            sel(1, "customers"),
-            sel(2, "orders"),
-            tr(
-                3,
-                "column",
-                "change-data-type",
-                {"table-name": "orders", "column-name": "status"},
-                **{"data-type": {"type": "int4"}},
-            ),
-        ]
-    }
-    loaded = load_owner_once(mapping=mapping)
+def vanishing_table(load_owner_once, admin, **owner):
+    """Load ``customers`` and ``vanishing``, which is dropped after the catalog is read: a real table error."""
+    with admin.cursor() as cur:
+        cur.execute("CREATE TABLE IF NOT EXISTS shop.vanishing (id INT PRIMARY KEY)")
+        cur.execute("INSERT IGNORE INTO shop.vanishing VALUES (1), (2)")
+    from dersonlake.config import load_owner
+    from dersonlake.replication.owner_run import prepare
+    from tests.replication.conftest import write_owner
+
+    folder = write_owner(
+        load_owner_once.root,
+        load_owner_once.sandbox,
+        mapping={"rules": [sel(1, "customers"), sel(2, "vanishing")]},
+        **owner,
+    )
+    run = prepare(load_owner("acme", folder.parent))
+
+    def discover_then_drop():
+        catalog = run.catalog()
+        with admin.cursor() as cur:
+            cur.execute("DROP TABLE shop.vanishing")
+        return catalog
+
+    return load_owner_once(discover=discover_then_drop)
+
+
+def test_table_error_suspends_the_table_and_the_others_finish(load_owner_once, admin):
+    loaded = vanishing_table(load_owner_once, admin)
     tables = loaded.tables()
     assert tables["shop.customers"]["state"] == status.TABLE_COMPLETED
-    assert tables["shop.orders"]["state"] == status.TABLE_ERROR
-    assert "shop.orders" not in (loaded.outcome.failure or "")
-    assert tables["shop.orders"]["error"]
-    assert keys(loaded.storage, "shop/orders") == []  # nothing half-written
+    assert tables["shop.vanishing"]["state"] == status.TABLE_ERROR
+    assert "doesn't exist" in tables["shop.vanishing"]["error"]
+    assert loaded.outcome.failure is None
+    assert keys(loaded.storage, "shop/vanishing") == []  # nothing half-written
     assert loaded.task()["status"] == status.STOPPED
     assert (
         describe_task(loaded.task(), loaded.store.table_stats(loaded.arn))["ReplicationTaskStats"][
@@ -324,23 +337,71 @@ def test_table_error_suspends_the_table_and_the_others_finish(load_owner_once):
     )
 
 
-def test_table_error_with_stop_task_policy_fails_the_task(load_owner_once):
-    mapping = {
+def test_table_error_with_stop_task_policy_fails_the_task(load_owner_once, admin):
+    loaded = vanishing_table(
+        load_owner_once, admin, settings={"ErrorBehavior": {"TableErrorPolicy": "STOP_TASK"}}
+    )
+    task = loaded.task()
+    assert task["status"] == status.FAILED and task["stop_reason"] == status.STOP_FATAL_ERROR
+    assert task["last_failure"].startswith("shop.vanishing: ")
+
+
+@pytest.fixture
+def mixed_values(admin):
+    """A table whose ``v`` holds numbers and two words: a cast to int4 fails on 2 of 6 records."""
+    with admin.cursor() as cur:
+        cur.execute("CREATE TABLE shop.mixed_values (id INT PRIMARY KEY, v VARCHAR(10))")
+        cur.execute("INSERT INTO shop.mixed_values VALUES (1,'1'),(2,'2'),(3,'x'),(4,'4'),(5,'y'),(6,NULL)")
+    yield {
         "rules": [
-            sel(1, "orders"),
+            sel(1, "mixed_values"),
             tr(
-                3,
+                2,
                 "column",
                 "change-data-type",
-                {"table-name": "orders", "column-name": "status"},
+                {"table-name": "mixed_values", "column-name": "v"},
                 **{"data-type": {"type": "int4"}},
             ),
         ]
     }
-    loaded = load_owner_once(mapping=mapping, settings={"ErrorBehavior": {"TableErrorPolicy": "STOP_TASK"}})
-    task = loaded.task()
-    assert task["status"] == status.FAILED and task["stop_reason"] == status.STOP_FATAL_ERROR
-    assert task["last_failure"].startswith("shop.orders: ")
+    with admin.cursor() as cur:
+        cur.execute("DROP TABLE shop.mixed_values")
+
+
+def test_data_errors_are_logged_and_skipped_by_default(load_owner_once, mixed_values):
+    loaded = load_owner_once(mapping=mixed_values)
+    row = loaded.tables()["shop.mixed_values"]
+    assert row["state"] == status.TABLE_COMPLETED
+    assert row["error_rows"] == 2
+    table = read_files(loaded.storage, keys(loaded.storage, "shop/mixed_values"), loaded.run.s3)
+    assert sorted(table.to_pylist(), key=lambda r: r["id"]) == [
+        {"id": 1, "v": 1},
+        {"id": 2, "v": 2},
+        {"id": 4, "v": 4},
+        {"id": 6, "v": None},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("errors", "table_state", "task_status"),
+    [
+        ({"DataErrorPolicy": "SUSPEND_TABLE"}, status.TABLE_ERROR, status.STOPPED),
+        ({"DataErrorPolicy": "STOP_TASK"}, None, status.FAILED),
+        ({"DataErrorPolicy": "LOG_ERROR", "DataErrorEscalationCount": 2}, status.TABLE_ERROR, status.STOPPED),
+        (
+            {"DataErrorPolicy": "IGNORE_RECORD", "DataErrorEscalationCount": 3},
+            status.TABLE_COMPLETED,
+            status.STOPPED,
+        ),
+    ],
+)
+def test_data_error_policies_and_escalation(load_owner_once, mixed_values, errors, table_state, task_status):
+    loaded = load_owner_once(mapping=mixed_values, settings={"ErrorBehavior": errors})
+    assert loaded.task()["status"] == task_status
+    if table_state:
+        assert loaded.tables()["shop.mixed_values"]["state"] == table_state
+    if task_status == status.FAILED:
+        assert "cannot be converted" in loaded.task()["last_failure"]
 
 
 def test_missing_bucket_fails_with_one_line_and_writes_nothing(load_owner_once, s3):

@@ -159,6 +159,7 @@ class FullLoad:
         self.sleep = sleep
         self.errors = plan.settings.error_behavior
         self._stop = threading.Event()
+        self._data_errors: dict[str, int] = {}
         self._outcome = LoadOutcome()
         self._lock = threading.Lock()
 
@@ -355,7 +356,9 @@ class FullLoad:
                 if self._stop.is_set():
                     raise TaskStopped()
                 now = datetime.now(UTC)
-                out = transform_batch(t, batch, headers=full_load_headers(now))
+                out = self._transform(t, batch, full_load_headers(now))
+                if out is None:
+                    continue
                 stamp = self.task_start if self.s3.UseTaskStartTimeForFullLoadTimestamp else now
                 out = dms_columns.decorate(
                     out, self.s3, dms_columns.LOAD, timestamps=stamp.replace(tzinfo=None)
@@ -380,6 +383,51 @@ class FullLoad:
         with self._lock:
             self._outcome.rows += rows
             self._outcome.files += len(files)
+
+    def _transform(
+        self, t: TablePlan, batch: pa.RecordBatch, headers: dict[str, Any]
+    ) -> pa.RecordBatch | None:
+        """The mapping's output for ``batch``; rows whose conversion fails are data errors.
+
+        A failing batch is bisected until the failing rows are single, so one bad value costs
+        O(log n) extra conversions; each bad row goes to ``DataErrorPolicy`` (dms.md §2).
+        """
+        try:
+            return transform_batch(t, batch, headers=headers)
+        except (pa.ArrowException, ValueError, ArithmeticError, TypeError) as exc:
+            if batch.num_rows <= 1:
+                self._data_error(t, batch, exc)
+                return None
+        half = batch.num_rows // 2
+        parts = [
+            self._transform(t, batch.slice(0, half), headers),
+            self._transform(t, batch.slice(half), headers),
+        ]
+        kept = [p for p in parts if p is not None and p.num_rows]
+        if not kept:
+            return None
+        return kept[0] if len(kept) == 1 else pa.Table.from_batches(kept).combine_chunks().to_batches()[0]
+
+    def _data_error(self, t: TablePlan, row: pa.RecordBatch, exc: BaseException) -> None:
+        """One record that cannot be converted: skip it (IGNORE_RECORD, LOG_ERROR), or suspend the table
+        / stop the task; DataErrorEscalationCount errors escalate to DataErrorEscalationPolicy."""
+        policy = self.errors.data_error_policy
+        with self._lock:
+            count = self._data_errors.get(t.source, 0) + 1
+            self._data_errors[t.source] = count
+        self.store.add_table_counts(self.arn, t.source_schema, t.source_table, error_rows=1)
+        key = {k: row.column(k)[0].as_py() for k in t.source_key_columns if k in row.schema.names}
+        message = f"{t.source}: record {key or '(no key)'} cannot be converted: {_message(exc)}"
+        escalation = self.errors.data_error_escalation_count
+        if escalation and count >= escalation:
+            policy = self.errors.data_error_escalation_policy
+            message += f" ({count} data errors reached DataErrorEscalationCount)"
+        if policy == "STOP_TASK":
+            raise _Fatal(message)
+        if policy == "SUSPEND_TABLE":
+            raise _DataError(message)
+        if policy == "LOG_ERROR" and count <= 20:
+            log.error("%s; record skipped (DataErrorPolicy LOG_ERROR)", message)
 
     def _file_schema(self, t: TablePlan, read: pa.Schema) -> pa.Schema:
         """The lake schema of ``t``: DMS columns, then the output columns; a column copied from a
@@ -415,7 +463,11 @@ class FullLoad:
 
 
 class _Fatal(OperationFailed):
-    """Recoverable errors exhausted: the task fails."""
+    """Recoverable errors exhausted, or a STOP_TASK policy: the task fails."""
+
+
+class _DataError(Exception):
+    """A record error under SUSPEND_TABLE: the table is suspended."""
 
 
 def _is_connection_error(exc: BaseException) -> bool:
