@@ -56,6 +56,7 @@ def ensure_table(box, rows: int) -> str:
     name = f"t_{rows}"
     with box.admin_connection() as conn, conn.cursor() as cur:
         cur.execute("CREATE DATABASE IF NOT EXISTS bench")
+        cur.execute("USE bench")
         cur.execute(DDL.format(name=name))
         cur.execute(f"SELECT COUNT(*) FROM bench.{name}")
         if cur.fetchone()[0] != rows:
@@ -278,30 +279,20 @@ def run_dlt(args, password: str, out: Path) -> int:
     import sqlalchemy as sa
     from dlt.sources.sql_database import sql_table
 
-    backend = "connectorx" if args.child == "dlt-cx" else "pyarrow"
-
     def no_decimal_doubles(table):  # reference/deps.md §2: else DOUBLE becomes decimal
         for col in table.columns:
             if isinstance(col.type, sa.Float):
                 col.type.asdecimal = False
 
-    url = f"mysql+pymysql://{args.user}:{password}@127.0.0.1:{args.port}/bench"
-    source = sql_table(
-        credentials=url,
-        table=args.table,
-        backend=backend,
-        chunk_size=50_000,
-        table_adapter_callback=no_decimal_doubles if backend == "pyarrow" else None,
+    url = (
+        f"mysql+pymysql://{args.user}:{password}@127.0.0.1:{args.port}/bench"  # SQLAlchemy reflects the table
     )
-    if backend == "connectorx":
-        source = sql_table(
-            credentials=url.replace("mysql+pymysql", "mysql"),
-            table=args.table,
-            backend=backend,
-            chunk_size=50_000,
-        )
+    if args.child == "dlt-cx":  # connectorx reads with its own URL (dlt's default: the whole table at once)
+        kwargs = {"backend": "connectorx", "backend_kwargs": {"conn": url.replace("mysql+pymysql", "mysql")}}
+    else:
+        kwargs = {"backend": "pyarrow", "table_adapter_callback": no_decimal_doubles}
+    source = sql_table(credentials=url, table=args.table, chunk_size=50_000, **kwargs)
     os.environ["DLT_DATA_DIR"] = str(out / "dlt-data")
-    os.environ["DLT_PIPELINE_DIR"] = str(out / "dlt-pipelines")
     pipeline = dlt.pipeline(
         pipeline_name="bench",
         destination=dlt.destinations.filesystem(str(out / "lake")),

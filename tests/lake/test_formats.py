@@ -79,9 +79,15 @@ def test_csv_header_in_every_file_and_gzip(tmp_path):
 
 def test_parquet_knobs_version_compression_row_groups_statistics_millis(tmp_path):
     s = normalize_s3_settings(
-        {"DataFormat": "parquet", "ParquetVersion": "PARQUET_2_0", "CompressionType": "gzip",
-         "RowGroupLength": 2, "EnableStatistics": False, "ParquetTimestampInMillisecond": True}
-    )  # fmt: skip
+        {
+            "DataFormat": "parquet",
+            "ParquetVersion": "PARQUET_2_0",
+            "CompressionType": "gzip",
+            "RowGroupLength": 2,
+            "EnableStatistics": False,
+            "ParquetTimestampInMillisecond": True,
+        }
+    )
     path = tmp_path / "f.parquet"
     f = open_file(path, SCHEMA, s)
     f.write(batch())
@@ -134,3 +140,34 @@ def test_decorate_puts_op_then_timestamp_then_data():
     assert out.schema.names[:3] == ["Op", "ts", "id"]
     assert out.column(0).to_pylist() == ["I", "I", "I"]
     assert out.column(1).to_pylist()[0] == "2024-01-01 00:00:00.000005"
+
+
+def test_dictionary_only_for_columns_whose_values_repeat(tmp_path):
+    from dersonlake.lake.formats import dictionary_columns
+
+    n = 1000
+    sample = pa.RecordBatch.from_pydict(
+        {
+            "id": list(range(n)),
+            "status": ["paid", "new"] * (n // 2),
+            "hash": [f"{i:032x}" for i in range(n)],
+            "flag": [True] * n,
+        }
+    )
+    assert dictionary_columns(sample) == ["status", "flag"]
+    path = tmp_path / "f.parquet"
+    f = open_file(path, sample.schema, normalize_s3_settings({"DataFormat": "parquet"}))
+    f.write(sample)
+    f.close()
+    meta = pq.ParquetFile(path).metadata.row_group(0)
+    encodings = {meta.column(i).path_in_schema: meta.column(i).encodings for i in range(4)}
+    assert "RLE_DICTIONARY" in encodings["status"] or "PLAIN_DICTIONARY" in encodings["status"]
+    assert not any("DICTIONARY" in e for e in encodings["hash"])
+    assert pq.read_table(path).equals(pa.Table.from_batches([sample]))
+
+
+def test_empty_parquet_file_is_still_valid(tmp_path):
+    path = tmp_path / "f.parquet"
+    f = open_file(path, SCHEMA, normalize_s3_settings({"DataFormat": "parquet"}))
+    f.close()
+    assert pq.read_table(path).num_rows == 0

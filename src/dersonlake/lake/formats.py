@@ -46,18 +46,35 @@ def open_file(path, schema: pa.Schema, settings: S3Settings) -> FileFormat:
     return CsvFile(path, schema, settings)
 
 
+# A column whose sampled values are mostly distinct gains nothing from a dictionary.
+DICTIONARY_MAX_DISTINCT_RATIO = 0.5
+
+
 class ParquetFile:
+    """One Parquet object. The writer opens on the first batch, which decides the dictionary columns:
+    with ``rle-dictionary`` (the default) a column is dictionary-encoded unless more than half of the
+    first batch's values are distinct. pyarrow would otherwise build a dictionary of unique values in
+    every 10,000-row group (they never reach DictPageSizeLimit, so it never falls back to PLAIN as
+    DMS's writer does): measured here, 1.6 s instead of 1.0 s for a million rows, and larger files.
+    """
+
     def __init__(self, path, schema: pa.Schema, s: S3Settings) -> None:
         self._fh = open(path, "wb")  # noqa: SIM115 (closed in close())
+        self._schema = schema
+        self._s = s
         self._rows = s.RowGroupLength
         self._pending: list[pa.RecordBatch] = []
         self._pending_rows = 0
-        self._writer = pq.ParquetWriter(
+        self._writer: pq.ParquetWriter | None = None
+
+    def _open(self, sample: pa.RecordBatch) -> pq.ParquetWriter:
+        s = self._s
+        return pq.ParquetWriter(
             self._fh,
-            schema,
+            self._schema,
             version="2.6" if s.ParquetVersion == "parquet-2-0" else "1.0",
             compression="gzip" if s.CompressionType == "gzip" else "none",
-            use_dictionary=s.EncodingType != "plain",
+            use_dictionary=False if s.EncodingType == "plain" else dictionary_columns(sample),
             write_statistics=s.EnableStatistics,
             data_page_size=s.DataPageSize,
             dictionary_pagesize_limit=s.DictPageSizeLimit,
@@ -67,6 +84,8 @@ class ParquetFile:
 
     def write(self, batch: pa.RecordBatch) -> None:
         """Buffer up to RowGroupLength rows, so each row group has the size DMS gives it."""
+        if self._writer is None:
+            self._writer = self._open(batch)
         self._pending.append(batch)
         self._pending_rows += batch.num_rows
         while self._pending_rows >= self._rows:
@@ -77,7 +96,7 @@ class ParquetFile:
             self._pending_rows = rest.num_rows
 
     def _drain(self) -> None:
-        if self._pending_rows:
+        if self._pending_rows and self._writer is not None:
             self._writer.write_table(pa.Table.from_batches(self._pending), row_group_size=self._rows)
         self._pending, self._pending_rows = [], 0
 
@@ -86,8 +105,25 @@ class ParquetFile:
 
     def close(self) -> None:
         self._drain()
+        if self._writer is None:  # no rows: still a valid (empty) Parquet file
+            self._writer = self._open(pa.RecordBatch.from_pylist([], schema=self._schema))
         self._writer.close()
         self._fh.close()
+
+
+def dictionary_columns(sample: pa.RecordBatch) -> list[str]:
+    """Columns worth a dictionary: those whose sampled values repeat (at most half distinct)."""
+    if sample.num_rows == 0:
+        return list(sample.schema.names)
+    keep = []
+    for name, column in zip(sample.schema.names, sample.columns, strict=True):
+        if pa.types.is_boolean(column.type):
+            keep.append(name)
+            continue
+        distinct = pc.count_distinct(column).as_py()
+        if distinct <= DICTIONARY_MAX_DISTINCT_RATIO * sample.num_rows:
+            keep.append(name)
+    return keep
 
 
 class CsvFile:

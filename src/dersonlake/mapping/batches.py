@@ -24,6 +24,7 @@ from dersonlake.mapping.plan import TablePlan
 from dersonlake.mapping.transformations import Mask, OutputColumn
 
 log = logging.getLogger(__name__)
+_RANDOM = random.SystemRandom()  # data-masking-digits-randomize: unpredictable, and no per-batch seeding
 _STRINGISH = frozenset({"string", "wstring", "clob", "nclob"})
 
 
@@ -53,7 +54,7 @@ def transform_batch(
     it defaults to the full-load values. ``rng`` makes digits-randomize reproducible in tests.
     """
     headers = headers if headers is not None else full_load_headers()
-    rng = rng or random.Random()
+    rng = rng or _RANDOM
     arrays: list[pa.Array] = []
     fields: list[pa.Field] = []
     limit = (

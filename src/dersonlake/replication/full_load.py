@@ -37,6 +37,7 @@ from dersonlake.mapping import Plan, TablePlan, transform_batch
 from dersonlake.mapping.batches import full_load_headers
 from dersonlake.mapping.table_settings import Segment
 from dersonlake.replication import status
+from dersonlake.replication.prefetch import prefetch
 from dersonlake.replication.store import ReplicationStore
 from dersonlake.sources.catalog import Catalog, Table
 from dersonlake.sources.mysql.connection import ConnectionParams
@@ -350,9 +351,10 @@ class FullLoad:
         )
         rows = 0
         try:
-            for batch in read_batches(
+            batches = read_batches(
                 self.endpoint, query, chunk_rows=self.chunk_rows, batch_rows=self.batch_rows
-            ):
+            )
+            for batch in prefetch(batches):
                 if self._stop.is_set():
                     raise TaskStopped()
                 now = datetime.now(UTC)

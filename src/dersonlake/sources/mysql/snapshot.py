@@ -50,6 +50,18 @@ SESSION_SETUP = [
     "SET SESSION time_zone = '+00:00'",
 ]
 _BINARY_TYPES = {"binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob"}
+_PLAIN_KEY_TYPES = {
+    "tinyint",
+    "smallint",
+    "mediumint",
+    "int",
+    "integer",
+    "bigint",
+    "char",
+    "varchar",
+    "enum",
+    "year",
+}
 _SPATIAL_TYPES = {
     "geometry",
     "point",
@@ -174,13 +186,36 @@ class SnapshotQuery:
     def schema(self) -> pa.Schema:
         return pa.schema([r.field for r in self.reads])
 
-    def sql(self, after: Sequence[str] | None, limit: int | None) -> str:
+    def _key_position(self, name: str) -> int | None:
+        """The index of a key column read as-is (integers, text), whose values can be bound back
+        directly; None when the key needs its own text copy (DECIMAL, dates, binary...)."""
+        for i, r in enumerate(self.reads):
+            if (
+                r.column.name == name
+                and r.expression.endswith(quote_ident(name))
+                and r.column.data_type.lower() in _PLAIN_KEY_TYPES
+            ):
+                return i
+        return None
+
+    def key_columns(self) -> list[int]:
+        """Where each key value sits in a raw result row: in the projection, or after it."""
+        out, extra = [], len(self.reads)
+        for name in self.key:
+            pos = self._key_position(name)
+            if pos is None:
+                pos, extra = extra, extra + 1
+            out.append(pos)
+        return out
+
+    def sql(self, after: Sequence[Any] | None, limit: int | None) -> str:
         """One chunk's SELECT: rows after the key values ``after`` (as text), ``limit`` of them."""
         select = [f"{r.expression} AS {quote_ident(r.column.name)}" for r in self.reads]
         key_cols = [self.table.column(k) for k in self.key]
         for i, col in enumerate(key_cols):
-            q = f"src.{quote_ident(col.name)}"
-            select.append(f"{_key_text(col, q)} AS {_KEY_ALIAS.format(i)}")
+            if self._key_position(col.name) is None:
+                q = f"src.{quote_ident(col.name)}"
+                select.append(f"{_key_text(col, q)} AS {_KEY_ALIAS.format(i)}")
         conditions, params = [], list(self.params)
         if self.where:
             conditions.append(f"({self.where})")
@@ -205,7 +240,7 @@ def _key_text(col: Column, q: str) -> str:
     return f"HEX({q})" if col.data_type.lower() in _BINARY_TYPES else f"CAST({q} AS CHAR)"
 
 
-def _keyset_after(key_cols: Sequence[Column], after: Sequence[str]) -> tuple[str, list[Any]]:
+def _keyset_after(key_cols: Sequence[Column], after: Sequence[Any]) -> tuple[str, list[Any]]:
     """``(k1 > a1) OR (k1 = a1 AND k2 > a2) OR ...``: expanded so every server uses the index."""
     ors, params = [], []
     for i in range(len(key_cols)):
@@ -233,7 +268,7 @@ def read_batches(
     *,
     chunk_rows: int = 100_000,
     batch_rows: int = 10_000,
-    after: Sequence[str] | None = None,
+    after: Sequence[Any] | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """Every row of ``query`` as batches of ``query.schema``: keyset chunks when the table has a
     key, else one streaming read. Peak memory is about one batch plus connectorx's buffers."""
@@ -241,6 +276,7 @@ def read_batches(
     url = connection_url(endpoint, query.table.schema)
     schema = query.schema
     n_keys = len(query.key)
+    key_positions = query.key_columns()
     while True:
         sql = query.sql(after, chunk_rows if n_keys else None)
         _probe(endpoint)
@@ -253,14 +289,14 @@ def read_batches(
                 raise
             raise OperationFailed(_reason(exc, endpoint, query)) from None
         rows = 0
-        last: list[str] | None = None
+        last: list[Any] | None = None
         for raw in reader:
             if raw.num_rows == 0:
                 continue
             rows += raw.num_rows
             columns = [r.convert(raw.column(i)) for i, r in enumerate(query.reads)]
             if n_keys:
-                last = [raw.column(len(query.reads) + i)[-1].as_py() for i in range(n_keys)]
+                last = [raw.column(pos)[-1].as_py() for pos in key_positions]
             yield pa.RecordBatch.from_arrays(columns, schema=schema)
         if not n_keys or rows < chunk_rows or last is None:
             return
