@@ -373,6 +373,7 @@ def test_data_errors_are_logged_and_skipped_by_default(load_owner_once, mixed_va
     row = loaded.tables()["shop.mixed_values"]
     assert row["state"] == status.TABLE_COMPLETED
     assert row["error_rows"] == 2
+    assert row["full_load_rows"] == 4  # rows written, not rows read
     table = read_files(loaded.storage, keys(loaded.storage, "shop/mixed_values"), loaded.run.s3)
     assert sorted(table.to_pylist(), key=lambda r: r["id"]) == [
         {"id": 1, "v": 1},

@@ -44,6 +44,7 @@ from dersonlake.sources.mysql.connection import ConnectionParams
 from dersonlake.sources.mysql.snapshot import SnapshotQuery, read_batches
 
 log = logging.getLogger("dersonlake.TARGET_LOAD")
+STATS_INTERVAL = 1.0  # seconds between statistics updates of a running unit
 
 _CONNECTION_WORDS = (
     "lost connection",
@@ -349,7 +350,8 @@ class FullLoad:
             max_bytes=self.s3.MaxFileSize * 1024,
             on_commit=committed,
         )
-        rows = 0
+        rows = flushed = 0  # rows written by this unit / of them, already counted in the store
+        last_flush = time.monotonic()
         try:
             batches = read_batches(
                 self.endpoint, query, chunk_rows=self.chunk_rows, batch_rows=self.batch_rows
@@ -366,17 +368,25 @@ class FullLoad:
                     out, self.s3, dms_columns.LOAD, timestamps=stamp.replace(tzinfo=None)
                 )
                 writer.write(pa.RecordBatch.from_arrays(out.columns, schema=file_schema))
-                rows += batch.num_rows
-                self.store.add_table_counts(
-                    self.arn, t.source_schema, t.source_table, full_load_rows=batch.num_rows
-                )
-                self.progress.rows_loaded(t, batch.num_rows)
+                rows += out.num_rows
+                self.progress.rows_loaded(t, out.num_rows)
+                if time.monotonic() - last_flush >= STATS_INTERVAL:  # statistics readable while running
+                    self.store.add_table_counts(
+                        self.arn, t.source_schema, t.source_table, full_load_rows=rows - flushed
+                    )
+                    flushed, last_flush = rows, time.monotonic()
             files = writer.close()
         except BaseException:
             writer.abort()
-            if rows:  # the unit starts over: its rows no longer count
-                self.store.add_table_counts(self.arn, t.source_schema, t.source_table, full_load_rows=-rows)
+            if flushed:  # the unit starts over: its rows no longer count
+                self.store.add_table_counts(
+                    self.arn, t.source_schema, t.source_table, full_load_rows=-flushed
+                )
             raise
+        if rows > flushed:
+            self.store.add_table_counts(
+                self.arn, t.source_schema, t.source_table, full_load_rows=rows - flushed
+            )
         self.store.finish_segment(
             self.arn, t.source_schema, t.source_table, unit.name, rows, [f.key for f in files]
         )
