@@ -167,14 +167,24 @@ def _select(
         if not any(rule.matches(t.schema, t.name, t.kind) for t in catalog.tables):
             where = f"{rule.schema}.{rule.table}"
             if settings.fail_on_no_tables_captured:
-                names = [t.qualified for t in catalog.tables]
+                # Offer only objects of the rule's table-type; when the name is there as the other kind,
+                # say so instead (a did-you-mean would suggest some other object of the wrong kind).
+                names = [t.qualified for t in catalog.tables if rule.table_type in ("all", t.kind)]
+                other = next(
+                    (t for t in catalog.tables if rule.matches(t.schema, t.name, rule.table_type)), None
+                )
+                kinds = _kind_words(rule.table_type)
+                allowed = names or [f"(the source has no {kinds}s)"]
+                hint = "or set ErrorBehavior.FailOnNoTablesCaptured false"
+                if other is not None:
+                    kind, allowed = other.kind, None
+                    hint = f"{other.qualified} is a {kind}: set table-type to {kind!r} or 'all', {hint}"
                 raise BadInput(
-                    f"selection rule {rule.rule_name!r} matches no {_kind_words(rule.table_type)} in the "
-                    "source",
+                    f"selection rule {rule.rule_name!r} matches no {kinds} in the source",
                     path=child(rule.path, "object-locator"),
                     value=where,
-                    allowed=names,
-                    hint="or set ErrorBehavior.FailOnNoTablesCaptured false",
+                    allowed=allowed,
+                    hint=hint,
                 )
             warnings.append(f"{rule.path}: selection rule {rule.rule_name!r} matches nothing ({where})")
     chosen = []
