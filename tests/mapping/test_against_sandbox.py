@@ -329,6 +329,12 @@ TARGET_NAME_CASES = [
      {"orders": "lake_shop.orders", "page_views": "lake_shop.page_views"}),
     ("schema convert-uppercase", [tr(10, "schema", "convert-uppercase", {"schema-name": "%"})],
      {"orders": "SHOP.orders"}),
+    ("schema convert-lowercase", [tr(10, "schema", "convert-lowercase", {"schema-name": "shop"})],
+     {"orders": "shop.orders"}),
+    ("schema remove-prefix", [tr(10, "schema", "remove-prefix", {"schema-name": "shop"}, value="sh")],
+     {"orders": "op.orders", "v_paid_orders": "op.v_paid_orders"}),
+    ("schema remove-suffix that does not fit", [tr(10, "schema", "remove-suffix", {"schema-name": "shop"},
+                                                   value="_db")], {"orders": "shop.orders"}),
     ("schema add-prefix", [tr(10, "schema", "add-prefix", {"schema-name": "sh%"}, value="raw_")],
      {"customers": "raw_shop.customers"}),
     ("schema replace-suffix", [tr(10, "schema", "replace-suffix", {"schema-name": "shop"}, value="pping",
@@ -505,6 +511,37 @@ def test_support_lobs_false_drops_the_real_lob_columns(real_catalog: Catalog) ->
     assert tp.lob.mode == "drop"
     assert len(tp.columns) == 42 - 6
     assert "c_json" not in tp.source_columns and "c_text" in tp.source_columns
+
+
+OTHER_TABLE_CASES = [
+    # (id, table, column rules, expected (name, DMS type, source) of every lake column)
+    ("view: rename and change-data-type", "v_paid_orders",
+     [tr(10, "column", "rename", col_loc("v_paid_orders", "amount"), value="paid_amount"),
+      tr(11, "column", "change-data-type", col_loc("v_paid_orders", "created_at"), data_type={"type": "date"})],
+     [("id", "INT8", "id"), ("customer_id", "INT4", "customer_id"), ("paid_amount", "NUMERIC(12,2)", "amount"),
+      ("created_at", "DATE", "created_at")]),
+    ("partitioned table: remove-column", "page_views",
+     [tr(10, "column", "remove-column", col_loc("page_views", "path"))],
+     [("id", "INT4", "id"), ("viewed_on", "DATE", "viewed_on")]),
+    ("no PK: add-column from a header", "events_log",
+     [tr(10, "column", "add-column", {"schema-name": "shop", "table-name": "events_log"}, value="seq",
+         expression="$AR_H_CHANGE_SEQ", data_type={"type": "string", "length": 35})],
+     [("logged_at", "DATETIME", "logged_at"), ("level", "WSTRING(10)", "level"),
+      ("message", "WSTRING(65535)", "message"), ("seq", "STRING(35)", None)]),
+    ("composite PK: uppercase", "order_items",
+     [tr(10, "column", "convert-uppercase", col_loc("order_items", "%"))],
+     [("ORDER_ID", "INT8", "order_id"), ("LINE_NO", "UINT2", "line_no"), ("SKU", "WSTRING(20)", "sku"),
+      ("QTY", "UINT2", "qty"), ("PRICE", "NUMERIC(10,2)", "price")]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("table", "rules", "expected"), [pytest.param(t, r, e, id=i) for i, t, r, e in OTHER_TABLE_CASES]
+)
+def test_column_rules_on_other_tables(real_catalog: Catalog, table: str, rules: list, expected: list) -> None:
+    tp = only(plan_of(real_catalog, sel(1, **{"object-locator": _locator(table)}), *rules))
+    assert cols(tp) == expected
+    assert tp.source_columns == tuple(c[2] for c in expected if c[2] is not None)
 
 
 def test_change_data_type_on_orders_amount(real_catalog: Catalog) -> None:
