@@ -179,6 +179,13 @@ def _text(col: str, test: Callable[[str], bool]) -> Callable[[dict], bool]:
     return lambda r: r[col] is not None and test(r[col])
 
 
+def _seconds(text: str) -> Decimal:
+    """A MySQL TIME text ('-838:59:59', '25:00:00.000001') as signed seconds."""
+    sign = -1 if text.startswith("-") else 1
+    h, m, sec = text.lstrip("-").split(":")
+    return sign * (int(h) * 3600 + int(m) * 60 + Decimal(sec))
+
+
 # (id, table, filters, expected WHERE, expected params, independent row test)
 FILTER_CASES: list[tuple[str, str, list[dict], str, tuple, Callable[[dict], bool]]] = [
     ("eq", "orders", [flt("status", op("eq", "paid"))],
@@ -253,6 +260,10 @@ FILTER_CASES: list[tuple[str, str, list[dict], str, tuple, Callable[[dict], bool
      "`c_date` <= %s", ("2024-02-29",), _text("c_date", lambda v: v <= "2024-02-29")),
     ("timestamp gte", "type_zoo", [flt("c_timestamp", op("gte", "2024-01-01 00:00:00"))],
      "`c_timestamp` >= %s", ("2024-01-01 00:00:00",), _text("c_timestamp", lambda v: v >= "2024-01-01 00:00:00")),
+    ("time(6) gte with micros", "type_zoo", [flt("c_time6", op("gte", "25:00:00.000001"))],
+     "`c_time6` >= %s", ("25:00:00.000001",), _text("c_time6", lambda v: _seconds(v) >= Decimal("90000.000001"))),
+    ("negative time(6) eq", "type_zoo", [flt("c_time6", op("eq", "-00:00:01.500000"))],
+     "`c_time6` = %s", ("-00:00:01.500000",), _text("c_time6", lambda v: _seconds(v) == Decimal("-1.5"))),
     ("view", "v_paid_orders", [flt("amount", op("lte", "2000"))],
      "`amount` <= %s", ("2000",), lambda r: r["amount"] <= 2000),
 ]  # fmt: skip
