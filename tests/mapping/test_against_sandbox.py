@@ -820,6 +820,13 @@ ERROR_CASES = [
     ("filter on a real LOB column", [sel(1, table="type_zoo", filters=[flt("c_json", op("notnull"))])],
      f"{FILE}: rules[0].filters[0].column-name: filters must not be applied to LOB columns (c_json is CLOB) "
      "(got 'c_json')"),
+    ("non-number on a DECIMAL column", [sel(1, table="orders", filters=[flt("amount", op("gte", "1,000"))])],
+     f"{FILE}: rules[0].filters[0].filter-conditions[0].value: amount is NUMERIC(12,2), so the filter value must "
+     "be a number (got '1,000'). write it without thousands separators or units, e.g. 1000 or 12.50"),
+    ("non-number in an OR'd between", [sel(1, table="order_items", filters=[
+        flt("qty", op("eq", "1"), op("between", "2", "ten"))])],
+     f"{FILE}: rules[0].filters[0].filter-conditions[1].end-value: qty is UINT2, so the filter value must be a "
+     "number (got 'ten'). write it without thousands separators or units, e.g. 1000 or 12.50"),
     ("wildcard in a filtered rule", [sel(1, table="order%", filters=[flt("id", op("eq", "1"))])],
      f"{FILE}: rules[0].object-locator.table-name: a rule with filters needs an exact schema and table name "
      "(got 'order%'). add a separate include rule naming the table exactly and put the filters there"),
@@ -952,3 +959,12 @@ def test_the_whole_plan_renders(real_catalog: Catalog) -> None:
     assert "shop.v_paid_orders -> lake.v_paid_orders (view)" in text
     assert "[mask hash-mask]" in text
     assert "     p3         p3/" in text
+
+
+def test_why_numeric_filters_must_be_numbers(db, seed_rows: int) -> None:
+    """MySQL reads '1,000' as 1 in the snapshot's WHERE; the CDC row test finds no number in it and
+    keeps nothing. A plan with such a filter would load different rows in the two phases, so
+    ``resolve`` refuses it (the case "non-number on a DECIMAL column" above)."""
+    amounts = [r["amount"] for r in sandbox_data.orders(seed_rows)]
+    assert count(db, "orders", "`amount` >= %s", ("1,000",)) == sum(1 for a in amounts if a >= 1)
+    assert sum(1 for a in amounts if a >= 1000) < sum(1 for a in amounts if a >= 1)

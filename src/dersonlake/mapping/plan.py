@@ -9,6 +9,7 @@ from the database: the catalog is given, so the same plan can be checked offline
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from dersonlake.errors import BadInput
@@ -277,6 +278,31 @@ def _check_filter(flt: Filter, table: Table) -> None:
             path=child(flt.path, "column-name"),
             value=flt.column,
         )
+    if col.dms_type.name in _NUMERIC:
+        # MySQL reads 'abc' as 0 and '1,000' as 1 (with a warning only), so the snapshot would keep
+        # other rows than the CDC row test, which finds such a value comparable with no number.
+        for i, cond in enumerate(flt.conditions):
+            keys = ("value",) if len(cond.values) == 1 else ("start-value", "end-value")
+            for key, value in zip(keys, cond.values, strict=False):
+                if not _is_number(value):
+                    raise BadInput(
+                        f"{flt.column} is {col.dms_type}, so the filter value must be a number",
+                        path=child(child(child(flt.path, "filter-conditions"), i), key),
+                        value=value,
+                        hint="write it without thousands separators or units, e.g. 1000 or 12.50",
+                    )
+
+
+_NUMERIC = frozenset(
+    {"int1", "int2", "int4", "int8", "uint1", "uint2", "uint4", "uint8", "numeric", "real4", "real8"}
+)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        return Decimal(text.strip()).is_finite()
+    except InvalidOperation:
+        return False
 
 
 def _table_settings_for(rules: tuple[TableSettingsRule, ...], table: Table) -> TableSettingsRule | None:
