@@ -97,7 +97,7 @@ SELECTION_CASES = [
                                                                 "table-type": "all"}})], ALL),
     ("exclude wins over include", [sel(1), sel(2, table="order%", action="exclude")],
      ["customers", "events_log", "page_views", "type_zoo"]),
-    ("exclude alone selects nothing extra", [sel(1, table="orders"), sel(2, table="customers", action="exclude")],
+    ("exclude of an unselected table", [sel(1, table="orders"), sel(2, table="customers", action="exclude")],
      ["orders"]),
     ("explicit", [sel(1, table="order_items", action="explicit")], ["order_items"]),
     ("explicit view", [sel(1, action="explicit", **{"object-locator": {
@@ -115,7 +115,7 @@ SELECTION_CASES = [
     ("[_] does not", [sel(1, table="order[_]%")], ["order_items"]),
     ("[a-d] range", [sel(1, table="[a-d]%")], ["customers"]),
     ("[ab] set", [sel(1, table="[cp]%")], ["customers", "page_views"]),
-    ("[ot] set, all types", [sel(1, **{"object-locator": {"schema-name": "shop", "table-name": "[otv]%",
+    ("[otv] set, all types", [sel(1, **{"object-locator": {"schema-name": "shop", "table-name": "[otv]%",
                                                           "table-type": "all"}})],
      ["order_items", "orders", "type_zoo", "v_paid_orders"]),
     ("names are case-sensitive", [sel(1, table="Orders"), sel(2, table="orders")], ["orders"]),
@@ -129,6 +129,7 @@ def test_selection(real_catalog: Catalog, rules: list[dict], expected: list[str]
     assert sorted(sources(plan)) == expected
     for t in plan.tables:
         assert t.kind == ("view" if t.source_table == "v_paid_orders" else "table")
+    assert all("matches nothing (shop.Orders)" in w for w in plan.warnings)
 
 
 def test_load_order_higher_first_then_by_name(real_catalog: Catalog) -> None:
