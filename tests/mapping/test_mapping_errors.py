@@ -357,7 +357,7 @@ CATALOG_CASES = [
         f"{FILE}: rules[1].object-locator: selection rule 's2' matches no table in the source (got "
         "'shop.ordres'); "
         "did you mean 'shop.orders'?; allowed: shop.customers, shop.orders, shop.order_items, shop.type_zoo, "
-        "shop.events_log, shop.v_paid_orders, shop.tmp_import, shop.tmpdata, crm.contacts. "
+        "shop.events_log, shop.tmp_import, shop.tmpdata, crm.contacts. "
         "or set ErrorBehavior.FailOnNoTablesCaptured false",
     ),
     (

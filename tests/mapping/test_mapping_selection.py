@@ -212,6 +212,16 @@ def test_values_are_never_pasted_into_sql(catalog) -> None:
         (9, {"filter-operator": "lte", "value": "10"}, True),  # numbers compare as numbers, not as text
         (100, {"filter-operator": "lte", "value": "20"}, False),
         (100, {"filter-operator": "eq", "value": "abc"}, False),
+        # TIME values arrive as timedelta and compare as MySQL's TIME text, fraction and sign included
+        (dt.timedelta(hours=25, microseconds=1), {"filter-operator": "eq", "value": "25:00:00.000001"}, True),
+        (dt.timedelta(hours=25, microseconds=1), {"filter-operator": "lte", "value": "25:00:00"}, False),
+        (dt.timedelta(seconds=-1.5), {"filter-operator": "eq", "value": "-00:00:01.500000"}, True),
+        (
+            dt.timedelta(hours=-838, minutes=-59, seconds=-59),
+            {"filter-operator": "eq", "value": "-838:59:59"},
+            True,
+        ),
+        (dt.timedelta(hours=12), {"filter-operator": "eq", "value": "12:00:00"}, True),
     ],
 )
 def test_row_filter_uses_sqlite_comparison_semantics(value, cond, expected) -> None:

@@ -203,10 +203,13 @@ def _sqlite_value(value: Any) -> Any:
     if isinstance(value, dt.time):
         return value.isoformat()
     if isinstance(value, dt.timedelta):  # MySQL TIME comes back as a timedelta from most drivers
-        seconds = int(value.total_seconds())
-        sign = "-" if seconds < 0 else ""
-        seconds = abs(seconds)
-        return f"{sign}{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+        # Whole microseconds, not total_seconds(): that float truncated TIME(6) fractions and turned
+        # -1.5 s into '-00:00:01'. The text is MySQL's: [-]HH:MM:SS[.ffffff].
+        micros = (value.days * 86_400 + value.seconds) * 1_000_000 + value.microseconds
+        sign = "-" if micros < 0 else ""
+        seconds, fraction = divmod(abs(micros), 1_000_000)
+        text = f"{sign}{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+        return text + (f".{fraction:06d}" if fraction else "")
     if isinstance(value, bytes | bytearray | memoryview):
         return bytes(value).decode("utf-8", "replace")
     return str(value)

@@ -9,6 +9,7 @@ from the database: the catalog is given, so the same plan can be checked offline
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from dersonlake.errors import BadInput
@@ -167,14 +168,24 @@ def _select(
         if not any(rule.matches(t.schema, t.name, t.kind) for t in catalog.tables):
             where = f"{rule.schema}.{rule.table}"
             if settings.fail_on_no_tables_captured:
-                names = [t.qualified for t in catalog.tables]
+                # Offer only objects of the rule's table-type; when the name is there as the other kind,
+                # say so instead (a did-you-mean would suggest some other object of the wrong kind).
+                names = [t.qualified for t in catalog.tables if rule.table_type in ("all", t.kind)]
+                other = next(
+                    (t for t in catalog.tables if rule.matches(t.schema, t.name, rule.table_type)), None
+                )
+                kinds = _kind_words(rule.table_type)
+                allowed = names or [f"(the source has no {kinds}s)"]
+                hint = "or set ErrorBehavior.FailOnNoTablesCaptured false"
+                if other is not None:
+                    kind, allowed = other.kind, None
+                    hint = f"{other.qualified} is a {kind}: set table-type to {kind!r} or 'all', {hint}"
                 raise BadInput(
-                    f"selection rule {rule.rule_name!r} matches no {_kind_words(rule.table_type)} in the "
-                    "source",
+                    f"selection rule {rule.rule_name!r} matches no {kinds} in the source",
                     path=child(rule.path, "object-locator"),
                     value=where,
-                    allowed=names,
-                    hint="or set ErrorBehavior.FailOnNoTablesCaptured false",
+                    allowed=allowed,
+                    hint=hint,
                 )
             warnings.append(f"{rule.path}: selection rule {rule.rule_name!r} matches nothing ({where})")
     chosen = []
@@ -267,6 +278,31 @@ def _check_filter(flt: Filter, table: Table) -> None:
             path=child(flt.path, "column-name"),
             value=flt.column,
         )
+    if col.dms_type.name in _NUMERIC:
+        # MySQL reads 'abc' as 0 and '1,000' as 1 (with a warning only), so the snapshot would keep
+        # other rows than the CDC row test, which finds such a value comparable with no number.
+        for i, cond in enumerate(flt.conditions):
+            keys = ("value",) if len(cond.values) == 1 else ("start-value", "end-value")
+            for key, value in zip(keys, cond.values, strict=False):
+                if not _is_number(value):
+                    raise BadInput(
+                        f"{flt.column} is {col.dms_type}, so the filter value must be a number",
+                        path=child(child(child(flt.path, "filter-conditions"), i), key),
+                        value=value,
+                        hint="write it without thousands separators or units, e.g. 1000 or 12.50",
+                    )
+
+
+_NUMERIC = frozenset(
+    {"int1", "int2", "int4", "int8", "uint1", "uint2", "uint4", "uint8", "numeric", "real4", "real8"}
+)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        return Decimal(text.strip()).is_finite()
+    except InvalidOperation:
+        return False
 
 
 def _table_settings_for(rules: tuple[TableSettingsRule, ...], table: Table) -> TableSettingsRule | None:
