@@ -100,7 +100,7 @@ def _has_aws_provider(path: Path) -> bool:
 
 
 def run_tf(
-    args: list[str], cwd: Path, *, timeout: float = 120, check: bool = True
+    args: list[str], cwd: Path, *, timeout: float = 120, check: bool = True, stdin: str | None = None
 ) -> subprocess.CompletedProcess:
     env = {
         **os.environ,
@@ -119,6 +119,7 @@ def run_tf(
         [terraform_bin() or "terraform", *args],
         cwd=cwd,
         env=env,
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=timeout,
