@@ -58,6 +58,31 @@ def test_every_variable_has_a_type_and_a_description(hcl):
     assert not problems, "\n".join(problems)
 
 
+def test_every_output_has_a_description(hcl):
+    count = 0
+    for path in tf.tf_files():
+        for block in hcl(path).get("output", []):
+            for name, body in block.items():
+                count += 1
+                assert len(str(body.get("description", "")).strip()) >= 10, f"{path}: output {name!r}"
+    assert count > 20
+
+
+def test_tfvars_example_sets_only_root_variables(hcl):
+    example = {
+        k: v for k, v in tf.load_hcl(tf.TF_ROOT / "terraform.tfvars.example").items() if k != "__comments__"
+    }
+    declared = {name for block in hcl(tf.TF_ROOT / "variables.tf")["variable"] for name in block}
+    assert set(example) <= declared, f"unknown variables: {set(example) - declared}"
+    required = {
+        name
+        for block in hcl(tf.TF_ROOT / "variables.tf")["variable"]
+        for name, body in block.items()
+        if "default" not in body
+    }
+    assert required <= set(example), f"the example misses required variables: {required - set(example)}"
+
+
 def test_variables_are_only_declared_in_variable_files(hcl):
     """Variables live where the README says (variables.tf; vars.tf in the pipelines)."""
     for path in tf.tf_files():

@@ -211,6 +211,10 @@ def test_failure_cleans_up_notifies_and_fails_with_the_original_error(engine):
     assert handler_result["status"] == "FAILED"
     assert handler_result["error"] == "ResourceNotFoundFault"
     assert "endpoint gone" in handler_result["cause"]
+    main = engine.describe_execution(
+        engine.list_executions(engine.state_machine_arn("derson-Main"))["executions"][0]["executionArn"]
+    )
+    assert main["error"] == "States.TaskFailed" and "ResourceNotFoundFault" in main["cause"]
     notes = engine.notifications()
     assert len(notes) == 1
     message = json.loads(notes[0]["message"])
