@@ -194,6 +194,7 @@ module "intake" {
     DERSON_REPLICATION_ENGINE_VERSION      = coalesce(var.replication_engine_version, "default")
     DERSON_REPLICATION_MULTI_AZ            = tostring(var.replication_multi_az)
     DERSON_REPLICATION_PUBLICLY_ACCESSIBLE = tostring(var.replication_publicly_accessible)
+    DERSON_STANDING_REPLICATION            = tostring(var.standing_replication)
     DERSON_ENDPOINTS = jsonencode({
       for name, m in module.endpoints : name => { source = m.source_endpoint_arn, target = m.target_endpoint_arn }
     })

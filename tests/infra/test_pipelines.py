@@ -115,11 +115,19 @@ class AwsError(Exception):
 class FakeIntake:
     """DMS-intake as the pipelines expect it (docs/aws.md, "The Lambda contract")."""
 
-    def __init__(self, *, fail: dict | None = None, transient: dict | None = None, task_end="stopped"):
+    def __init__(
+        self,
+        *,
+        fail: dict | None = None,
+        transient: dict | None = None,
+        task_end="stopped",
+        instance_never_ready=False,
+    ):
         self.calls: list[tuple[str, dict]] = []
         self.fail = fail or {}
         self.transient = dict(transient or {})
         self.task_end = task_end
+        self.instance_never_ready = instance_never_ready
         self.instance_polls = 0
         self.task_polls = 0
 
@@ -137,7 +145,8 @@ class FakeIntake:
             return {"ReplicationInstanceArn": arn_i, "ReplicationInstanceStatus": "creating"}
         if step == "check_instance_status":
             self.instance_polls += 1
-            status = "available" if self.instance_polls >= 3 else "creating"
+            ready = self.instance_polls >= 3 and not self.instance_never_ready
+            status = "available" if ready else "creating"
             return {"ReplicationInstanceArn": arn_i, "ReplicationInstanceStatus": status}
         if step in ("create_replication_task", "start_replication_task"):
             assert event["instance"]["ReplicationInstanceArn"] == arn_i
@@ -242,3 +251,27 @@ def test_a_failed_task_status_goes_to_error_handling(engine):
     assert intake.steps()[-2:] == ["delete_task", "delete_instance"]
     handler = engine.list_executions(engine.state_machine_arn("DMS-Handler"))["executions"][0]
     assert engine.describe_execution(handler["executionArn"])["error"] == "DersonLake.ReplicationTaskFailed"
+
+
+@pytest.mark.parametrize(
+    ("intake", "error"),
+    [
+        (FakeIntake(task_end="running"), "DersonLake.ReplicationTaskTimeout"),
+        (FakeIntake(instance_never_ready=True), "DersonLake.ReplicationInstanceTimeout"),
+    ],
+    ids=["task", "instance"],
+)
+def test_polling_is_bounded_and_still_cleans_up(engine, intake, error):
+    """A task that never stops (or an instance never available) ends in cleanup, not an execution
+    timeout that would leave the instance billing."""
+    engine.register_lambda("DMS-intake", intake)
+    limits = {"instance_polls": 4, "task_polls": 3}
+    run = engine.start_execution(
+        engine.state_machine_arn("DMS-Handler"), json.dumps({"owner": "dersonLake", "limits": limits})
+    )["executionArn"]
+    result = engine.wait_for(run, timeout=30)
+    assert result["status"] == "FAILED" and result["error"] == error
+    steps = intake.steps()
+    assert steps[-2:] == ["delete_task", "delete_instance"]
+    assert steps.count("check_replication_task_status") <= limits["task_polls"] + 1
+    assert steps.count("check_instance_status") <= limits["instance_polls"] + 1
