@@ -3,7 +3,14 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint fmt install mariadb clean bench
+.PHONY: demo test lint fmt install mariadb clean bench tf-owners init plan apply destroy
+
+# AWS deployment (docs/aws.md). TF_PLUGIN_DIR: a local provider mirror for offline init
+# (defaults to $DERSON_TF_PLUGIN_MIRROR; empty means the Terraform registry).
+TERRAFORM     ?= terraform
+TF_DIR        := infra/terraform
+TF_PLUGIN_DIR ?= $(DERSON_TF_PLUGIN_MIRROR)
+TF_PLAN       := derson.tfplan
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,9 +40,35 @@ bench: install mariadb
 lint: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	@if command -v $(TERRAFORM) >/dev/null; then $(TERRAFORM) fmt -check -recursive $(TF_DIR); fi
 
+## fmt: ruff format the Python, terraform fmt the infra
 fmt: install
 	$(BIN)/ruff format src tests bench
+	@if command -v $(TERRAFORM) >/dev/null; then $(TERRAFORM) fmt -recursive $(TF_DIR); \
+	  else echo "terraform not found: .tf files not formatted"; fi
+
+## tf-owners: write infra/terraform/owners/<owner>.json (merged task settings, S3 settings) from owners/
+tf-owners: install
+	$(BIN)/python scripts/terraform_owners.py
+
+## init: terraform init of the AWS deployment (offline with TF_PLUGIN_DIR)
+init:
+	$(TERRAFORM) -chdir=$(TF_DIR) init -input=false $(if $(TF_PLUGIN_DIR),-plugin-dir=$(TF_PLUGIN_DIR))
+
+## plan: refresh the owner files, then terraform plan into infra/terraform/derson.tfplan
+plan: tf-owners
+	$(TERRAFORM) -chdir=$(TF_DIR) plan -input=false -out=$(TF_PLAN)
+
+## apply: apply the saved plan (run `make plan` first)
+apply:
+	@test -f $(TF_DIR)/$(TF_PLAN) || { echo "no saved plan: run 'make plan' first"; exit 1; }
+	$(TERRAFORM) -chdir=$(TF_DIR) apply -input=false $(TF_PLAN)
+	rm -f $(TF_DIR)/$(TF_PLAN)
+
+## destroy: tear the AWS deployment down (asks for confirmation)
+destroy:
+	$(TERRAFORM) -chdir=$(TF_DIR) destroy
 
 clean:
 	-$(BIN)/python -m dersonlake sandbox stop
