@@ -124,3 +124,10 @@ def test_unknown_owner_lists_the_known_ones(tmp_path):
     write_owner(tmp_path, GOOD, name="acme")
     with pytest.raises(BadInput, match=r"unknown owner 'acm'.*did you mean 'acme'\?"):
         load_owner("acm", tmp_path)
+
+
+def test_packaged_s3_settings_model_equals_botocores():
+    """The shipped S3Settings shape is botocore's; regenerate with `python -m dersonlake.config.s3_settings`."""
+    from dersonlake.config.s3_settings import MODEL_FILE, extract_model
+
+    assert json.loads(MODEL_FILE.read_text())["members"] == extract_model()["members"]

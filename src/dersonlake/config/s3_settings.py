@@ -9,8 +9,10 @@ form (``dataFormat: PARQUET``, ``parquetVersion: PARQUET_2_0``); values come out
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -57,13 +59,32 @@ _FROM_URI = {"BucketName", "BucketFolder"}
 _SOURCE_ONLY = {"ExternalTableDefinition", "IgnoreHeaderRows"}
 
 
+MODEL_FILE = Path(__file__).with_name("s3_settings_model.json")
+
+
 @cache
 def _model_members() -> dict[str, tuple[str, tuple[str, ...]]]:
-    """``{Key: (type_name, enum values)}`` of the DMS ``S3Settings`` shape."""
+    """``{Key: (type_name, enum values)}`` of the DMS ``S3Settings`` shape.
+
+    Read from ``s3_settings_model.json``, extracted from botocore's DMS service model by
+    ``python -m dersonlake.config.s3_settings`` (a test checks it still equals the installed
+    botocore's): loading botocore's whole model costs ~0.25 s on every command.
+    """
+    doc = json.loads(MODEL_FILE.read_text())
+    return {name: (m["type"], tuple(m["enum"])) for name, m in doc["members"].items()}
+
+
+def extract_model() -> dict[str, Any]:
+    """The installed botocore's DMS ``S3Settings`` shape, as ``s3_settings_model.json`` holds it."""
+    import botocore
     import botocore.session
 
     shape = botocore.session.get_session().get_service_model("dms").shape_for("S3Settings")
-    return {name: (m.type_name, tuple(getattr(m, "enum", None) or ())) for name, m in shape.members.items()}
+    members = {
+        n: {"type": m.type_name, "enum": list(getattr(m, "enum", None) or ())}
+        for n, m in shape.members.items()
+    }
+    return {"source": f"botocore {botocore.__version__} dms 2016-01-01 S3Settings", "members": members}
 
 
 def _norm_enum(value: str) -> str:
@@ -210,3 +231,7 @@ def setting_names() -> list[str]:
 
 
 __all__ = ["DEFAULTS", "S3Settings", "normalize_s3_settings", "setting_names"]
+
+if __name__ == "__main__":  # regenerate s3_settings_model.json after a botocore upgrade
+    MODEL_FILE.write_text(json.dumps(extract_model(), indent=1, sort_keys=True) + "\n")
+    print(f"wrote {MODEL_FILE}")
