@@ -10,8 +10,8 @@ is timed inside the child from connect to the last file closed; the child report
   mariadb-cli   `mariadb --quick --batch` to /dev/null (protocol floor, no file)
   cx-floor      bare connectorx read of the whole table + pyarrow write, uncompressed (library floor)
 
-  python bench/full_load.py --rows 1000000 [--rows 10000000 --only ours,cx-floor,mariadb-cli]
-                            [--runs 3] [--write]
+  python bench/full_load.py --rows 1000000 --runs 3 [--rows 10000000 --runs 1 --only ours,cx-floor]
+                            [--write]      (--only and --runs apply to the --rows in the same position)
 
 Needs the bench extra for dlt: pip install -e '.[bench]'. Timings are never pass/fail tests.
 """
@@ -158,7 +158,9 @@ def main() -> None:
     )
     parser.add_argument("--rows", type=int, action="append", help="table size (repeatable)")
     parser.add_argument("--only", action="append", help="comma-separated methods for the matching --rows")
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--runs", type=int, action="append", help="runs per method for the matching --rows (3)"
+    )
     parser.add_argument("--write", action="store_true", help="write the results into docs/benchmarks.md")
     parser.add_argument("--child")
     parser.add_argument("--table")
@@ -172,13 +174,14 @@ def main() -> None:
         return
     sizes = args.rows or [1_000_000]
     only = args.only or []
+    runs = args.runs or [3]
     box = sandbox()
     sections = []
     for i, rows in enumerate(sizes):
         methods = only[i].split(",") if i < len(only) else list(METHODS)
         table = ensure_table(box, rows)
         print(f"{rows:,} rows: {', '.join(methods)}", file=sys.stderr)
-        sections.append(report(rows, measure(methods, box, table, rows, args.runs)))
+        sections.append(report(rows, measure(methods, box, table, rows, runs[min(i, len(runs) - 1)])))
     text = "\n\n".join(sections)
     print(text)
     if args.write:
