@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from dersonlake.config.s3_settings import S3Settings
 from dersonlake.errors import OperationFailed
@@ -325,6 +326,12 @@ class FullLoad:
             partition=seg.partition if seg else None,
         )
         file_schema = self._file_schema(t, query.schema)
+        if not t.source_key_columns:
+            log.warning(
+                "%s has no primary key or NOT NULL unique key: one long streaming read (bounded memory); "
+                "define-primary-key or parallel-load would split it",
+                t.source,
+            )
         counter = iter(range(1, 0xFFFFFFFF))
 
         def next_key() -> str:
@@ -360,6 +367,7 @@ class FullLoad:
                 if self._stop.is_set():
                     raise TaskStopped()
                 now = datetime.now(UTC)
+                self._count_truncations(t, batch)
                 out = self._transform(t, batch, full_load_headers(now))
                 if out is None:
                     continue
@@ -395,6 +403,19 @@ class FullLoad:
         with self._lock:
             self._outcome.rows += rows
             self._outcome.files += len(files)
+
+    def _count_truncations(self, t: TablePlan, batch: pa.RecordBatch) -> None:
+        """Limited LOB mode truncates at LobMaxSize (the mapping layer logs it); count it per table too."""
+        if t.lob.mode != "limited" or not t.lob.max_size_kb:
+            return
+        limit = t.lob.max_size_kb * 1024
+        cut = sum(
+            pc.sum(pc.greater(pc.binary_length(batch.column(c)), limit)).as_py() or 0
+            for c in t.lob.columns
+            if c in batch.schema.names
+        )
+        if cut:
+            self.store.add_table_counts(self.arn, t.source_schema, t.source_table, truncated_lobs=cut)
 
     def _transform(
         self, t: TablePlan, batch: pa.RecordBatch, headers: dict[str, Any]
