@@ -196,7 +196,7 @@ class BinlogReader:
     def _open(self, at: BinlogPosition) -> BinLogStreamReader:
         settings: dict[str, Any] = {
             "user": self.params.user,
-            "passwd": self.params.password,
+            "password": self.params.password,
             "charset": "utf8mb4",
             "connect_timeout": max(1, round(self.params.connect_timeout)),
         }
@@ -231,7 +231,9 @@ class BinlogReader:
 
         def connect(**kwargs: Any) -> pymysql.connections.Connection:
             nonlocal streams
-            if kwargs.get("db") != "information_schema":  # the library's control connection
+            if "db" in kwargs:  # the library's control connection uses PyMySQL's deprecated name
+                kwargs["database"] = kwargs.pop("db")
+            if kwargs.get("database") != "information_schema":  # not the control connection
                 streams += 1
                 if streams > 1:
                     raise _StreamLost()
