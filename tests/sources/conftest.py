@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from tests.sources.binlog_helpers import SCHEMA, TABLES, Cdc
 
 from dersonlake.sandbox import Sandbox
+from tests.sources.binlog_helpers import SCHEMA, TABLES, Cdc
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import time
 
 import pymysql
 import pytest
-from tests.sources.binlog_helpers import SCHEMA, Cdc
 
 from dersonlake.sources.mysql.binlog import (
     Begin,
@@ -19,6 +18,7 @@ from dersonlake.sources.mysql.binlog import (
     Ddl,
     Transaction,
 )
+from tests.sources.binlog_helpers import SCHEMA, Cdc
 
 
 def summary(tx: Transaction) -> list[tuple]:
@@ -86,7 +86,7 @@ def test_rolled_back_transaction_never_appears_and_uncaptured_ones_only_move_the
 
     assert [type(i) for i in items] == [Begin, Change, Commit, Checkpoint]
     assert items[1].after == item(1, "kept", 1)
-    assert items[-1].position == end  # past the uncaptured transaction
+    assert items[-1].position >= end and items[-1].position.gtid == end.gtid  # past the uncaptured one
 
 
 def test_primary_key_update_is_one_update_with_both_keys(cdc: Cdc) -> None:
@@ -200,4 +200,4 @@ def test_blocking_stream_delivers_new_transactions_and_stops_on_request(cdc: Cdc
     finally:
         writer.cancel()
     assert got == [9]
-    assert reader.position == cdc.position()
+    assert reader.position.gtid == cdc.position().gtid

@@ -37,7 +37,9 @@ from pymysqlreplication.constants import FIELD_TYPE, NONE_SOURCE
 from pymysqlreplication.event import (
     GtidEvent,
     HeartbeatLogEvent,
+    MariadbBinLogCheckPointEvent,
     MariadbGtidEvent,
+    MariadbGtidListEvent,
     QueryEvent,
     RotateEvent,
     XidEvent,
@@ -63,7 +65,7 @@ log = logging.getLogger(__name__)
 
 _EVENTS = [
     MariadbGtidEvent, GtidEvent, QueryEvent, XidEvent, RotateEvent, HeartbeatLogEvent,
-    WriteRowsEvent, UpdateRowsEvent, DeleteRowsEvent,
+    WriteRowsEvent, UpdateRowsEvent, DeleteRowsEvent, MariadbBinLogCheckPointEvent, MariadbGtidListEvent,
 ]  # fmt: skip
 _MARIADB_STANDALONE = 0x01  # GTID flag: the group is one statement with no BEGIN/COMMIT (DDL)
 _ER_MASTER_FATAL_READING_BINLOG = 1236
@@ -289,6 +291,8 @@ class BinlogReader:
                 yield from self._query(ev, first, end, when, stop)
             elif isinstance(ev, WriteRowsEvent | UpdateRowsEvent | DeleteRowsEvent):
                 yield from self._rows(ev, first, end, when)
+            elif self._group is None and end > self.position:  # header events, checkpoints (not fake: pos 0)
+                self.position = BinlogPosition(end.file, end.pos, self.position.gtid)
             if self._group is None and ((stop is not None and self.position >= stop) or self.should_stop()):
                 return
 
