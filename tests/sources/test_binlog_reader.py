@@ -9,6 +9,7 @@ import time
 import pymysql
 import pytest
 
+from dersonlake.errors import OperationFailed
 from dersonlake.sources.mysql.binlog import (
     Begin,
     BinlogReader,
@@ -201,3 +202,31 @@ def test_blocking_stream_delivers_new_transactions_and_stops_on_request(cdc: Cdc
         writer.cancel()
     assert got == [9]
     assert reader.position.gtid == cdc.position().gtid
+
+
+def test_xa_transactions_one_phase_is_read_and_two_phase_fails_clearly(cdc: Cdc) -> None:
+    start = cdc.position()
+    cdc.sql(
+        "XA START 'a'",
+        "INSERT INTO cdc_t.items VALUES (1, 'one phase', 1)",
+        "XA END 'a'",
+        "XA COMMIT 'a' ONE PHASE",
+    )
+    cdc.sql(
+        "XA START 'b'",
+        "INSERT INTO cdc_t.ignored VALUES (1)",
+        "XA END 'b'",
+        "XA PREPARE 'b'",
+        "XA COMMIT 'b'",
+    )
+    middle = cdc.position()
+    cdc.sql(
+        "XA START 'c'", "INSERT INTO cdc_t.items VALUES (2, 'two phase', 2)", "XA END 'c'", "XA PREPARE 'c'"
+    )
+    cdc.sql("XA COMMIT 'c'")
+
+    assert [summary(t) for t in cdc.read(start, stop=middle)] == [
+        [("items", "I", None, item(1, "one phase", 1))]
+    ]
+    with pytest.raises(OperationFailed, match=r"two-phase XA transactions .* not supported"):
+        cdc.read(middle)

@@ -42,6 +42,7 @@ from pymysqlreplication.event import (
     MariadbGtidListEvent,
     QueryEvent,
     RotateEvent,
+    XAPrepareEvent,
     XidEvent,
 )
 from pymysqlreplication.row_event import DeleteRowsEvent, UpdateRowsEvent, WriteRowsEvent
@@ -66,6 +67,7 @@ log = logging.getLogger(__name__)
 _EVENTS = [
     MariadbGtidEvent, GtidEvent, QueryEvent, XidEvent, RotateEvent, HeartbeatLogEvent,
     WriteRowsEvent, UpdateRowsEvent, DeleteRowsEvent, MariadbBinLogCheckPointEvent, MariadbGtidListEvent,
+    XAPrepareEvent,
 ]  # fmt: skip
 _MARIADB_STANDALONE = 0x01  # GTID flag: the group is one statement with no BEGIN/COMMIT (DDL)
 _ER_MASTER_FATAL_READING_BINLOG = 1236
@@ -139,7 +141,7 @@ class BinlogReader:
 
     # -- iteration ------------------------------------------------------------------------------
     def __iter__(self) -> Iterator[Item]:
-        require_available(self.params, self.start)
+        require_available(self.params, self.position)
         stop = self.stop
         if stop is None and not self.blocking:
             stop = current_position(self.params)
@@ -280,13 +282,22 @@ class BinlogReader:
             first = BinlogPosition(self._file, ev.packet.log_pos - ev.packet.event_size)
             when = _utc(ev.timestamp)
             if isinstance(ev, MariadbGtidEvent | GtidEvent):
+                if self._group is not None and self._group.begun:
+                    raise OperationFailed(
+                        f"the binlog transaction at {self._group.start} on {self.params.address} has no end "
+                        f"before the next one at {first}; this reader does not understand it"
+                    )
                 if stop is not None and first >= stop:
                     return
-                standalone = isinstance(ev, MariadbGtidEvent) and bool(ev.flags & _MARIADB_STANDALONE)
+                # MariaDB flags one-statement groups; MySQL's are those not followed by BEGIN
+                standalone = not isinstance(ev, MariadbGtidEvent) or bool(ev.flags & _MARIADB_STANDALONE)
                 self._group = _Group(first, ev.gtid, standalone)
             elif isinstance(ev, XidEvent):
                 if self._group is not None:
                     yield from self._finish(end, when)
+            elif isinstance(ev, XAPrepareEvent):
+                self._xa_prepare(first)
+                yield from self._finish(end, when)
             elif isinstance(ev, QueryEvent):
                 yield from self._query(ev, first, end, when, stop)
             elif isinstance(ev, WriteRowsEvent | UpdateRowsEvent | DeleteRowsEvent):
@@ -305,6 +316,7 @@ class BinlogReader:
         if word == "BEGIN":
             if self._group is None:  # MySQL without GTIDs: BEGIN opens the group
                 self._group = _Group(first, None, standalone=False)
+            self._group.standalone = False
             return
         if word in ("COMMIT", "ROLLBACK"):  # ends a group of non-transactional changes
             if self._group is not None:
@@ -323,6 +335,16 @@ class BinlogReader:
                       end, when)  # fmt: skip
         if self._group.standalone:
             yield from self._finish(end, when)
+
+    def _xa_prepare(self, at: BinlogPosition) -> None:
+        """A two-phase XA transaction is applied at its ``XA COMMIT``, possibly after others, and
+        may still be rolled back: its changes cannot be yielded as committed here."""
+        if self._group is not None and self._group.begun:
+            raise OperationFailed(
+                f"an XA transaction prepared at {at} on {self.params.address} changed captured tables; "
+                "two-phase XA transactions (XA PREPARE / XA COMMIT) are not supported by the binlog "
+                "reader yet (one-phase XA COMMIT ... ONE PHASE is)"
+            )
 
     def _rows(self, ev: Any, first: BinlogPosition, end: BinlogPosition, when: dt.datetime) -> Iterator[Item]:
         if (ev.schema, ev.table) not in self.capture:
