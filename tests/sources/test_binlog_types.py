@@ -144,3 +144,26 @@ def test_timestamps_are_utc_whatever_the_writing_session_zone(cdc: Cdc) -> None:
         {"id": 1, "ts": dt.datetime(2024, 1, 1, 0, 0, 0, 250000), "d": dt.datetime(2024, 1, 1, 5)}
     ]
     assert got.to_pylist() == pa.Table.from_batches(list(read_batches(cdc.params, query))).to_pylist()
+
+
+def test_mariadb_uuid_and_inet_columns_read_as_the_full_load_text(cdc: Cdc) -> None:
+    cdc.sql(
+        "DROP TABLE IF EXISTS cdc_t.nets",
+        "CREATE TABLE cdc_t.nets (id INT PRIMARY KEY, u UUID NULL, i6 INET6 NULL, i4 INET4 NULL)",
+    )
+    table = cdc.table("nets")
+    start = cdc.position()
+    cdc.sql(
+        "INSERT INTO cdc_t.nets VALUES "
+        "(1, '123e4567-e89b-12d3-a456-426655440000', '::ffff:1.2.3.4', '10.0.0.0'),"
+        "(2, '00000000-0000-0000-0000-000000000000', '::', '0.0.0.0'),"
+        "(3, 'ffffffff-ffff-ffff-ffff-ffffffffffff', '2001:db8::1:0:0:1', '255.255.255.255'),"
+        "(4, '6ccd780c-baba-1026-9564-5b8c656024db', '::1.2.3.4', '192.168.1.1'),"
+        "(5, NULL, 'fe80::1:0:0', NULL)"
+    )
+    (tx,) = cdc.read(start, tables=["nets"])
+
+    got = changes_to_batch(table, table.columns, tx.changes).data
+    loaded = full_load(cdc, table)
+    assert got.schema.equals(loaded.schema)
+    assert got.to_pylist() == loaded.to_pylist()

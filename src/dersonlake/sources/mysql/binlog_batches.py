@@ -26,14 +26,19 @@ BINARY(n)           bytes with the trailing 0x00 padding cut;    padded back to 
                     ``''`` (str) when all of it was padding
 VARBINARY/BLOB      bytes; ``''`` (str) when empty                b''
 spatial             the stored bytes (SRID + WKB)                as is
+UUID (MariaDB)      16 bytes, trailing 0x00 cut                  ``8-4-4-4-12`` lower-case text
+INET4 / INET6       4 / 16 bytes, trailing 0x00 cut              the server's text (inet_ntop's form:
+                                                                 ``::ffff:1.2.3.4``, ``2001:db8::1``)
 ==================  ===========================================  ======================================
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import json
 import re
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -48,9 +53,7 @@ from dersonlake.sources.mysql.types import SPATIAL_TYPES, bit_value, time_text, 
 
 _EPOCH = dt.datetime(1970, 1, 1)
 _BYTES_TYPES = SPATIAL_TYPES | {"binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob"}
-_TEXT_TYPES = frozenset(
-    {"char", "varchar", "tinytext", "text", "mediumtext", "longtext", "enum", "set", "uuid", "inet4", "inet6"}
-)
+_TEXT_TYPES = frozenset({"char", "varchar", "tinytext", "text", "mediumtext", "longtext", "enum", "set"})
 
 Converter = Callable[[Any], Any]
 
@@ -147,6 +150,12 @@ def value_converter(column: Column) -> Converter:
         return _bytes
     if t == "json":
         return _json_text
+    if t == "uuid":
+        return lambda v: str(uuid.UUID(bytes=_bytes(v).ljust(16, b"\0")))
+    if t == "inet4":
+        return lambda v: str(ipaddress.IPv4Address(_bytes(v).ljust(4, b"\0")))
+    if t == "inet6":
+        return _inet6_text
     if t in _TEXT_TYPES:
         return _text
     return _same
@@ -177,6 +186,20 @@ def _bytes(value: Any) -> bytes:
 
 def _text(value: Any) -> str:
     return value.decode("utf-8") if isinstance(value, bytes | bytearray) else str(value)
+
+
+def _inet6_text(value: Any) -> str:
+    """INET6 as MariaDB prints it (glibc ``inet_ntop``): IPv4-mapped and IPv4-compatible addresses
+    end in dotted quads, which Python's ``str(IPv6Address)`` writes in hex."""
+    raw = _bytes(value).ljust(16, b"\0")
+    words = [int.from_bytes(raw[i : i + 2], "big") for i in range(0, 16, 2)]
+    zeros = next((i for i, w in enumerate(words) if w), 8)  # leading zero words
+    dotted = str(ipaddress.IPv4Address(raw[12:]))
+    if zeros == 5 and words[5] == 0xFFFF:
+        return f"::ffff:{dotted}"
+    if zeros == 6:
+        return f"::{dotted}"
+    return ipaddress.IPv6Address(raw).compressed
 
 
 def _json_text(value: Any) -> str:
