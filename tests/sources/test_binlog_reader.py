@@ -230,3 +230,12 @@ def test_xa_transactions_one_phase_is_read_and_two_phase_fails_clearly(cdc: Cdc)
     ]
     with pytest.raises(OperationFailed, match=r"two-phase XA transactions .* not supported"):
         cdc.read(middle)
+
+
+def test_a_minimal_row_image_is_refused_instead_of_reading_nulls(cdc: Cdc) -> None:
+    cdc.sql("INSERT INTO cdc_t.items VALUES (1, 'x', 1)")
+    start = cdc.position()
+    cdc.sql("SET SESSION binlog_row_image = 'MINIMAL'", "UPDATE cdc_t.items SET qty = 2 WHERE id = 1")
+
+    with pytest.raises(OperationFailed, match=r"lacks columns .*binlog_row_image=FULL"):
+        cdc.read(start)

@@ -6,6 +6,17 @@
   ``Checkpoint`` items (``binlog_items``) for the committed transactions touching given tables;
 * ``binlog_batches``: ``changes_to_batch()`` makes Arrow batches with the full load's types/values.
 
+Typical use (a bounded CDC run that spills big transactions and applies them at their commit)::
+
+    reader = BinlogReader(params, tables, BinlogPosition.parse(checkpoint))  # up to "now"
+    for item in reader:
+        match item:
+            case Begin():       open a transaction buffer
+            case Change():      buffer / spill item; changes_to_batch(table, cols, buffered) per table
+            case Ddl():         rediscover item.schema/item.table before converting later changes
+            case Commit():      write the buffered batches; checkpoint = item.position
+            case Checkpoint():  nothing captured up to item.position: checkpoint may advance
+
 This layer knows nothing of the lake: what to write, and when to save a checkpoint, is the
 replication layer's business (save ``Commit.position`` only after the files covering it are in).
 """

@@ -354,6 +354,7 @@ class BinlogReader:
         yield from self._begin(when)
         sets = [(c.name, c.set_values or []) for c in ev.columns if c.type == FIELD_TYPE.SET]
         for index, row in enumerate(ev.rows):
+            self._require_full_image(ev, row, end)
             if isinstance(ev, UpdateRowsEvent):
                 before = _repair(row["before_values"], row["before_none_sources"], sets)
                 after = _repair(row["after_values"], row["after_none_sources"], sets)
@@ -364,6 +365,18 @@ class BinlogReader:
                 op, before, after = ("I", None, image) if inserted else ("D", image, None)
             self._group.changes += 1
             yield Change(ev.schema, ev.table, op, before, after, end, index, when)
+
+    def _require_full_image(self, ev: Any, row: dict[str, Any], end: BinlogPosition) -> None:
+        """A column left out of an image (binlog_row_image=MINIMAL/NOBLOB) would read as NULL."""
+        for key in ("none_sources", "before_none_sources", "after_none_sources"):
+            missing = [c for c, why in row.get(key, {}).items() if why == NONE_SOURCE.COLS_BITMAP]
+            if missing:
+                raise OperationFailed(
+                    f"the binlog event of {ev.schema}.{ev.table} ending at {end} on {self.params.address} "
+                    f"lacks columns {', '.join(missing)}: it was written with binlog_row_image other than "
+                    "FULL; set binlog_row_image=FULL (globally, and restart the writers' sessions), then "
+                    "reload the table"
+                )
 
     def _begin(self, when: dt.datetime) -> Iterator[Item]:
         group = self._group
