@@ -312,7 +312,10 @@ class BinlogReader:
         stop: BinlogPosition | None,
     ) -> Iterator[Item]:  # fmt: skip
         sql = ev.query.strip()
-        word = sql[:9].upper().rstrip(";")
+        words = sql.upper().replace(";", " ").split(None, 2)
+        word = words[0] if words else ""
+        if word == "ROLLBACK" and len(words) > 1 and words[1] == "TO":
+            return  # ROLLBACK TO SAVEPOINT: inside the transaction, its rows were never logged
         if word == "BEGIN":
             if self._group is None:  # MySQL without GTIDs: BEGIN opens the group
                 self._group = _Group(first, None, standalone=False)
@@ -331,8 +334,8 @@ class BinlogReader:
             table = _ddl_table(sql)
             yield from self._begin(when)
             self._group.changes += 1
-            yield Ddl(schema or (table[0] if table and table[0] else ""), sql, table[1] if table else None,
-                      end, when)  # fmt: skip
+            named_schema, name = table if table else (None, None)
+            yield Ddl(named_schema or schema, sql, name, end, when)
         if self._group.standalone:
             yield from self._finish(end, when)
 
