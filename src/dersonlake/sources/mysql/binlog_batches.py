@@ -91,6 +91,8 @@ def changes_to_batch(
     """
     if image not in ("row", "before"):
         raise ValueError(f"image must be 'row' or 'before', not {image!r}")
+    if not all(isinstance(c, Change) for c in changes):
+        raise ValueError("changes_to_batch takes Change items only (a Ddl changes the table, not rows)")
     rows: list[Row | None] = [(c.row if image == "row" else c.before) for c in changes if _owned(table, c)]
     if len(rows) != len(changes):
         stray = next(c for c in changes if not _owned(table, c))

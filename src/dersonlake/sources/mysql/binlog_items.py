@@ -27,7 +27,8 @@ OPS = ("I", "U", "D")
 
 @dataclass(frozen=True)
 class Begin:
-    """A transaction starts at ``position`` (its first event); ``gtid`` when the server has GTIDs."""
+    """A transaction starts at ``position`` (its first event), at ``timestamp`` (UTC, seconds);
+    ``gtid`` when the server has GTIDs."""
 
     position: BinlogPosition
     gtid: str | None

@@ -94,6 +94,7 @@ class _Group:
     start: BinlogPosition
     gtid: str | None
     standalone: bool
+    started: dt.datetime
     begun: bool = False
     changes: int = 0
 
@@ -291,7 +292,7 @@ class BinlogReader:
                     return
                 # MariaDB flags one-statement groups; MySQL's are those not followed by BEGIN
                 standalone = not isinstance(ev, MariadbGtidEvent) or bool(ev.flags & _MARIADB_STANDALONE)
-                self._group = _Group(first, ev.gtid, standalone)
+                self._group = _Group(first, ev.gtid, standalone, when)
             elif isinstance(ev, XidEvent):
                 if self._group is not None:
                     yield from self._finish(end, when)
@@ -318,7 +319,7 @@ class BinlogReader:
             return  # ROLLBACK TO SAVEPOINT: inside the transaction, its rows were never logged
         if word == "BEGIN":
             if self._group is None:  # MySQL without GTIDs: BEGIN opens the group
-                self._group = _Group(first, None, standalone=False)
+                self._group = _Group(first, None, False, when)
             self._group.standalone = False
             return
         if word in ("COMMIT", "ROLLBACK"):  # ends a group of non-transactional changes
@@ -328,11 +329,11 @@ class BinlogReader:
         if self._group is None:  # a statement logged on its own (MySQL without GTIDs)
             if stop is not None and first >= stop:
                 return
-            self._group = _Group(first, None, standalone=True)
+            self._group = _Group(first, None, True, when)
         schema = ev.schema.decode() if isinstance(ev.schema, bytes) else str(ev.schema or "")
         if self._is_captured_ddl(schema, sql):
             table = _ddl_table(sql)
-            yield from self._begin(when)
+            yield from self._begin()
             self._group.changes += 1
             named_schema, name = table if table else (None, None)
             yield Ddl(named_schema or schema, sql, name, end, when)
@@ -353,8 +354,8 @@ class BinlogReader:
         if (ev.schema, ev.table) not in self.capture:
             return
         if self._group is None:  # rows outside a group (should not happen): a group of their own
-            self._group = _Group(first, None, standalone=False)
-        yield from self._begin(when)
+            self._group = _Group(first, None, False, when)
+        yield from self._begin()
         sets = [(c.name, c.set_values or []) for c in ev.columns if c.type == FIELD_TYPE.SET]
         for index, row in enumerate(ev.rows):
             self._require_full_image(ev, row, end)
@@ -381,12 +382,12 @@ class BinlogReader:
                     "reload the table"
                 )
 
-    def _begin(self, when: dt.datetime) -> Iterator[Item]:
+    def _begin(self) -> Iterator[Item]:
         group = self._group
         assert group is not None
         if not group.begun:
             group.begun = True
-            yield Begin(group.start, group.gtid, when)
+            yield Begin(group.start, group.gtid, group.started)
 
     def _finish(self, end: BinlogPosition, when: dt.datetime) -> Iterator[Item]:
         group = self._group
