@@ -264,3 +264,33 @@ def test_non_transactional_tables_end_their_group_with_a_commit_query(cdc: Cdc) 
         [("plain", "I", None, {"id": 3})],
     ]
     assert txs[-1].position <= cdc.position()
+
+
+def test_cached_table_maps_follow_renames_and_instant_alters(cdc: Cdc) -> None:
+    """The reader parses a table id's Table_map once (freeze_schema): each of these DDLs must give
+    the table a new id, or later rows would be decoded with the old columns."""
+    start = cdc.position()
+    cdc.sql(
+        "INSERT INTO cdc_t.items VALUES (1, 'a', 1)",
+        "RENAME TABLE cdc_t.items TO cdc_t.renamed",
+        "INSERT INTO cdc_t.renamed VALUES (2, 'b', 2)",
+        "ALTER TABLE cdc_t.renamed ADD COLUMN extra INT NULL, ALGORITHM=INSTANT",
+        "INSERT INTO cdc_t.renamed VALUES (3, 'c', 3, 33)",
+        "ALTER TABLE cdc_t.renamed DROP COLUMN qty, ALGORITHM=INSTANT",
+        "INSERT INTO cdc_t.renamed VALUES (4, 'd', 44)",
+        "RENAME TABLE cdc_t.renamed TO cdc_t.items",
+    )
+
+    rows = [
+        (c.table, c.after)
+        for t in cdc.read(start, tables=["items", "renamed"])
+        for c in t.changes
+        if isinstance(c, Change)
+    ]
+
+    assert rows == [
+        ("items", item(1, "a", 1)),
+        ("renamed", item(2, "b", 2)),
+        ("renamed", {**item(3, "c", 3), "extra": 33}),
+        ("renamed", {"id": 4, "name": "d", "extra": 44}),
+    ]
