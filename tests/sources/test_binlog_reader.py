@@ -1,0 +1,296 @@
+"""The binlog reader against the real session sandbox: what each kind of transaction yields."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+
+import pymysql
+import pytest
+
+from dersonlake.errors import OperationFailed
+from dersonlake.sources.mysql.binlog import (
+    Begin,
+    BinlogReader,
+    Change,
+    Checkpoint,
+    Commit,
+    Ddl,
+    Transaction,
+)
+from tests.sources.binlog_helpers import SCHEMA, Cdc
+
+
+def summary(tx: Transaction) -> list[tuple]:
+    """(table, op, before, after) per change, ``('DDL', table, sql head)`` per DDL."""
+    out: list[tuple] = []
+    for c in tx.changes:
+        if isinstance(c, Ddl):
+            out.append(("DDL", c.table, c.sql.split("(")[0].strip()))
+        else:
+            out.append((c.table, c.op, c.before, c.after))
+    return out
+
+
+def item(id_: int, name: str, qty: int | None) -> dict:
+    return {"id": id_, "name": name, "qty": qty}
+
+
+def test_insert_update_delete_each_in_its_own_transaction(cdc: Cdc) -> None:
+    start = cdc.position()
+    cdc.sql("INSERT INTO cdc_t.items VALUES (1, 'one', 10), (2, 'two', NULL)")
+    cdc.sql("UPDATE cdc_t.items SET qty = 11 WHERE id = 1")
+    cdc.sql("DELETE FROM cdc_t.items WHERE id = 2")
+
+    txs = cdc.read(start)
+
+    assert [summary(t) for t in txs] == [
+        [("items", "I", None, item(1, "one", 10)), ("items", "I", None, item(2, "two", None))],
+        [("items", "U", item(1, "one", 10), item(1, "one", 11))],
+        [("items", "D", item(2, "two", None), None)],
+    ]
+    positions = [t.position for t in txs]
+    assert positions == sorted(positions) and len(set(positions)) == 3
+    assert all(t.gtid and t.gtid.startswith("0-1-") for t in txs)
+    assert all(t.commit.changes == len(t.changes) for t in txs)
+
+
+def test_mixed_multi_table_transaction_keeps_statement_order_and_skips_other_tables(cdc: Cdc) -> None:
+    start = cdc.position()
+    cdc.txn(
+        "INSERT INTO cdc_t.items VALUES (1, 'a', 1)",
+        "INSERT INTO cdc_t.ignored VALUES (1)",
+        "INSERT INTO cdc_t.notes VALUES (7, 'hello')",
+        "UPDATE cdc_t.items SET name = 'b' WHERE id = 1",
+        "DELETE FROM cdc_t.notes WHERE id = 7",
+    )
+
+    (tx,) = cdc.read(start)
+
+    assert summary(tx) == [
+        ("items", "I", None, item(1, "a", 1)),
+        ("notes", "I", None, {"id": 7, "body": "hello"}),
+        ("items", "U", item(1, "a", 1), item(1, "b", 1)),
+        ("notes", "D", {"id": 7, "body": "hello"}, None),
+    ]
+
+
+def test_rolled_back_transaction_never_appears_and_uncaptured_ones_only_move_the_position(cdc: Cdc) -> None:
+    start = cdc.position()
+    cdc.txn("INSERT INTO cdc_t.items VALUES (1, 'kept', 1)")
+    cdc.txn("INSERT INTO cdc_t.items VALUES (2, 'rolled back', 2)", rollback=True)
+    cdc.txn("INSERT INTO cdc_t.ignored VALUES (5)")
+    cdc.txn(
+        "INSERT INTO cdc_t.items VALUES (3, 'before savepoint', 3)",
+        "SAVEPOINT s1",
+        "INSERT INTO cdc_t.items VALUES (4, 'rolled back to savepoint', 4)",
+        "ROLLBACK TO SAVEPOINT s1",
+        "INSERT INTO cdc_t.ignored VALUES (6)",
+    )
+    end = cdc.position()
+
+    items = list(BinlogReader(cdc.params, [(SCHEMA, "items")], start))
+
+    assert [type(i) for i in items] == [Begin, Change, Commit, Begin, Change, Commit, Checkpoint]
+    assert items[1].after == item(1, "kept", 1)
+    assert items[4].after == item(3, "before savepoint", 3)
+    assert items[-1].position >= end and items[-1].position.gtid == end.gtid  # past the uncaptured one
+
+
+def test_primary_key_update_is_one_update_with_both_keys(cdc: Cdc) -> None:
+    cdc.sql("INSERT INTO cdc_t.items VALUES (1, 'x', 1)")
+    start = cdc.position()
+    cdc.sql("UPDATE cdc_t.items SET id = 100 WHERE id = 1")
+
+    (tx,) = cdc.read(start)
+
+    (change,) = tx.changes
+    assert (change.op, change.before["id"], change.after["id"]) == ("U", 1, 100)
+    assert change.row == change.after
+
+
+def test_truncate_and_alter_appear_as_ddl_in_order_and_later_rows_have_the_new_column(cdc: Cdc) -> None:
+    start = cdc.position()
+    cdc.sql("INSERT INTO cdc_t.items VALUES (1, 'before', 1)")
+    cdc.sql("TRUNCATE TABLE cdc_t.items")
+    cdc.sql("USE cdc_t", "ALTER TABLE items ADD COLUMN extra VARCHAR(10) NULL")
+    cdc.sql("INSERT INTO cdc_t.items VALUES (2, 'after', 2, 'new')")
+    cdc.sql("CREATE TABLE cdc_t.other (id INT PRIMARY KEY)", "DROP TABLE cdc_t.other")
+    cdc.sql(
+        "CREATE DATABASE IF NOT EXISTS cdc_elsewhere", "CREATE TABLE IF NOT EXISTS cdc_elsewhere.t (id INT)"
+    )
+
+    txs = cdc.read(start)
+
+    assert [summary(t) for t in txs] == [
+        [("items", "I", None, item(1, "before", 1))],
+        [("DDL", "items", "TRUNCATE TABLE cdc_t.items")],
+        [("DDL", "items", "ALTER TABLE items ADD COLUMN extra VARCHAR")],
+        [("items", "I", None, {**item(2, "after", 2), "extra": "new"})],
+        [("DDL", "other", "CREATE TABLE cdc_t.other")],
+        [("DDL", "other", "DROP TABLE `cdc_t`.`other` /* generated by server */")],
+    ]
+    assert [c.schema for t in txs[1:] for c in t.changes if isinstance(c, Ddl)] == [SCHEMA] * 4
+    alter = txs[2].changes[0]
+    assert (alter.schema, alter.sql) == (SCHEMA, "ALTER TABLE items ADD COLUMN extra VARCHAR(10) NULL")
+    assert txs[1].changes[0].schema == SCHEMA
+
+
+def test_large_transaction_streams_before_its_commit_is_read(cdc: Cdc) -> None:
+    """Bounded memory, structurally: the first rows arrive while the reader is still before the
+    transaction's end; the whole 100k-row run is measured in test_binlog_memory."""
+    cdc.sql("CREATE DATABASE IF NOT EXISTS seq")
+    start = cdc.position()
+    cdc.sql("INSERT INTO cdc_t.items SELECT seq, CONCAT('n', seq), seq FROM seq.seq_1_to_20000")
+    end = cdc.position()
+
+    reader = BinlogReader(cdc.params, [(SCHEMA, "items")], start)
+    seen = 0
+    for entry in reader:
+        if isinstance(entry, Change):
+            seen += 1
+            if seen == 1:
+                assert reader.position == start  # nothing committed yet
+                assert entry.position < end
+            assert entry.after["id"] == seen
+        elif isinstance(entry, Commit):
+            assert entry.changes == 20000
+    assert seen == 20000 and reader.position == end
+
+
+def test_a_killed_connection_resumes_at_the_transaction_without_duplicates(
+    cdc: Cdc, caplog: pytest.LogCaptureFixture
+) -> None:
+    """30 rows of 1 MB: more than the socket buffers hold, so the kill lands mid-transaction."""
+    start = cdc.position()
+    cdc.txn(*(f"INSERT INTO cdc_t.notes VALUES ({i}, REPEAT('{i % 10}', 1000000))" for i in range(1, 31)))
+
+    reader = BinlogReader(cdc.params, [(SCHEMA, "notes")], start)
+    ids, kinds = [], []
+    for entry in reader:
+        kinds.append(type(entry))
+        if isinstance(entry, Change):
+            ids.append(entry.after["id"])
+            assert entry.after["body"] == str(entry.after["id"] % 10) * 1000000
+            if len(ids) == 2:
+                _kill_binlog_dumps(cdc)
+    assert "binlog connection lost" in caplog.text  # the kill did land mid-transaction
+    assert ids == list(range(1, 31))
+    assert kinds.count(Begin) == 1 and kinds.count(Commit) == 1
+
+
+def _kill_binlog_dumps(cdc: Cdc) -> None:
+    with cdc.sandbox.admin_connection() as conn, conn.cursor() as cur:
+        cur.execute("SELECT id FROM information_schema.processlist WHERE command = 'Binlog Dump'")
+        dumps = [row[0] for row in cur.fetchall()]
+        assert dumps, "no binlog dump connection to kill"
+        for dump in dumps:
+            with contextlib.suppress(pymysql.MySQLError):  # it may have ended by itself
+                cur.execute(f"KILL CONNECTION {int(dump)}")
+
+
+def test_blocking_stream_delivers_new_transactions_and_stops_on_request(cdc: Cdc) -> None:
+    start = cdc.position()
+    done = threading.Event()
+    writer = threading.Timer(0.5, lambda: cdc.sql("INSERT INTO cdc_t.items VALUES (9, 'late', 9)"))
+    writer.start()
+    reader = BinlogReader(
+        cdc.params, [(SCHEMA, "items")], start, blocking=True, should_stop=done.is_set, heartbeat=0.2
+    )
+    began = time.monotonic()
+    got = []
+    try:
+        for entry in reader:
+            if isinstance(entry, Change):
+                got.append(entry.after["id"])
+            if isinstance(entry, Commit):
+                done.set()
+            assert time.monotonic() - began < 15, "the stream did not stop"
+    finally:
+        writer.cancel()
+    assert got == [9]
+    assert reader.position.gtid == cdc.position().gtid
+
+
+def test_xa_transactions_one_phase_is_read_and_two_phase_fails_clearly(cdc: Cdc) -> None:
+    start = cdc.position()
+    cdc.sql(
+        "XA START 'a'",
+        "INSERT INTO cdc_t.items VALUES (1, 'one phase', 1)",
+        "XA END 'a'",
+        "XA COMMIT 'a' ONE PHASE",
+    )
+    cdc.sql(
+        "XA START 'b'",
+        "INSERT INTO cdc_t.ignored VALUES (1)",
+        "XA END 'b'",
+        "XA PREPARE 'b'",
+        "XA COMMIT 'b'",
+    )
+    middle = cdc.position()
+    cdc.sql(
+        "XA START 'c'", "INSERT INTO cdc_t.items VALUES (2, 'two phase', 2)", "XA END 'c'", "XA PREPARE 'c'"
+    )
+    cdc.sql("XA COMMIT 'c'")
+
+    assert [summary(t) for t in cdc.read(start, stop=middle)] == [
+        [("items", "I", None, item(1, "one phase", 1))]
+    ]
+    with pytest.raises(OperationFailed, match=r"two-phase XA transactions .* not supported"):
+        cdc.read(middle)
+
+
+def test_a_minimal_row_image_is_refused_instead_of_reading_nulls(cdc: Cdc) -> None:
+    cdc.sql("INSERT INTO cdc_t.items VALUES (1, 'x', 1)")
+    start = cdc.position()
+    cdc.sql("SET SESSION binlog_row_image = 'MINIMAL'", "UPDATE cdc_t.items SET qty = 2 WHERE id = 1")
+
+    with pytest.raises(OperationFailed, match=r"lacks columns .*binlog_row_image=FULL"):
+        cdc.read(start)
+
+
+def test_non_transactional_tables_end_their_group_with_a_commit_query(cdc: Cdc) -> None:
+    cdc.sql("DROP TABLE IF EXISTS cdc_t.plain", "CREATE TABLE cdc_t.plain (id INT PRIMARY KEY) ENGINE=MyISAM")
+    start = cdc.position()
+    cdc.sql("INSERT INTO cdc_t.plain VALUES (1), (2)")
+    cdc.txn("INSERT INTO cdc_t.plain VALUES (3)", "INSERT INTO cdc_t.items VALUES (3, 'x', 3)", rollback=True)
+
+    txs = cdc.read(start, tables=["plain", "items"])
+
+    # MyISAM rows stay written even when the transaction rolls back; InnoDB's never reach the binlog
+    assert [summary(t) for t in txs] == [
+        [("plain", "I", None, {"id": 1}), ("plain", "I", None, {"id": 2})],
+        [("plain", "I", None, {"id": 3})],
+    ]
+    assert txs[-1].position <= cdc.position()
+
+
+def test_cached_table_maps_follow_renames_and_instant_alters(cdc: Cdc) -> None:
+    """The reader parses a table id's Table_map once (freeze_schema): each of these DDLs must give
+    the table a new id, or later rows would be decoded with the old columns."""
+    start = cdc.position()
+    cdc.sql(
+        "INSERT INTO cdc_t.items VALUES (1, 'a', 1)",
+        "RENAME TABLE cdc_t.items TO cdc_t.renamed",
+        "INSERT INTO cdc_t.renamed VALUES (2, 'b', 2)",
+        "ALTER TABLE cdc_t.renamed ADD COLUMN extra INT NULL, ALGORITHM=INSTANT",
+        "INSERT INTO cdc_t.renamed VALUES (3, 'c', 3, 33)",
+        "ALTER TABLE cdc_t.renamed DROP COLUMN qty, ALGORITHM=INSTANT",
+        "INSERT INTO cdc_t.renamed VALUES (4, 'd', 44)",
+        "RENAME TABLE cdc_t.renamed TO cdc_t.items",
+    )
+
+    rows = [
+        (c.table, c.after)
+        for t in cdc.read(start, tables=["items", "renamed"])
+        for c in t.changes
+        if isinstance(c, Change)
+    ]
+
+    assert rows == [
+        ("items", item(1, "a", 1)),
+        ("renamed", item(2, "b", 2)),
+        ("renamed", {**item(3, "c", 3), "extra": 33}),
+        ("renamed", {"id": 4, "name": "d", "extra": 44}),
+    ]
