@@ -106,3 +106,37 @@ def test_default_dms_lob_mode_truncates_at_lob_max_size(load_owner_once):
     longtext = table.sort_by("id").column("c_longtext").to_pylist()[1]
     assert len(longtext.encode()) <= 32 * 1024  # DMS's limited LOB mode: LobMaxSize = 32 KB
     assert len(TYPE_ZOO_ROWS[1]["c_longtext"].encode()) > 32 * 1024
+
+
+def test_dates_with_a_zero_part_are_null_and_year_one_is_kept(load_owner_once, admin):
+    """DMS writes zero dates as NULL; a zero year is a zero part too (the binlog reader gives NULL)."""
+    with admin.cursor() as cur:
+        cur.execute("SET SESSION sql_mode = ''")
+        cur.execute("CREATE TABLE shop.odd_dates (id INT PRIMARY KEY, d DATE, dt DATETIME(6))")
+        cur.execute(
+            "INSERT INTO shop.odd_dates VALUES (1, '0000-01-01', '0000-01-01 10:00:00'), (2, '0000-00-00', '0000-00-00'),"
+            " (3, '2024-00-10', '2024-02-00 01:02:03'), (4, '0001-01-01', '0001-01-01 00:00:00.000001')"
+        )
+    try:
+        loaded = load_owner_once(
+            mapping={
+                "rules": [
+                    {
+                        "rule-type": "selection",
+                        "rule-id": "1",
+                        "rule-name": "d",
+                        "object-locator": {"schema-name": "shop", "table-name": "odd_dates"},
+                        "rule-action": "include",
+                    }
+                ]
+            }
+        )
+        table = read_files(
+            loaded.storage, [o.key for o in loaded.storage.list("shop/odd_dates")], loaded.run.s3
+        )
+        rows = {r["id"]: (r["d"], r["dt"]) for r in table.to_pylist()}
+        assert rows[1] == rows[2] == rows[3] == (None, None)
+        assert str(rows[4][0]) == "0001-01-01" and str(rows[4][1]) == "0001-01-01 00:00:00.000001"
+    finally:
+        with admin.cursor() as cur:
+            cur.execute("DROP TABLE shop.odd_dates")

@@ -150,10 +150,10 @@ def column_read(column: Column, alias: str = "src") -> ColumnRead:
     target = arrow_type(column.dms_type)
     if t in ("decimal", "numeric"):
         expr = f"CAST({q} AS CHAR)"
-    elif t == "date":
-        expr = f"DATEDIFF({q}, '1970-01-01')"
+    elif t == "date":  # year 0 is a zero part (NULL, as the binlog gives it); DATEDIFF is off by one there
+        expr = f"IF({q} < '0001-01-01', NULL, DATEDIFF({q}, '1970-01-01'))"
     elif t == "datetime":
-        expr = f"TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', {q})"
+        expr = f"IF({q} < '0001-01-01', NULL, TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', {q}))"
     elif t == "timestamp":
         expr = f"CAST(NULLIF(UNIX_TIMESTAMP({q}), 0) * 1000000 AS SIGNED)"
     elif t == "time":
