@@ -40,7 +40,11 @@ MACHINE = {
 FAILING = {
     "StartAt": "Call",
     "States": {
-        "Call": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:000000000000:function:not-ready", "End": True}
+        "Call": {
+            "Type": "Task",
+            "Resource": "arn:aws:lambda:us-east-1:000000000000:function:not-ready",
+            "End": True,
+        }
     },
 }
 WAITING = {"StartAt": "Long", "States": {"Long": {"Type": "Wait", "SecondsPath": "$.s", "End": True}}}
@@ -92,7 +96,13 @@ def test_an_execution_runs_pass_wait_lambda_and_choice_to_success(sfn: Any, mach
     events = sfn.get_execution_history(executionArn=started["executionArn"])["events"]
     types = [e["type"] for e in events]
     assert types[0] == "ExecutionStarted" and types[-1] == "ExecutionSucceeded"
-    for kind in ("WaitStateEntered", "TaskScheduled", "TaskSucceeded", "ChoiceStateEntered", "SucceedStateEntered"):
+    for kind in (
+        "WaitStateEntered",
+        "TaskScheduled",
+        "TaskSucceeded",
+        "ChoiceStateEntered",
+        "SucceedStateEntered",
+    ):
         assert kind in types
     assert [e["id"] for e in events] == list(range(1, len(events) + 1))
     newest = sfn.get_execution_history(executionArn=started["executionArn"], reverseOrder=True, maxResults=1)
@@ -131,7 +141,9 @@ def test_stop_execution_aborts_a_waiting_run(sfn: Any, server: Any) -> None:
     try:
         run = sfn.start_execution(stateMachineArn=arn, input='{"s": 3600}')["executionArn"]
         assert sfn.describe_execution(executionArn=run)["status"] == "RUNNING"
-        assert isinstance(sfn.stop_execution(executionArn=run, error="Stop", cause="test")["stopDate"], datetime)
+        assert isinstance(
+            sfn.stop_execution(executionArn=run, error="Stop", cause="test")["stopDate"], datetime
+        )
     finally:
         server.engine.clock.time_scale = 0.0
     desc = sfn.describe_execution(executionArn=run)
@@ -145,7 +157,9 @@ def test_update_then_delete_a_state_machine(sfn: Any) -> None:
     arn = sfn.create_state_machine(name="api-temp", definition=json.dumps(WAITING), roleArn=ROLE)[
         "stateMachineArn"
     ]
-    assert isinstance(sfn.update_state_machine(stateMachineArn=arn, definition=json.dumps(FAILING))["updateDate"], datetime)
+    assert isinstance(
+        sfn.update_state_machine(stateMachineArn=arn, definition=json.dumps(FAILING))["updateDate"], datetime
+    )
     assert json.loads(sfn.describe_state_machine(stateMachineArn=arn)["definition"]) == FAILING
     sfn.delete_state_machine(stateMachineArn=arn)
     with pytest.raises(ClientError) as exc:

@@ -95,8 +95,9 @@ def _check(shape: Shape, value: Any, path: str, problems: list[str]) -> None:
                 problems.append(f"Unknown member '{_join(path, key)}' in {shape.name}; allowed: {allowed}")
         for name in shape.required_members:
             if value.get(name) is None:
+                where_null = _join(path, name)
                 problems.append(
-                    f"Value null at '{_join(path, name)}' failed to satisfy constraint: Member must not be null"
+                    f"Value null at '{where_null}' failed to satisfy constraint: Member must not be null"
                 )
         for key, item in value.items():
             if key in members and item is not None:
@@ -187,10 +188,7 @@ def shape_output(shape: Shape | None, value: Any) -> Any:
 
 def epoch(value: Any) -> float:
     """Epoch seconds, with milliseconds, as AWS's JSON protocols send timestamps."""
-    if isinstance(value, datetime):
-        seconds = value.timestamp()
-    else:
-        seconds = float(value)
+    seconds = value.timestamp() if isinstance(value, datetime) else float(value)
     return math.floor(seconds * 1000) / 1000
 
 

@@ -26,7 +26,9 @@ Params = dict[str, Any]
 
 def _arn(value: str, pattern: re.Pattern[str], kind: str) -> str:
     if not pattern.match(value):
-        raise ApiError("InvalidArn", f"Invalid Arn: 'Resource type not valid in this context: {kind}' ({value})")
+        raise ApiError(
+            "InvalidArn", f"Invalid Arn: 'Resource type not valid in this context: {kind}' ({value})"
+        )
     return value
 
 
