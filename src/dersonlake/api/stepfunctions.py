@@ -25,10 +25,11 @@ Params = dict[str, Any]
 
 
 def _arn(value: str, pattern: re.Pattern[str], kind: str) -> str:
+    """The ARN, if it has the form the operation takes; AWS checks this before any lookup."""
+    if not value.startswith("arn:"):
+        raise ApiError("InvalidArn", f"Invalid Arn: 'Invalid ARN prefix: {value}'")
     if not pattern.match(value):
-        raise ApiError(
-            "InvalidArn", f"Invalid Arn: 'Resource type not valid in this context: {kind}' ({value})"
-        )
+        raise ApiError("InvalidArn", f"Invalid Arn: 'Resource type not valid in this context: {kind}'")
     return value
 
 
