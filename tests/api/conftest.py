@@ -17,7 +17,8 @@ import boto3
 import pytest
 import uvicorn
 
-from dersonlake.api.app import create_app, stepfunctions_service
+from dersonlake.api.app import create_app, dms_service, stepfunctions_service
+from dersonlake.replication.store import ReplicationStore
 from dersonlake.states import Engine
 
 
@@ -28,12 +29,16 @@ def free_port() -> int:
 
 
 class RunningServer:
-    def __init__(self, engine: Engine, port: int) -> None:
+    def __init__(self, engine: Engine, store: ReplicationStore, port: int) -> None:
         self.engine = engine
+        self.store = store
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         config = uvicorn.Config(
-            create_app([stepfunctions_service(engine)]), host="127.0.0.1", port=port, log_level="warning"
+            create_app([stepfunctions_service(engine), dms_service(store, "us-east-1", "000000000000")]),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
@@ -51,15 +56,16 @@ class RunningServer:
         self.server.should_exit = True
         self.thread.join(timeout=10)
         self.engine.close()
+        self.store.close()
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    db: Path = tmp_path_factory.mktemp("serve") / "states.sqlite"
-    engine = Engine(db, time_scale=0)
+    folder: Path = tmp_path_factory.mktemp("serve")
+    engine = Engine(folder / "states.sqlite", time_scale=0)
     engine.register_lambda("greet", "tests.api.handlers:greet")
     engine.register_lambda("not-ready", "tests.api.handlers:not_ready")
-    running = RunningServer(engine, free_port())
+    running = RunningServer(engine, ReplicationStore(folder / "replication.sqlite"), free_port())
     running.start()
     yield running
     running.stop()
@@ -69,6 +75,17 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
 def sfn(server: RunningServer) -> Any:
     return boto3.client(
         "stepfunctions",
+        endpoint_url=server.url,
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+    )
+
+
+@pytest.fixture(scope="module")
+def dms(server: RunningServer) -> Any:
+    return boto3.client(
+        "dms",
         endpoint_url=server.url,
         region_name="us-east-1",
         aws_access_key_id="x",

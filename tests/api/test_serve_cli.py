@@ -32,9 +32,11 @@ class ServeProcess:
         self.banner = banner
 
 
-def env() -> dict[str, str]:
+def env(home: Path | None = None) -> dict[str, str]:
+    """The environment of the server and the CLI; ``home`` keeps the server's state in a temp folder."""
     return {
         **os.environ,
+        **({"DERSON_HOME": str(home)} if home else {}),
         "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
         "AWS_ACCESS_KEY_ID": "x",
         "AWS_SECRET_ACCESS_KEY": "x",
@@ -57,7 +59,7 @@ def start_serve(tmp: Path, *args: str) -> ServeProcess:
         *args,
     ]
     proc = subprocess.Popen(
-        cmd, cwd=ROOT, env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        cmd, cwd=ROOT, env=env(tmp), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     banner: list[str] = []
     assert proc.stdout is not None
@@ -157,7 +159,7 @@ def test_aws_cli_errors_carry_the_service_error_codes(served: ServeProcess) -> N
 def test_serve_reports_a_port_in_use(served: ServeProcess, tmp_path: Path) -> None:
     port = served.url.rsplit(":", 1)[1]
     cmd = [sys.executable, "-m", "dersonlake", "serve", "--port", port, "--db", str(tmp_path / "s.sqlite")]
-    done = subprocess.run(cmd, cwd=ROOT, env=env(), capture_output=True, text=True, timeout=60)
+    done = subprocess.run(cmd, cwd=ROOT, env=env(tmp_path), capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
 
@@ -169,7 +171,7 @@ def test_serve_names_a_broken_pipeline_file(tmp_path: Path) -> None:
     main.write_text(main.read_text().replace("${region}", "${regoin}", 1))
     cmd = [sys.executable, "-m", "dersonlake", "serve", "--port", "0", "--db", str(tmp_path / "s.sqlite")]
     done = subprocess.run(
-        [*cmd, "--pipelines", str(pipelines)], cwd=ROOT, env=env(), capture_output=True, text=True, timeout=60
+        [*cmd, "--pipelines", str(pipelines)], cwd=ROOT, env=env(tmp_path), capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 2
     assert str(main) in done.stderr and "'regoin'" in done.stderr and "did you mean 'region'" in done.stderr

@@ -19,7 +19,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from dersonlake.api import protocol, stepfunctions
+from dersonlake.api import dms, protocol, stepfunctions
+from dersonlake.replication.store import ReplicationStore
 from dersonlake.states import Engine
 
 log = logging.getLogger("dersonlake.api")
@@ -42,6 +43,11 @@ def stepfunctions_service(engine: Engine) -> Service:
         "application/x-amz-json-1.0",
         lambda op, params: stepfunctions.call(engine, op, params),
     )
+
+
+def dms_service(store: ReplicationStore, region: str, account: str) -> Service:
+    api = dms.DmsApi(store, region, account)
+    return Service(dms.TARGET_PREFIX, dms.SERVICE, "application/x-amz-json-1.1", api.call)
 
 
 def create_app(services: list[Service]) -> Starlette:

@@ -1,4 +1,4 @@
-"""``derson-lake serve``: the local AWS endpoint (Step Functions JSON protocol) in the foreground.
+"""``derson-lake serve``: the local AWS endpoint (Step Functions and DMS JSON protocols) in the foreground.
 
 Wiring only: open the state engine, register the project's pipelines, run the engine's loop in a
 background thread and the ASGI app under uvicorn on one socket, bound before the URL is printed
@@ -22,7 +22,10 @@ DEFAULT_PORT = 4599
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(DEFAULT_PORT, "--port", help="Port to listen on (0 = any free port)."),
-    db: Path = typer.Option(None, "--db", help="SQLite store (default: .derson/states.sqlite)."),
+    db: Path = typer.Option(None, "--db", help="State engine store (default: .derson/states.sqlite)."),
+    replication_db: Path = typer.Option(
+        None, "--replication-db", help="Replication task store (default: .derson/replication.sqlite)."
+    ),
     lambdas: list[str] = typer.Option(
         None, "--lambda", help="Map a Lambda function to a handler: name=module:function (repeatable)."
     ),
@@ -40,14 +43,17 @@ def serve(
     ),
     time_scale: float = typer.Option(1.0, "--time-scale", help="Multiply Wait and retry delays (0 = none)."),
 ) -> None:
-    """Serve the AWS Step Functions API locally (use with --endpoint-url); Ctrl-C stops it."""
+    """Serve the AWS Step Functions and DMS APIs locally (use with --endpoint-url); Ctrl-C stops it."""
     import uvicorn
 
-    from dersonlake.api.app import create_app, stepfunctions_service
+    from dersonlake.api.app import create_app, dms_service, stepfunctions_service
     from dersonlake.api.pipelines import PipelineValues, register_pipelines
+    from dersonlake.home import derson_home
+    from dersonlake.replication.store import ReplicationStore
     from dersonlake.states import Engine, default_db_path
 
     engine = Engine(db or default_db_path(), time_scale=time_scale, region=region, account=account_id)
+    store = ReplicationStore(replication_db or derson_home() / "replication.sqlite")
     try:
         register_lambdas(engine, lambdas)
         registered: list[str] = []
@@ -67,7 +73,9 @@ def serve(
             typer.echo(f"registered {arn}")
         typer.echo(f"derson-lake serve: http://{shown}:{bound}", color=False)
         engine.start_background()
-        config = uvicorn.Config(create_app([stepfunctions_service(engine)]), log_level="warning")
+        services = [stepfunctions_service(engine), dms_service(store, region, account_id)]
+        config = uvicorn.Config(create_app(services), log_level="warning")
         uvicorn.Server(config).run(sockets=[sock])
     finally:
         engine.close()
+        store.close()
