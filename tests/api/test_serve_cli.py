@@ -171,7 +171,12 @@ def test_serve_names_a_broken_pipeline_file(tmp_path: Path) -> None:
     main.write_text(main.read_text().replace("${region}", "${regoin}", 1))
     cmd = [sys.executable, "-m", "dersonlake", "serve", "--port", "0", "--db", str(tmp_path / "s.sqlite")]
     done = subprocess.run(
-        [*cmd, "--pipelines", str(pipelines)], cwd=ROOT, env=env(tmp_path), capture_output=True, text=True, timeout=60
+        [*cmd, "--pipelines", str(pipelines)],
+        cwd=ROOT,
+        env=env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 2
     assert str(main) in done.stderr and "'regoin'" in done.stderr and "did you mean 'region'" in done.stderr
