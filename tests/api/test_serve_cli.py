@@ -80,7 +80,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
     )
     yield running
     running.proc.send_signal(signal.SIGINT)
-    running.proc.wait(timeout=15)
+    assert running.proc.wait(timeout=15) == 130  # stopped by Ctrl-C, as a shell reports it
+    assert running.proc.stderr is not None
+    assert "Traceback" not in running.proc.stderr.read()
 
 
 def aws(url: str, *args: str) -> Any:
@@ -153,6 +155,44 @@ def test_aws_cli_errors_carry_the_service_error_codes(served: ServeProcess) -> N
     )
     assert "(InvalidExecutionInput)" in aws_error(
         served.url, "stepfunctions", "start-execution", "--state-machine-arn", MAIN_ARN, "--input", "{nope"
+    )
+
+
+def test_the_dms_api_answers_the_aws_cli_as_aws_does(served: ServeProcess) -> None:
+    assert "(ResourceNotFoundFault)" in aws_error(served.url, "dms", "describe-replication-tasks")
+    mapping = (
+        '{"rules": [{"rule-type": "selection", "rule-id": "1", "rule-name": "1", "rule-action": "include",'
+    )
+    mapping += ' "object-locator": {"schema-name": "shop", "table-name": "%"}}]}'
+    task = aws(
+        served.url,
+        "dms",
+        "create-replication-task",
+        "--replication-task-identifier",
+        "dersonlake",
+        "--migration-type",
+        "full-load",
+        "--table-mappings",
+        mapping,
+        "--source-endpoint-arn",
+        "arn:aws:dms:us-east-1:000000000000:endpoint:SOURCE",
+        "--target-endpoint-arn",
+        "arn:aws:dms:us-east-1:000000000000:endpoint:TARGET",
+        "--replication-instance-arn",
+        "arn:aws:dms:us-east-1:000000000000:rep:dersonlake",
+    )["ReplicationTask"]
+    assert task["Status"] == "ready"
+    listed = aws(served.url, "dms", "describe-replication-tasks", "--without-settings")["ReplicationTasks"]
+    assert [t["ReplicationTaskIdentifier"] for t in listed] == ["dersonlake"]
+    arn = task["ReplicationTaskArn"]
+    aws(served.url, "dms", "delete-replication-task", "--replication-task-arn", arn)
+    aws(
+        served.url,
+        "dms",
+        "wait",
+        "replication-task-deleted",
+        "--filters",
+        f"Name=replication-task-arn,Values={arn}",
     )
 
 
