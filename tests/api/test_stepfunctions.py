@@ -108,6 +108,11 @@ def test_an_execution_runs_pass_wait_lambda_and_choice_to_success(sfn: Any, mach
     newest = sfn.get_execution_history(executionArn=started["executionArn"], reverseOrder=True, maxResults=1)
     assert newest["events"][0]["type"] == "ExecutionSucceeded" and "nextToken" in newest
 
+    pages = sfn.get_paginator("get_execution_history").paginate(
+        executionArn=started["executionArn"], maxResults=3
+    )
+    assert [e["id"] for page in pages for e in page["events"]] == [e["id"] for e in events]
+
     listed = sfn.list_executions(stateMachineArn=machine, statusFilter="SUCCEEDED")["executions"]
     assert started["executionArn"] in [e["executionArn"] for e in listed]
     runs = sfn.describe_state_machine_for_execution(executionArn=started["executionArn"])
@@ -257,6 +262,10 @@ def test_requests_boto3_would_refuse_get_validation_errors_naming_the_member(ser
     assert not_json.json()["__type"] == "SerializationException"
     unknown_op = post(server, "Frobnicate", {})
     assert unknown_op.json()["__type"] == "UnknownOperationException"
+
+
+def test_responses_carry_a_request_id(sfn: Any) -> None:
+    assert len(sfn.list_state_machines()["ResponseMetadata"]["RequestId"]) == 36
 
 
 def test_timestamps_are_epoch_seconds_on_the_wire(server: Any, machine: str) -> None:

@@ -9,6 +9,7 @@ Engine calls block (SQLite, handlers), so they run in Starlette's thread pool.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -55,6 +56,11 @@ def create_app(services: list[Service]) -> Starlette:
     by_prefix = {s.prefix: s for s in services}
 
     async def aws(request: Request) -> Response:
+        response = await serve_one(request)
+        response.headers["x-amzn-RequestId"] = str(uuid.uuid4())  # boto3's ResponseMetadata.RequestId
+        return response
+
+    async def serve_one(request: Request) -> Response:
         target = request.headers.get("x-amz-target", "")
         service = by_prefix.get(target.partition(".")[0])
         content_type = service.content_type if service else "application/x-amz-json-1.0"
