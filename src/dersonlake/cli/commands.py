@@ -2,4 +2,12 @@
 
 from __future__ import annotations
 
-from dersonlake.cli import demo_cmd, lake_cmd, load_cmd, owners_cmd, sandbox_cmd, states_cmd  # noqa: F401
+from dersonlake.cli import (  # noqa: F401
+    demo_cmd,
+    lake_cmd,
+    load_cmd,
+    owners_cmd,
+    sandbox_cmd,
+    serve_cmd,
+    states_cmd,
+)

@@ -38,13 +38,18 @@ ScaleOption = typer.Option(1.0, "--time-scale", help="Multiply Wait and retry de
 
 def _engine(db: Path | None, lambdas: list[str] | None = None, time_scale: float = 1.0) -> Engine:
     engine = Engine(db or default_db_path(), time_scale=time_scale)
+    register_lambdas(engine, lambdas)
+    return engine
+
+
+def register_lambdas(engine: Engine, lambdas: list[str] | None) -> None:
+    """Map Lambda functions from ``DERSON_LAMBDAS`` then ``--lambda`` (``name=module:function``)."""
     pairs = [p for p in os.environ.get("DERSON_LAMBDAS", "").split(",") if p.strip()]
     for pair in pairs + list(lambdas or []):
         name, sep, target = pair.strip().partition("=")
         if not sep or not name or not target:
             raise BadInput("a Lambda mapping must be written name=module:function", value=pair)
         engine.register_lambda(name, target)
-    return engine
 
 
 def _print(value: Any) -> None:

@@ -1,0 +1,92 @@
+"""Step Functions operations (``AWSStepFunctions.<Op>``) served by the local ``Engine``.
+
+The engine already returns AWS's response shapes and raises errors carrying AWS's codes; this
+module only maps request members to engine arguments, checks ARNs the way the service does
+(``InvalidArn`` before any lookup) and turns engine exceptions into ``ApiError``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from dersonlake.api.protocol import ApiError
+from dersonlake.errors import BadInput
+from dersonlake.states import Engine, InvalidApiInput, InvalidDefinition, StatesApiError
+
+TARGET_PREFIX = "AWSStepFunctions"
+SERVICE = "stepfunctions"
+
+_SM_ARN = re.compile(r"^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[^:\s]+$")
+_EXEC_ARN = re.compile(r"^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[^:\s]+:[^:\s]+$")
+
+Params = dict[str, Any]
+
+
+def _arn(value: str, pattern: re.Pattern[str], kind: str) -> str:
+    """The ARN, if it has the form the operation takes; AWS checks this before any lookup."""
+    if not value.startswith("arn:"):
+        raise ApiError("InvalidArn", f"Invalid Arn: 'Invalid ARN prefix: {value}'")
+    if not pattern.match(value):
+        raise ApiError("InvalidArn", f"Invalid Arn: 'Resource type not valid in this context: {kind}'")
+    return value
+
+
+def sm_arn(p: Params) -> str:
+    return _arn(p["stateMachineArn"], _SM_ARN, "stateMachine")
+
+
+def exec_arn(p: Params) -> str:
+    return _arn(p["executionArn"], _EXEC_ARN, "execution")
+
+
+OPERATIONS: dict[str, Callable[[Engine, Params], dict[str, Any]]] = {
+    "CreateStateMachine": lambda e, p: e.create_state_machine(
+        p["name"], p["definition"], role_arn=p.get("roleArn"), type=p.get("type", "STANDARD")
+    ),
+    "UpdateStateMachine": lambda e, p: e.update_state_machine(
+        sm_arn(p), p.get("definition"), role_arn=p.get("roleArn")
+    ),
+    "DescribeStateMachine": lambda e, p: e.describe_state_machine(sm_arn(p)),
+    "ListStateMachines": lambda e, p: e.list_state_machines(p.get("maxResults", 0), p.get("nextToken")),
+    "DeleteStateMachine": lambda e, p: e.delete_state_machine(sm_arn(p)),
+    "ValidateStateMachineDefinition": lambda e, p: e.validate_state_machine_definition(p["definition"]),
+    "DescribeStateMachineForExecution": lambda e, p: e.describe_state_machine_for_execution(exec_arn(p)),
+    "StartExecution": lambda e, p: e.start_execution(sm_arn(p), p.get("input"), p.get("name")),
+    "DescribeExecution": lambda e, p: e.describe_execution(exec_arn(p)),
+    "ListExecutions": lambda e, p: e.list_executions(
+        sm_arn(p), p.get("statusFilter"), p.get("maxResults", 0), p.get("nextToken")
+    ),
+    "GetExecutionHistory": lambda e, p: e.get_execution_history(
+        exec_arn(p),
+        reverse_order=p.get("reverseOrder", False),
+        include_execution_data=p.get("includeExecutionData", True),
+        max_results=p.get("maxResults", 0),
+        next_token=p.get("nextToken"),
+    ),
+    "StopExecution": lambda e, p: e.stop_execution(exec_arn(p), p.get("error"), p.get("cause")),
+    "RedriveExecution": lambda e, p: e.redrive_execution(exec_arn(p)),
+    "SendTaskSuccess": lambda e, p: e.send_task_success(p["taskToken"], p["output"]),
+    "SendTaskFailure": lambda e, p: e.send_task_failure(p["taskToken"], p.get("error"), p.get("cause")),
+    "SendTaskHeartbeat": lambda e, p: e.send_task_heartbeat(p["taskToken"]),
+}
+
+
+def call(engine: Engine, operation: str, params: Params) -> dict[str, Any]:
+    """Run one validated Step Functions operation; every failure leaves as an ``ApiError``."""
+    handler = OPERATIONS.get(operation)
+    if handler is None:
+        raise ApiError("UnknownOperationException", f"{operation} is not implemented by derson-lake serve")
+    if operation == "ListExecutions" and "stateMachineArn" not in params:
+        raise ApiError("ValidationException", "stateMachineArn is required (Map runs are not supported)")
+    try:
+        return handler(engine, params)
+    except InvalidDefinition as exc:
+        raise ApiError("InvalidDefinition", f"Invalid State Machine Definition: '{exc}'") from None
+    except StatesApiError as exc:
+        raise ApiError(exc.code, exc.message) from None
+    except InvalidApiInput as exc:
+        raise ApiError(exc.code, str(exc)) from None
+    except BadInput as exc:
+        raise ApiError("ValidationException", str(exc)) from None

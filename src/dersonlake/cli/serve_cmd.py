@@ -1,0 +1,81 @@
+"""``derson-lake serve``: the local AWS endpoint (Step Functions and DMS JSON protocols) in the foreground.
+
+Wiring only: open the state engine, register the project's pipelines, run the engine's loop in a
+background thread and the ASGI app under uvicorn on one socket, bound before the URL is printed
+(``--port 0`` picks a free port and prints it).
+"""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import typer
+
+from dersonlake.cli.main import app
+from dersonlake.cli.states_cmd import register_lambdas
+
+DEFAULT_PORT = 4599
+
+
+@app.command("serve")
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(DEFAULT_PORT, "--port", help="Port to listen on (0 = any free port)."),
+    db: Path = typer.Option(None, "--db", help="State engine store (default: .derson/states.sqlite)."),
+    replication_db: Path = typer.Option(
+        None, "--replication-db", help="Replication task store (default: .derson/replication.sqlite)."
+    ),
+    lambdas: list[str] = typer.Option(
+        None, "--lambda", help="Map a Lambda function to a handler: name=module:function (repeatable)."
+    ),
+    pipelines: Path = typer.Option(
+        Path("infra/terraform/pipelines"),
+        "--pipelines",
+        help="Folder of <name>/states.json pipelines registered at start (skipped if missing).",
+    ),
+    region: str = typer.Option("us-east-1", "--region", envvar="DERSON_REGION", help="Region in ARNs."),
+    account_id: str = typer.Option(
+        "000000000000", "--account-id", envvar="DERSON_ACCOUNT_ID", help="Account id in ARNs."
+    ),
+    prefix: str = typer.Option(
+        "", "--state-machine-prefix", envvar="DERSON_STATE_MACHINE_PREFIX", help="Prefix of pipeline names."
+    ),
+    time_scale: float = typer.Option(1.0, "--time-scale", help="Multiply Wait and retry delays (0 = none)."),
+) -> None:
+    """Serve the AWS Step Functions and DMS APIs locally (use with --endpoint-url); Ctrl-C stops it."""
+    import uvicorn
+
+    from dersonlake.api.app import create_app, dms_service, stepfunctions_service
+    from dersonlake.api.pipelines import PipelineValues, register_pipelines
+    from dersonlake.home import derson_home
+    from dersonlake.replication.store import ReplicationStore
+    from dersonlake.states import Engine, default_db_path
+
+    engine = Engine(db or default_db_path(), time_scale=time_scale, region=region, account=account_id)
+    store = ReplicationStore(replication_db or derson_home() / "replication.sqlite")
+    try:
+        register_lambdas(engine, lambdas)
+        registered: list[str] = []
+        if pipelines.is_dir():
+            values = PipelineValues(region=region, account_id=account_id, state_machine_prefix=prefix)
+            registered = register_pipelines(engine, pipelines, values)
+        sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            typer.echo(f"cannot listen on {host}:{port}: {exc.strerror}", err=True)
+            raise typer.Exit(1) from None
+        bound = sock.getsockname()[1]
+        shown = f"[{host}]" if ":" in host else host
+        for arn in registered:
+            typer.echo(f"registered {arn}")
+        typer.echo(f"derson-lake serve: http://{shown}:{bound}", color=False)
+        engine.start_background()
+        services = [stepfunctions_service(engine), dms_service(store, region, account_id)]
+        config = uvicorn.Config(create_app(services), log_level="warning")
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        engine.close()
+        store.close()
