@@ -24,6 +24,7 @@ from dersonlake.config.s3_settings import S3Settings
 from dersonlake.errors import BadInput, DersonError, OperationFailed
 from dersonlake.lake.storage import Storage
 from dersonlake.mapping import Plan
+from dersonlake.processes import pid_alive
 from dersonlake.replication import status
 from dersonlake.replication.full_load import FullLoad, LoadOutcome, Progress
 from dersonlake.replication.store import ReplicationStore
@@ -108,7 +109,7 @@ def reconcile(store: ReplicationStore, arn: str) -> None:
     if row is None or row["status"] not in (status.STARTING, status.RUNNING, status.STOPPING):
         return
     pid = row["pid"]
-    if pid and not _alive(pid):
+    if pid and not pid_alive(pid):
         store.update_task(
             row["arn"],
             status=status.FAILED,
@@ -214,18 +215,3 @@ def _fail(store: ReplicationStore, arn: str, message: str, *, fatal: bool) -> No
         stop_date=time.time(),
         stop_reason=status.STOP_FATAL_ERROR if fatal else status.STOP_RECOVERABLE_ERROR,
     )
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie (exited, not yet reaped) still answers signal 0; /proc tells the truth on Linux.
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().split(") ", 1)[1][:1] != "Z"
-    except OSError:
-        return True

@@ -34,6 +34,7 @@ import pymysql
 
 from dersonlake.errors import OperationFailed
 from dersonlake.home import derson_home
+from dersonlake.processes import pid_alive
 from dersonlake.sources.mysql.connection import ConnectionParams, connect
 
 INSTALL_HINT = "install the MariaDB server first: apt-get install -y mariadb-server (Debian/Ubuntu)"
@@ -196,7 +197,7 @@ class Sandbox:
             pid = int(self.pid_file.read_text().strip())
         except (FileNotFoundError, ValueError):
             pid = self._proc.pid if self._proc is not None else None
-        if pid is None or not _alive(pid) or not self._is_ours(pid):
+        if pid is None or not pid_alive(pid) or not self._is_ours(pid):
             return None
         return pid
 
@@ -344,7 +345,7 @@ class Sandbox:
                     return True
                 except subprocess.TimeoutExpired:
                     continue
-            if not _alive(pid):
+            if not pid_alive(pid):
                 return True
             time.sleep(0.05)
         return False
@@ -363,26 +364,6 @@ class Sandbox:
 def _as_root() -> list[str]:
     """``--user=root`` only when we are root (mariadbd refuses to run as root without it)."""
     return ["--user=root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
-
-
-def _alive(pid: int) -> bool:
-    """True while ``pid`` runs (a zombie, e.g. an orphan PID 1 never reaps, counts as gone)."""
-    try:
-        if os.waitpid(pid, os.WNOHANG)[0] == pid:
-            return False  # our child, just reaped
-    except ChildProcessError:
-        pass
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        return stat.rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
 
 
 def _tail(lines: Sequence[str], count: int = 12) -> str:

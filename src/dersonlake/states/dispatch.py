@@ -13,6 +13,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
+from dersonlake.processes import pid_alive
 from dersonlake.states import integrations as integ
 from dersonlake.states.api_errors import StatesApiError
 from dersonlake.states.interpreter import Failed, Outcome, Pending, Succeeded
@@ -20,16 +21,6 @@ from dersonlake.states.store import dumps
 
 if TYPE_CHECKING:
     from dersonlake.states.engine import Engine
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class Dispatcher:
@@ -61,7 +52,7 @@ class Dispatcher:
         """
         owner = task["claimed_by"]
         me = os.getpid()
-        if owner not in (None, me) and _alive(owner):
+        if owner not in (None, me) and pid_alive(owner):
             return False
         with self.engine.store.tx() as tx:
             cur = tx.execute(
