@@ -175,3 +175,30 @@ def test_owners_list(sandbox, tmp_path):
         timeout=60,
     )
     assert done.returncode == 0 and done.stdout.startswith("acme ")
+
+
+def test_lake_show_prints_the_current_state_and_writes_csv(sandbox, tmp_path, admin):
+    write_owner(
+        tmp_path,
+        sandbox,
+        s3={"DataFormat": "parquet", "IncludeOpForFullLoad": True, "TimestampColumnName": "ts"},
+    )
+    assert cli(tmp_path, "load", "acme").returncode == 0
+    shown = cli(tmp_path, "lake", "show", "acme", "shop.customers", "--limit", "2")
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert lines[0].split("\t")[:2] == ["id", "first_name"] and "Op" not in lines[0] and "ts" not in lines[0]
+    assert lines[-1] == "(100 rows, 2 shown)"
+    out = tmp_path / "customers.csv"
+    assert (
+        cli(
+            tmp_path, "lake", "show", "acme", "shop.customers", "--format", "csv", "--out", str(out)
+        ).returncode
+        == 0
+    )
+    with admin.cursor() as cur:
+        cur.execute("SELECT COUNT(*) FROM shop.customers")
+        (count,) = cur.fetchone()
+    assert len(out.read_text().splitlines()) == count + 1  # header + rows
+    missing = cli(tmp_path, "lake", "show", "acme", "shop.custmers")
+    assert missing.returncode == 2 and "did you mean 'shop.customers'" in missing.stderr

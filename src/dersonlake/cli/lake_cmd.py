@@ -43,3 +43,79 @@ def tables_cmd(
     typer.echo(f"{'table':<32} {'files':>6} {'rows':>12} {'bytes':>14}  last file")
     for name, files, count, size, last in rows:
         typer.echo(f"{name:<32} {files:>6} {count:>12,} {size:>14,}  {last}")
+
+
+def table_state(owner: str, owners_dir: Path | None, name: str):
+    """The current state of ``schema.table`` (lake names) in the owner's lake, as an Arrow table.
+
+    The key and the file schemas come from the owner's plan, so the source must be reachable.
+    """
+    from dersonlake.config import load_owner
+    from dersonlake.errors import BadInput
+    from dersonlake.lake import dms_columns
+    from dersonlake.lake.current_state import current_state
+    from dersonlake.replication.owner_run import prepare
+
+    schema, _, table = name.partition(".")
+    run = prepare(load_owner(owner, owners_dir))
+    plan = run.plan(run.catalog())
+    t = next((t for t in plan.tables if (t.target_schema, t.target_table) == (schema, table)), None)
+    if t is None:
+        raise BadInput(
+            "no such table in the owner's plan",
+            path="schema.table",
+            value=name,
+            allowed=[p.target for p in plan.tables],
+        )
+    import pyarrow as pa
+
+    data = pa.schema([pa.field(c.name, c.arrow_type) for c in t.columns])
+    return current_state(
+        run.storage(),
+        schema,
+        table,
+        t.key_columns,
+        run.s3,
+        load_schema=dms_columns.file_schema(data, run.s3, dms_columns.LOAD),
+        cdc_schema=dms_columns.file_schema(data, run.s3, dms_columns.CDC),
+    )
+
+
+@lake.command("show")
+def show_cmd(
+    owner: str = typer.Argument(..., help="Owner name"),
+    table: str = typer.Argument(..., help="schema.table as named in the lake"),
+    limit: int = typer.Option(20, "--limit", min=0, help="Rows to print with --format table (0: all)."),
+    fmt: str = typer.Option("table", "--format", help="table, csv or parquet"),
+    out: Path | None = typer.Option(None, "--out", help="File to write (csv, parquet)."),
+    owners_dir: Path | None = typer.Option(None, "--owners-dir", help="Folder of owner folders."),
+) -> None:
+    """The table's current state: LOAD, then CDC files in name order, upserted by key, deletes applied."""
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    from dersonlake.errors import BadInput
+
+    if fmt not in ("table", "csv", "parquet"):
+        raise BadInput("not a valid format", path="--format", value=fmt, allowed=["table", "csv", "parquet"])
+    if fmt == "parquet" and out is None:
+        raise BadInput("--format parquet needs --out FILE", path="--out")
+    state = table_state(owner, owners_dir, table)
+    if fmt == "parquet":
+        pq.write_table(state, out)
+        typer.echo(f"{state.num_rows:,} rows written to {out}")
+    elif fmt == "csv":
+        if out:
+            pacsv.write_csv(state, out)
+            typer.echo(f"{state.num_rows:,} rows written to {out}")
+        else:
+            import sys
+
+            pacsv.write_csv(state, sys.stdout.buffer)
+    else:
+        shown = state if limit == 0 else state.slice(0, limit)
+        typer.echo("\t".join(state.schema.names))
+        for row in shown.to_pylist():
+            typer.echo("\t".join("" if v is None else str(v) for v in row.values()))
+        more = "" if shown.num_rows == state.num_rows else f", {shown.num_rows} shown"
+        typer.echo(f"({state.num_rows:,} rows{more})")
