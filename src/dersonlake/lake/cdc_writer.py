@@ -39,6 +39,7 @@ class CdcTableWriter:
         last_stem: str | None = None,
         clock: Callable[[], float] = time.time,
         on_commit: Callable[[CommittedFile], None] | None = None,
+        on_name: Callable[[str], None] | None = None,
     ) -> None:
         self.storage = storage
         self.s3 = s3
@@ -49,6 +50,7 @@ class CdcTableWriter:
         self.last_stem = last_stem  # the newest name written for this table (from the checkpoint)
         self.clock = clock
         self.on_commit = on_commit
+        self.on_name = on_name  # told each object name before its file is written (crash records)
         self._open: dict[str | None, tuple[ObjectWriter, float]] = {}  # partition -> writer, opened at
         self._keep = dms_columns.cdc_operations(s3)
 
@@ -120,7 +122,10 @@ class CdcTableWriter:
             def next_key() -> str:
                 created = datetime.fromtimestamp(self.clock(), UTC)
                 self.last_stem = layout.next_cdc_stem(created, self.last_stem, self.s3.DatePartitionTimezone)
-                return layout.cdc_key(self.schema, self.table, self.last_stem, self.s3.extension, partition)
+                key = layout.cdc_key(self.schema, self.table, self.last_stem, self.s3.extension, partition)
+                if self.on_name:
+                    self.on_name(key)
+                return key
 
             def committed(file: CommittedFile) -> None:  # a size rotation: the next file's age starts now
                 if partition in self._open:

@@ -463,17 +463,7 @@ class FullLoad:
             log.error("%s; record skipped (DataErrorPolicy LOG_ERROR)", message)
 
     def _file_schema(self, t: TablePlan, read: pa.Schema) -> pa.Schema:
-        """The lake schema of ``t``: DMS columns, then the output columns; a column copied from a
-        DATETIME keeps the reader's fractional-digits metadata so CSV prints it as the source does."""
-        fields = []
-        for col in t.columns:
-            f = pa.field(col.name, col.arrow_type)
-            if col.source is not None and read.get_field_index(col.source) >= 0:
-                src = read.field(col.source)
-                if src.metadata and src.type.equals(col.arrow_type):
-                    f = f.with_metadata(src.metadata)
-            fields.append(f)
-        return dms_columns.file_schema(pa.schema(fields), self.s3, dms_columns.LOAD)
+        return dms_columns.file_schema(lake_schema(t, read), self.s3, dms_columns.LOAD)
 
     def _finish_table(self, t: TablePlan, run: _TableRun) -> None:
         state = status.TABLE_ERROR if run.failed else status.TABLE_COMPLETED
@@ -493,6 +483,20 @@ class FullLoad:
             if self._outcome.failure is None:
                 self._outcome.failure = message
         self._stop.set()
+
+
+def lake_schema(t: TablePlan, read: pa.Schema) -> pa.Schema:
+    """The lake columns of ``t`` (without Op/timestamp); a column copied from a DATETIME keeps the
+    reader's fractional-digits metadata, so CSV prints it as the source does."""
+    fields = []
+    for col in t.columns:
+        f = pa.field(col.name, col.arrow_type)
+        if col.source is not None and read.get_field_index(col.source) >= 0:
+            src = read.field(col.source)
+            if src.metadata and src.type.equals(col.arrow_type):
+                f = f.with_metadata(src.metadata)
+        fields.append(f)
+    return pa.schema(fields)
 
 
 class _Fatal(OperationFailed):
