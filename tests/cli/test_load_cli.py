@@ -202,3 +202,34 @@ def test_lake_show_prints_the_current_state_and_writes_csv(sandbox, tmp_path, ad
     assert len(out.read_text().splitlines()) == count + 1  # header + rows
     missing = cli(tmp_path, "lake", "show", "acme", "shop.custmers")
     assert missing.returncode == 2 and "did you mean 'shop.customers'" in missing.stderr
+
+
+def test_delta_first_loads_then_captures_changes_and_a_second_delta_writes_nothing(sandbox, tmp_path, admin):
+    mapping = {
+        "rules": [
+            {
+                "rule-type": "selection",
+                "rule-id": "1",
+                "rule-name": "c",
+                "rule-action": "include",
+                "object-locator": {"schema-name": "shop", "table-name": "customers"},
+            }
+        ]
+    }
+    write_owner(tmp_path, sandbox, mapping=mapping)
+    first = cli(tmp_path, "load", "acme", "--delta")
+    assert first.returncode == 0, first.stderr
+    assert "full load 100 rows" in first.stdout and "CDC starts here" in first.stdout
+    with admin.cursor() as cur:
+        cur.execute("UPDATE shop.customers SET status = 'banned' WHERE id IN (1, 2)")
+    second = cli(tmp_path, "load", "acme", "--delta")
+    assert second.returncode == 0, second.stderr
+    assert "delta 2 change(s)" in second.stdout and "in 1 file(s)" in second.stdout
+    third = cli(tmp_path, "load", "acme", "--delta")
+    assert "delta 0 change(s)" in third.stdout and "in 0 file(s)" in third.stdout
+    shown = cli(tmp_path, "lake", "show", "acme", "shop.customers", "--limit", "2")
+    status_column = shown.stdout.splitlines()[0].split("\t").index("status")
+    assert [line.split("\t")[status_column] for line in shown.stdout.splitlines()[1:3]] == [
+        "banned",
+        "banned",
+    ]

@@ -6,6 +6,7 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -105,11 +106,83 @@ def raise_for_outcome(result: LoadResult) -> None:
         )
 
 
+def delta_owner_task(owner: str, owners_dir: Path | None) -> tuple[LoadResult | None, Any]:
+    """The seed's delta run: the first time a full load (its binlog position recorded before it
+    starts, so no change is lost), then CDC from the task's checkpoint up to the source's position now.
+
+    Changes that land during the full load are also in the CDC files (as with DMS); the merged state
+    (upsert by key, deletes applied) is the source's at the end of the run.
+    """
+    import time as _time
+
+    from dersonlake.config import load_owner
+    from dersonlake.home import derson_home
+    from dersonlake.replication import status
+    from dersonlake.replication.cdc import CdcCheckpoint, CdcRun, CdcState
+    from dersonlake.replication.owner_run import prepare
+    from dersonlake.sources.mysql.binlog_position import current_position
+    from dersonlake.sources.mysql.preflight import preflight, require_ready
+
+    run = prepare(load_owner(owner, owners_dir))
+    params = run.source()
+    require_ready(preflight(params, cdc=True, schemas=run.owner.source.databases), params.address)
+    store = ReplicationStore(derson_home() / "replication.sqlite")
+    state = CdcState(store)
+    row = store.task(run.task_identifier)
+    full = None
+    if row is None or state.checkpoint(row["arn"]) is None:
+        start = current_position(params)
+        full = load_owner_task(owner, owners_dir)
+        raise_for_outcome(full)
+        state.save(full.arn, CdcCheckpoint(start), {})
+        row = store.task(run.task_identifier)
+    arn = row["arn"]
+    store.update_task(
+        arn,
+        migration_type="full-load-and-cdc",
+        status=status.RUNNING,
+        stop_reason=None,
+        start_date=_time.time(),
+        stop_date=None,
+    )
+    try:
+        catalog = run.catalog(params)
+        outcome = CdcRun(
+            arn=arn,
+            plan=run.plan(catalog, "cdc"),
+            catalog=catalog,
+            endpoint=params,
+            storage=run.storage(),
+            s3=run.s3,
+            store=store,
+        ).run()
+    except BaseException as exc:
+        store.update_task(
+            arn,
+            status=status.FAILED,
+            stop_reason=status.STOP_FATAL_ERROR,
+            stop_date=_time.time(),
+            last_failure=str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+        )
+        raise
+    store.update_task(
+        arn,
+        status=status.STOPPED,
+        stop_reason=status.STOP_AT_SERVER_TIME,
+        stop_date=_time.time(),
+        cdc_stop_position=str(outcome.checkpoint.position) if outcome.checkpoint else None,
+    )
+    return full, outcome
+
+
 @app.command()
 def load(
     owner: str = typer.Argument(..., help="Owner name (a folder in the owners dir)"),
     resume: bool = typer.Option(False, "--resume", help="Continue the last run (DMS resume-processing)."),
     reload: bool = typer.Option(False, "--reload", help="Start over from scratch (DMS reload-target)."),
+    delta: bool = typer.Option(
+        False, "--delta", help="Changes since the last run (the first time: full load first)."
+    ),
     owners_dir: Path | None = typer.Option(None, "--owners-dir", help="Folder of owner folders."),
 ) -> None:
     """Load every table of the owner's plan into the lake, as a DMS full-load task would.
@@ -117,6 +190,24 @@ def load(
     Running it again reloads from scratch; --resume continues a run that was stopped or killed,
     loading only the tables and segments it had not finished.
     """
+    if delta:
+        if resume or reload:
+            raise BadInput(
+                "--delta runs from the last checkpoint; it takes no --resume or --reload", path="--delta"
+            )
+        full, cdc = delta_owner_task(owner, owners_dir)
+        if full is not None:
+            typer.echo(
+                f"{owner}: full load {full.outcome.rows:,} rows, {full.outcome.files} files; CDC starts here"
+            )
+        suspended = "; ".join(f"{t}: {why}" for t, why in cdc.suspended.items())
+        typer.echo(
+            f"{owner}: delta {cdc.changes:,} change(s) from {cdc.transactions:,} transaction(s) "
+            f"in {cdc.files} file(s); checkpoint {cdc.checkpoint.position if cdc.checkpoint else '-'}"
+        )
+        if suspended:
+            raise OperationFailed(f"table(s) suspended (Table error): {suspended}")
+        return
     result = load_owner_task(owner, owners_dir, resume=resume, reload=reload)
     target = result.run.owner.target
     lake = target.uri if target.is_s3 else target.folder
