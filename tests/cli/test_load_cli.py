@@ -221,7 +221,9 @@ def test_delta_first_loads_then_captures_changes_and_a_second_delta_writes_nothi
     assert first.returncode == 0, first.stderr
     assert "full load 100 rows" in first.stdout and "CDC starts here" in first.stdout
     with admin.cursor() as cur:
-        cur.execute("UPDATE shop.customers SET status = 'banned' WHERE id IN (1, 2)")
+        cur.execute(
+            "UPDATE shop.customers SET email = CONCAT('changed-', id, '@example.com') WHERE id IN (1, 2)"
+        )
     second = cli(tmp_path, "load", "acme", "--delta")
     assert second.returncode == 0, second.stderr
     assert "delta 2 change(s)" in second.stdout and "in 1 file(s)" in second.stdout
