@@ -230,8 +230,8 @@ def test_delta_first_loads_then_captures_changes_and_a_second_delta_writes_nothi
     third = cli(tmp_path, "load", "acme", "--delta")
     assert "delta 0 change(s)" in third.stdout and "in 0 file(s)" in third.stdout
     shown = cli(tmp_path, "lake", "show", "acme", "shop.customers", "--limit", "2")
-    status_column = shown.stdout.splitlines()[0].split("\t").index("status")
-    assert [line.split("\t")[status_column] for line in shown.stdout.splitlines()[1:3]] == [
-        "banned",
-        "banned",
+    email = shown.stdout.splitlines()[0].split("\t").index("email")
+    assert [line.split("\t")[email] for line in shown.stdout.splitlines()[1:3]] == [
+        "changed-1@example.com",
+        "changed-2@example.com",
     ]
