@@ -1,8 +1,9 @@
 """``derson-lake demo``: the whole thing on a fresh machine, in one command.
 
 It starts the private MariaDB (binary log on, ROW format), seeds the sample ``shop`` schema, checks
-the sample owner ``dersonLake`` and loads it into ``./lake``, then prints what it did: tables, files,
-rows in the lake next to the source's, time, and where to look.
+the sample owner ``dersonLake``, loads it into ``./lake`` (recording where CDC starts), applies a
+burst of inserts, updates and deletes on the sandbox, runs a delta (CDC) into the lake, and prints
+the lake's merged state next to the source's row counts, table by table.
 """
 
 from __future__ import annotations
@@ -15,6 +16,14 @@ import typer
 from dersonlake.cli.main import app
 
 SAMPLE_OWNER = "dersonLake"
+BURST = (
+    "INSERT INTO shop.orders (id, customer_id, amount, status, created_at, note) SELECT 1000000 + seq,"
+    " 1 + seq % 100, seq / 4, 'new', NOW(), CONCAT('demo burst ', seq) FROM seq_1_to_500",
+    "UPDATE shop.orders SET status = 'shipped', amount = amount + 1 WHERE id % 10 = 3",
+    "DELETE FROM shop.order_items WHERE order_id % 50 = 7",
+    "UPDATE shop.customers SET email = CONCAT('moved-', id, '@example.org') WHERE id <= 10",
+    "DELETE FROM shop.events_log WHERE level = 'DEBUG'",
+)
 
 
 @app.command()
@@ -22,42 +31,71 @@ def demo(
     rows: int = typer.Option(20_000, "--rows", min=1, help="Orders to seed in the sample schema."),
     owners_dir: Path | None = typer.Option(None, "--owners-dir", help="Folder of owner folders."),
 ) -> None:
-    """Private MariaDB, sample owner, full load into ./lake, and a summary."""
-    from dersonlake.cli.lake_cmd import table_summaries
-    from dersonlake.cli.load_cmd import load_owner_task, raise_for_outcome
+    """Private MariaDB, sample owner, full load and a delta run into ./lake, and a summary."""
+    from dersonlake.cli.lake_cmd import table_state
+    from dersonlake.cli.load_cmd import delta_owner_task
     from dersonlake.cli.owners_cmd import check_owner
+    from dersonlake.config import load_owner
+    from dersonlake.home import derson_home
+    from dersonlake.replication.owner_run import prepare
+    from dersonlake.replication.store import ReplicationStore
     from dersonlake.sandbox.seed import TABLES, seed
     from dersonlake.sandbox.server import Sandbox, default_dir
 
     started = time.monotonic()
     box = Sandbox(default_dir())
-    step = "1/4 sandbox"
     typer.echo(
-        f"{step}: {'started' if box.start() else 'already running'} on {box.host}:{box.port} ({box.dir})"
+        f"1/5 sandbox: {'started' if box.start() else 'already running'} on {box.host}:{box.port} ({box.dir})"
     )
     with box.admin_connection() as conn:
         report = seed(conn, rows=rows)
     seeded = sum(count for name, count in report.counts.items() if name in TABLES)
-    typer.echo(f"2/4 seed: schema shop, {len(TABLES)} tables, {seeded:,} rows in {report.seconds:.1f}s")
-    typer.echo(f"3/4 check: owner {SAMPLE_OWNER}")
+    typer.echo(f"2/5 seed: schema shop, {len(TABLES)} tables, {seeded:,} rows in {report.seconds:.1f}s")
+    typer.echo(f"3/5 check: owner {SAMPLE_OWNER}")
     check_owner(SAMPLE_OWNER, owners_dir, quiet=True)
-    typer.echo(f"4/4 load: {SAMPLE_OWNER} -> lake")
-    result = load_owner_task(SAMPLE_OWNER, owners_dir)
-    raise_for_outcome(result)
 
-    target = result.run.owner.target
-    lake = target.uri if target.is_s3 else target.folder
-    typer.echo(f"\n{'table':<24} {'source rows':>12} {'lake rows':>10} {'files':>6} {'bytes':>12}")
-    source_counts = {f"shop.{name}": count for name, count in report.counts.items()}
-    for name, files, count, size, _last in table_summaries(SAMPLE_OWNER, owners_dir):
-        typer.echo(f"{name:<24} {source_counts.get(name, 0):>12,} {count:>10,} {files:>6} {size:>12,}")
+    run = prepare(load_owner(SAMPLE_OWNER, owners_dir))
+    store = ReplicationStore(derson_home() / "replication.sqlite")
+    old = store.task(run.task_identifier)
+    if old is not None:  # the seed recreated the schema: an earlier checkpoint means nothing now
+        store.delete_task(old["arn"])
+    typer.echo(f"4/5 full load: {SAMPLE_OWNER} -> lake (CDC start recorded first)")
+    full, _ = delta_owner_task(SAMPLE_OWNER, owners_dir)
+    with box.admin_connection() as conn, conn.cursor() as cur:
+        cur.execute("USE shop")
+        for sql in BURST:
+            cur.execute(sql)
+    typer.echo(f"5/5 delta: {len(BURST)} statements of changes on the sandbox, then CDC into the lake")
+    _, cdc = delta_owner_task(SAMPLE_OWNER, owners_dir)
+    typer.echo(f"    {cdc.changes:,} changes from {cdc.transactions} transactions in {cdc.files} CDC files")
+
+    typer.echo(f"\n{'table':<24} {'source rows':>12} {'lake rows (merged)':>19}")
+    plan = run.plan(run.catalog())
+    mismatches = []
+    with box.admin_connection() as conn, conn.cursor() as cur:
+        for t in plan.tables:
+            cur.execute(f"SELECT COUNT(*) FROM `{t.source_schema}`.`{t.source_table}`")
+            (source,) = cur.fetchone()
+            lake = table_state(SAMPLE_OWNER, owners_dir, t.target).num_rows
+            mark = "" if lake == source else "  <- differs"
+            if mark:
+                mismatches.append(t.target)
+            typer.echo(f"{t.target:<24} {source:>12,} {lake:>19,}{mark}")
+    target = run.owner.target
+    lake_dir = target.uri if target.is_s3 else target.folder
     elapsed = time.monotonic() - started
+    assert full is not None
+    loaded = full.outcome.rows
     typer.echo(
-        f"\ndone in {elapsed:.1f}s: {result.outcome.rows:,} rows in {result.outcome.files} files under {lake}"
+        f"\ndone in {elapsed:.1f}s: {loaded:,} rows loaded, {cdc.changes:,} changes applied, under {lake_dir}"
     )
     typer.echo(
-        f"look around: derson-lake lake tables {SAMPLE_OWNER}; derson-lake owners check {SAMPLE_OWNER}"
+        f"look: derson-lake lake tables {SAMPLE_OWNER}; derson-lake lake show {SAMPLE_OWNER} shop.orders"
     )
     typer.echo(
         "the sandbox keeps running: derson-lake sandbox url | stop (make clean removes it and the lake)"
     )
+    if mismatches:
+        from dersonlake.errors import OperationFailed
+
+        raise OperationFailed(f"the lake's merged state differs from the source for: {', '.join(mismatches)}")
