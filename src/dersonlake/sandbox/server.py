@@ -265,8 +265,9 @@ class Sandbox:
 
     # -- internals ------------------------------------------------------------------------------
     def _install(self, install_db: str) -> None:
+        self.tmp_dir.mkdir(parents=True, exist_ok=True)
         command = [
-            install_db, "--no-defaults", f"--datadir={self.data_dir}",
+            install_db, "--no-defaults", f"--datadir={self.data_dir}", f"--tmpdir={self.tmp_dir}",
             "--auth-root-authentication-method=normal", "--skip-test-db", *_as_root(),
         ]  # fmt: skip
         result = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -277,10 +278,18 @@ class Sandbox:
                 f"mariadb-install-db failed for {self.data_dir} (exit {result.returncode}): {tail}"
             )
 
+    @property
+    def tmp_dir(self) -> Path:
+        """The server's own temporary folder: sandboxes side by side must not share /tmp's temp tables
+        (seen here: two installs at once failing on each other's '#sql-temptable' files)."""
+        return self.dir / "tmp"
+
     def _server_command(self, mariadbd: str, port: int) -> list[str]:
+        self.tmp_dir.mkdir(parents=True, exist_ok=True)
         return [
             mariadbd, "--no-defaults", *_as_root(),
-            f"--datadir={self.data_dir}", f"--port={port}", f"--bind-address={self.host}",
+            f"--datadir={self.data_dir}", f"--tmpdir={self.tmp_dir}", f"--port={port}",
+            f"--bind-address={self.host}",
             f"--socket={self.socket_path}", f"--pid-file={self.pid_file}", f"--log-error={self.error_log}",
             "--log-bin=mysql-bin", f"--server-id={SERVER_ID}", "--binlog-format=ROW",
             "--binlog-row-image=FULL", "--binlog-row-metadata=FULL",
