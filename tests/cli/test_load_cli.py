@@ -220,18 +220,24 @@ def test_delta_first_loads_then_captures_changes_and_a_second_delta_writes_nothi
     first = cli(tmp_path, "load", "acme", "--delta")
     assert first.returncode == 0, first.stderr
     assert "full load 100 rows" in first.stdout and "CDC starts here" in first.stdout
-    with admin.cursor() as cur:
+    with admin.cursor() as cur:  # the session sandbox is shared: the emails are put back at the end
+        cur.execute("SELECT id, email FROM shop.customers WHERE id IN (1, 2)")
+        original = cur.fetchall()
         cur.execute(
             "UPDATE shop.customers SET email = CONCAT('changed-', id, '@example.com') WHERE id IN (1, 2)"
         )
-    second = cli(tmp_path, "load", "acme", "--delta")
-    assert second.returncode == 0, second.stderr
-    assert "delta 2 change(s)" in second.stdout and "in 1 file(s)" in second.stdout
-    third = cli(tmp_path, "load", "acme", "--delta")
-    assert "delta 0 change(s)" in third.stdout and "in 0 file(s)" in third.stdout
-    shown = cli(tmp_path, "lake", "show", "acme", "shop.customers", "--limit", "2")
-    email = shown.stdout.splitlines()[0].split("\t").index("email")
-    assert [line.split("\t")[email] for line in shown.stdout.splitlines()[1:3]] == [
-        "changed-1@example.com",
-        "changed-2@example.com",
-    ]
+    try:
+        second = cli(tmp_path, "load", "acme", "--delta")
+        assert second.returncode == 0, second.stderr
+        assert "delta 2 change(s)" in second.stdout and "in 1 file(s)" in second.stdout
+        third = cli(tmp_path, "load", "acme", "--delta")
+        assert "delta 0 change(s)" in third.stdout and "in 0 file(s)" in third.stdout
+        shown = cli(tmp_path, "lake", "show", "acme", "shop.customers", "--limit", "2")
+        email = shown.stdout.splitlines()[0].split("\t").index("email")
+        emails = [line.split("\t")[email] for line in shown.stdout.splitlines()[1:3]]
+        assert emails == ["changed-1@example.com", "changed-2@example.com"]
+    finally:
+        with admin.cursor() as cur:
+            cur.executemany(
+                "UPDATE shop.customers SET email = %s WHERE id = %s", [(e, i) for i, e in original]
+            )
