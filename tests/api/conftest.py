@@ -37,7 +37,9 @@ class RunningServer:
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         config = uvicorn.Config(
-            create_app([stepfunctions_service(engine), dms_service(store, "us-east-1", "000000000000", owners_dir)]),
+            create_app(
+                [stepfunctions_service(engine), dms_service(store, "us-east-1", "000000000000", owners_dir)]
+            ),
             host="127.0.0.1",
             port=port,
             log_level="warning",

@@ -51,5 +51,9 @@ def owner(owners_root: Path, sandbox: Any) -> Path:
 @pytest.fixture
 def dms(server: RunningServer) -> Any:
     return boto3.client(
-        "dms", endpoint_url=server.url, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+        "dms",
+        endpoint_url=server.url,
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
     )
