@@ -1,0 +1,88 @@
+"""The DMS-intake Lambda's seven steps, one by one, against the local DMS API (boto3, real loads)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from dersonlake.intake.errors import CdcNotAvailable, UnknownStep
+from dersonlake.intake.lambda_function import lambda_handler
+
+
+def step(name: str, owner: str = "acme", **extra):
+    return lambda_handler(
+        {"owner": owner, "step": name, "delta": False, "instance": {}, "task": {}, **extra}, None
+    )
+
+
+def test_the_seven_steps_in_order_each_one_safe_to_retry(lambda_env, owner, owners_root, dms):
+    created = step("create_instance")
+    assert created["ReplicationInstanceStatus"] == "creating"
+    assert step("create_instance")["ReplicationInstanceArn"] == created["ReplicationInstanceArn"]
+    instance = {"ReplicationInstanceArn": created["ReplicationInstanceArn"]}
+    checked = step("check_instance_status", instance=instance)
+    assert checked == {**instance, "ReplicationInstanceStatus": "available"}
+
+    task = step("create_replication_task", instance=checked)
+    assert task["Status"] == "ready" and {"ReplicationTaskArn", "Status"} <= set(task)
+    assert (
+        step("create_replication_task", instance=checked)["ReplicationTaskArn"] == task["ReplicationTaskArn"]
+    )
+    ref = {"ReplicationTaskArn": task["ReplicationTaskArn"]}
+    started = step("start_replication_task", instance=checked, task=task)
+    assert started["Status"] in ("starting", "running", "stopped")
+    step("start_replication_task", instance=checked, task=task)  # a retry does not start it twice
+    deadline = time.monotonic() + 60
+    while (status := step("check_replication_task_status", task=ref))["Status"] != "stopped":
+        assert status["Status"] in ("starting", "running"), status
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert status["StopReason"] == "Stop Reason FULL_LOAD_ONLY_FINISHED"
+    assert list((owners_root / "lake").rglob("*.parquet"))
+
+    with pytest.raises(Exception) as busy:  # the task still holds the instance: retried by the pipeline
+        step("delete_instance", instance=checked)
+    assert type(busy.value).__name__ == "InvalidResourceStateFault"
+    assert step("delete_task", task=ref)["deleted"] is True
+    assert step("delete_task", task=ref)["deleted"] is False
+    assert step("delete_instance", instance=checked)["deleted"] is True
+    assert step("delete_instance", instance=checked)["deleted"] is False
+    for op in ("describe_replication_instances", "describe_replication_tasks", "describe_endpoints"):
+        with pytest.raises(dms.exceptions.ResourceNotFoundFault):
+            getattr(dms, op)()
+
+
+def test_the_deletes_find_resources_by_the_owners_identifier(lambda_env, owner):
+    step("create_instance")
+    step("check_instance_status")
+    step("create_replication_task")
+    assert step("delete_task")["deleted"] is True  # task: {} (the ARN was never recorded)
+    assert step("delete_instance")["deleted"] is True
+
+
+def test_a_check_before_anything_exists_is_not_found(lambda_env, owner):
+    with pytest.raises(Exception) as missing:
+        step("check_instance_status")
+    assert type(missing.value).__name__ == "ResourceNotFoundFault"
+
+
+def test_delta_is_refused_before_anything_is_created(lambda_env, owner, dms):
+    with pytest.raises(CdcNotAvailable, match="CDC"):
+        lambda_handler({"owner": "acme", "step": "create_instance", "delta": True}, None)
+    with pytest.raises(dms.exceptions.ResourceNotFoundFault):
+        dms.describe_replication_instances()
+    assert (
+        lambda_handler({"owner": "acme", "step": "delete_instance", "delta": True}, None)["deleted"] is False
+    )
+
+
+def test_an_unknown_step_or_owner(lambda_env, owner):
+    with pytest.raises(UnknownStep, match="start_everything"):
+        step("start_everything")
+    step("create_instance", owner="ghost")  # the instance needs no owner files
+    step("check_instance_status", owner="ghost")
+    with pytest.raises(Exception, match="unknown owner 'ghost'"):
+        step("create_replication_task", owner="ghost")
+    assert step("delete_task", owner="ghost")["deleted"] is False
+    assert step("delete_instance", owner="ghost")["deleted"] is True
