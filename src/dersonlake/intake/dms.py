@@ -240,6 +240,13 @@ class Dms:
         )
         return started["ReplicationTask"]
 
+    def full_load_rows(self, arn: str) -> int:
+        pages = self.dms.get_paginator("describe_table_statistics").paginate(ReplicationTaskArn=arn)
+        try:
+            return sum(t["FullLoadRows"] for page in pages for t in page["TableStatistics"])
+        except ClientError as exc:
+            raise dms_error(exc) from None
+
     def delete_task(self, arn: str | None) -> dict[str, Any]:
         """Delete the task; a running one is stopped first (and the step retried while it stops)."""
         if self.standing:

@@ -50,7 +50,10 @@ def check_replication_task_status(dms: Dms, event: Event) -> dict[str, Any]:
         raise error_class("ResourceNotFoundFault")(
             "ResourceNotFoundFault", f"no replication task {arn or dms.task_id}"
         )
-    return task_result(found)
+    result = task_result(found)
+    if result["Status"] in ("stopped", "failed"):  # the run's totals, before the task is deleted
+        result["FullLoadRows"] = dms.full_load_rows(result["ReplicationTaskArn"])
+    return result
 
 
 def delete_task(dms: Dms, event: Event) -> dict[str, Any]:
