@@ -72,6 +72,25 @@ def follow(owner: str, url: str, timeout: float, poll: float) -> tuple[dict[str,
         time.sleep(poll)
 
 
+def root_cause(error: str, cause: str) -> tuple[str, str]:
+    """The innermost error and message: ``.sync`` nests the child execution (``Error``/``Cause``) and
+    Lambda its own (``errorType``/``errorMessage``) inside each cause as JSON."""
+    for _ in range(10):
+        try:
+            inner = json.loads(cause)
+        except ValueError:
+            break
+        if not isinstance(inner, dict):
+            break
+        if "Cause" in inner:
+            error, cause = inner.get("Error") or error, inner["Cause"] or ""
+        elif "errorMessage" in inner:
+            return inner.get("errorType") or error, inner["errorMessage"]
+        else:
+            break
+    return error, cause
+
+
 def lake_files(owner: Any) -> int:
     from dersonlake.lake.storage import open_storage
 
@@ -105,8 +124,10 @@ def run(
         done, watcher = _run_locally(owner, base, pipelines or default_pipelines(), time_scale, timeout)
     lake = config.target.uri if config.target.is_s3 else config.target.folder
     if done["status"] != "SUCCEEDED":
-        cause = done.get("cause") or ""
-        raise OperationFailed(f"derson-Main {done['status']} for owner {owner}: {done.get('error')}: {cause}")
+        error, cause = root_cause(done.get("error") or "", done.get("cause") or "")
+        raise OperationFailed(
+            f"derson-Main {done['status']} for owner {owner}: {error}: {cause} ({done['executionArn']})"
+        )
     typer.echo(
         f"{owner}: SUCCEEDED — {watcher.tables_loaded} table(s), {watcher.rows:,} rows, "
         f"{lake_files(config)} file(s) in {lake}"
