@@ -86,3 +86,32 @@ def test_an_unknown_step_or_owner(lambda_env, owner):
         step("create_replication_task", owner="ghost")
     assert step("delete_task", owner="ghost")["deleted"] is False
     assert step("delete_instance", owner="ghost")["deleted"] is True
+
+
+def test_standing_replication_is_used_not_created_nor_deleted(lambda_env, owner, dms, monkeypatch):
+    """DERSON_STANDING_REPLICATION: Terraform's instance and per-owner task, reloaded run after run."""
+    monkeypatch.setenv("DERSON_STANDING_REPLICATION", "true")
+    monkeypatch.setenv("DERSON_RESOURCE_PREFIX", "dl")
+    instance = dms.create_replication_instance(
+        ReplicationInstanceIdentifier="dl-replication", ReplicationInstanceClass="dms.t3.medium"
+    )["ReplicationInstance"]
+    assert step("create_instance")["ReplicationInstanceArn"] == instance["ReplicationInstanceArn"]
+    assert step("check_instance_status")["ReplicationInstanceStatus"] == "available"
+    with pytest.raises(Exception) as missing:  # the standing task is Terraform's to create
+        step("create_replication_task")
+    assert type(missing.value).__name__ == "ResourceNotFoundFault"
+    monkeypatch.setenv("DERSON_STANDING_REPLICATION", "false")
+    made = step("create_replication_task", instance=instance)  # stands in for Terraform's task (same name: dl-acme)
+    monkeypatch.setenv("DERSON_STANDING_REPLICATION", "true")
+    for _run in range(2):
+        assert step("create_replication_task")["ReplicationTaskArn"] == made["ReplicationTaskArn"]
+        step("start_replication_task")
+        deadline = time.monotonic() + 60
+        while (status := step("check_replication_task_status"))["Status"] != "stopped":
+            assert time.monotonic() < deadline and status["Status"] != "failed", status
+            time.sleep(0.1)
+        assert status["FullLoadRows"] > 0
+        assert step("delete_task")["deleted"] is False
+        assert step("delete_instance")["deleted"] is False
+    (task,) = dms.describe_replication_tasks()["ReplicationTasks"]
+    assert task["ReplicationTaskIdentifier"] == "dl-acme" and task["Status"] == "stopped"

@@ -223,7 +223,10 @@ class Dms:
         return found["ReplicationTasks"][0] if found["ReplicationTasks"] else None
 
     def start_task(self, arn: str | None) -> dict[str, Any]:
-        """Start a ``ready`` task; a retried start (already starting/running/stopped) returns it as is."""
+        """Start a ``ready`` task; a retried start (already starting/running/stopped) returns it as is.
+
+        Standing tasks (``DERSON_STANDING_REPLICATION``) that are stopped or failed are reloaded.
+        """
         task = self.find_task(arn) if arn else self.find_task()
         if task is None:
             self._missing("replication task", self.task_id)
@@ -232,11 +235,15 @@ class Dms:
                 raise error_class("InvalidResourceStateFault")(
                     "InvalidResourceStateFault", f"replication task {self.task_id} is {task['Status']}"
                 )
-            return task
+            if not (self.standing and task["Status"] in ("stopped", "failed")):
+                return task
+        # A standing task (Terraform's, reused run after run) that ran before is reloaded, as
+        # Terraform's provider starts a task that is not ready.
+        kind = "start-replication" if task["Status"] == "ready" else "reload-target"
         started = self.call(
             "start_replication_task",
             ReplicationTaskArn=task["ReplicationTaskArn"],
-            StartReplicationTaskType="start-replication",
+            StartReplicationTaskType=kind,
         )
         return started["ReplicationTask"]
 
