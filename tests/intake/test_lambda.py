@@ -101,7 +101,9 @@ def test_standing_replication_is_used_not_created_nor_deleted(lambda_env, owner,
         step("create_replication_task")
     assert type(missing.value).__name__ == "ResourceNotFoundFault"
     monkeypatch.setenv("DERSON_STANDING_REPLICATION", "false")
-    made = step("create_replication_task", instance=instance)  # stands in for Terraform's task (same name: dl-acme)
+    made = step(
+        "create_replication_task", instance=instance
+    )  # stands in for Terraform's task (same name: dl-acme)
     monkeypatch.setenv("DERSON_STANDING_REPLICATION", "true")
     for _run in range(2):
         assert step("create_replication_task")["ReplicationTaskArn"] == made["ReplicationTaskArn"]
