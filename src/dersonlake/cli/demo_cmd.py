@@ -1,8 +1,9 @@
 """``derson-lake demo``: the whole thing on a fresh machine, in one command.
 
 It starts the private MariaDB (binary log on, ROW format), seeds the sample ``shop`` schema, checks
-the sample owner ``dersonLake`` and loads it into ``./lake``, then prints what it did: tables, files,
-rows in the lake next to the source's, time, and where to look.
+the sample owner ``dersonLake`` and loads it into ``./lake`` through the seed's flow
+(``derson-lake run``: derson-Main → DMS-Handler → DMS-intake → the local DMS), then prints what it
+did: tables, files, rows in the lake next to the source's, time, and where to look.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ def demo(
 ) -> None:
     """Private MariaDB, sample owner, full load into ./lake, and a summary."""
     from dersonlake.cli.lake_cmd import table_summaries
-    from dersonlake.cli.load_cmd import load_owner_task, raise_for_outcome
     from dersonlake.cli.owners_cmd import check_owner
+    from dersonlake.cli.run_cmd import run_owner
     from dersonlake.sandbox.seed import TABLES, seed
     from dersonlake.sandbox.server import Sandbox, default_dir
 
@@ -41,20 +42,15 @@ def demo(
     typer.echo(f"2/4 seed: schema shop, {len(TABLES)} tables, {seeded:,} rows in {report.seconds:.1f}s")
     typer.echo(f"3/4 check: owner {SAMPLE_OWNER}")
     check_owner(SAMPLE_OWNER, owners_dir, quiet=True)
-    typer.echo(f"4/4 load: {SAMPLE_OWNER} -> lake")
-    result = load_owner_task(SAMPLE_OWNER, owners_dir)
-    raise_for_outcome(result)
-
-    target = result.run.owner.target
-    lake = target.uri if target.is_s3 else target.folder
+    typer.echo(f"4/4 run: derson-Main for {SAMPLE_OWNER} (DMS-Handler, DMS-intake, full load)")
+    result = run_owner(SAMPLE_OWNER, owners_dir)
+    lake = result.lake
     typer.echo(f"\n{'table':<24} {'source rows':>12} {'lake rows':>10} {'files':>6} {'bytes':>12}")
     source_counts = {f"shop.{name}": count for name, count in report.counts.items()}
     for name, files, count, size, _last in table_summaries(SAMPLE_OWNER, owners_dir):
         typer.echo(f"{name:<24} {source_counts.get(name, 0):>12,} {count:>10,} {files:>6} {size:>12,}")
     elapsed = time.monotonic() - started
-    typer.echo(
-        f"\ndone in {elapsed:.1f}s: {result.outcome.rows:,} rows in {result.outcome.files} files under {lake}"
-    )
+    typer.echo(f"\ndone in {elapsed:.1f}s: {result.rows:,} rows in {result.files} files under {lake}")
     typer.echo(
         f"look around: derson-lake lake tables {SAMPLE_OWNER}; derson-lake owners check {SAMPLE_OWNER}"
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -99,22 +100,33 @@ def lake_files(owner: Any) -> int:
     return len(storage.list(""))
 
 
-@app.command("run")
-def run(
-    owner: str = typer.Argument(..., help="Owner name (a folder in the owners dir)"),
-    owners_dir: Path | None = typer.Option(None, "--owners-dir", help="Folder of owner folders."),
-    endpoint_url: str | None = typer.Option(
-        None, "--endpoint-url", help="Use a running `derson-lake serve` instead of one in this process."
-    ),
-    pipelines: Path | None = typer.Option(None, "--pipelines", help="Folder of <name>/states.json."),
-    time_scale: float = typer.Option(0.05, "--time-scale", help="Multiply Wait and retry delays."),
-    timeout: float = typer.Option(3600, "--timeout", help="Give up after this many seconds."),
-) -> None:
-    """Run the seed's flow for one owner, end to end: derson-Main, DMS-Handler and the DMS-intake
-    Lambda against the local DMS (full load only; delta/CDC is not available yet)."""
+@dataclass
+class RunSummary:
+    """What a successful run did, as ``run`` and ``demo`` print it."""
+
+    owner: str
+    tables: int
+    rows: int
+    files: int
+    lake: str
+    execution_arn: str
+    seconds: float
+
+
+def run_owner(
+    owner: str,
+    owners_dir: Path | None = None,
+    *,
+    endpoint_url: str | None = None,
+    pipelines: Path | None = None,
+    time_scale: float = 0.05,
+    timeout: float = 3600,
+) -> RunSummary:
+    """Run derson-Main for ``owner`` to its end; OperationFailed (exit 1) with the cause otherwise."""
     from dersonlake.config import load_owner
     from dersonlake.config.owner import owners_dir as resolve_owners_dir
 
+    began = time.monotonic()
     base = resolve_owners_dir(owners_dir)
     config = load_owner(owner, base)  # an unknown owner fails here, naming it
     os.environ["DERSON_OWNERS_DIR"] = str(base)  # the Lambda's environment (it runs in this process)
@@ -128,9 +140,41 @@ def run(
         raise OperationFailed(
             f"derson-Main {done['status']} for owner {owner}: {error}: {cause} ({done['executionArn']})"
         )
+    return RunSummary(
+        owner,
+        watcher.tables_loaded,
+        watcher.rows,
+        lake_files(config),
+        lake,
+        done["executionArn"],
+        time.monotonic() - began,
+    )
+
+
+@app.command("run")
+def run(
+    owner: str = typer.Argument(..., help="Owner name (a folder in the owners dir)"),
+    owners_dir: Path | None = typer.Option(None, "--owners-dir", help="Folder of owner folders."),
+    endpoint_url: str | None = typer.Option(
+        None, "--endpoint-url", help="Use a running `derson-lake serve` instead of one in this process."
+    ),
+    pipelines: Path | None = typer.Option(None, "--pipelines", help="Folder of <name>/states.json."),
+    time_scale: float = typer.Option(0.05, "--time-scale", help="Multiply Wait and retry delays."),
+    timeout: float = typer.Option(3600, "--timeout", help="Give up after this many seconds."),
+) -> None:
+    """Run the seed's flow for one owner, end to end: derson-Main, DMS-Handler and the DMS-intake
+    Lambda against the local DMS (full load only; delta/CDC is not available yet)."""
+    s = run_owner(
+        owner,
+        owners_dir,
+        endpoint_url=endpoint_url,
+        pipelines=pipelines,
+        time_scale=time_scale,
+        timeout=timeout,
+    )
     typer.echo(
-        f"{owner}: SUCCEEDED — {watcher.tables_loaded} table(s), {watcher.rows:,} rows, "
-        f"{lake_files(config)} file(s) in {lake}"
+        f"{owner}: SUCCEEDED — {s.tables} table(s), {s.rows:,} rows, {s.files} file(s) in {s.lake} "
+        f"({s.seconds:.1f}s)"
     )
 
 
