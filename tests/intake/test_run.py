@@ -101,3 +101,11 @@ def test_an_unknown_owner_fails_cleanly_naming_it(tmp_path):
 def test_run_has_help(tmp_path):
     done = derson(tmp_path, "run", "--help")
     assert done.returncode == 0 and "seed" in done.stdout
+
+
+def test_a_delta_run_fails_saying_cdc_is_not_available(tmp_path, sandbox):
+    write_owner(tmp_path, sandbox, name="acme")
+    done = derson(tmp_path, "run", "acme", "--delta", "--time-scale", "0.01")
+    assert done.returncode == 1
+    assert "CdcNotAvailable" in done.stderr and "not available yet" in done.stderr, done.stderr
+    assert not (tmp_path / "lake").exists()

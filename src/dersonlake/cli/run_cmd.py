@@ -45,7 +45,9 @@ def _client(service: str, url: str) -> Any:
     )
 
 
-def follow(owner: str, url: str, timeout: float, poll: float) -> tuple[dict[str, Any], Any]:
+def follow(
+    owner: str, url: str, timeout: float, poll: float, delta: bool = False
+) -> tuple[dict[str, Any], Any]:
     """Start derson-Main for ``owner`` on ``url`` and print progress until it ends."""
     from dersonlake.cli.run_watch import Watcher
     from dersonlake.intake.dms import identifier
@@ -56,7 +58,8 @@ def follow(owner: str, url: str, timeout: float, poll: float) -> tuple[dict[str,
     if missing:
         raise OperationFailed(f"the endpoint {url} has no state machine {', '.join(missing)}")
     since = datetime.now(UTC).replace(microsecond=0)
-    started = sfn.start_execution(stateMachineArn=machines["derson-Main"], input=json.dumps({"owner": owner}))
+    payload = json.dumps({"owner": owner, "delta": delta})
+    started = sfn.start_execution(stateMachineArn=machines["derson-Main"], input=payload)
     arn = started["executionArn"]
     typer.echo(f"started {arn}")
     ident = identifier(owner)
@@ -121,6 +124,7 @@ def run_owner(
     pipelines: Path | None = None,
     time_scale: float = 0.05,
     timeout: float = 3600,
+    delta: bool = False,
 ) -> RunSummary:
     """Run derson-Main for ``owner`` to its end; OperationFailed (exit 1) with the cause otherwise."""
     from dersonlake.config import load_owner
@@ -131,9 +135,10 @@ def run_owner(
     config = load_owner(owner, base)  # an unknown owner fails here, naming it
     os.environ["DERSON_OWNERS_DIR"] = str(base)  # the Lambda's environment (it runs in this process)
     if endpoint_url:
-        done, watcher = follow(owner, endpoint_url, timeout, 0.5)
+        done, watcher = follow(owner, endpoint_url, timeout, 0.5, delta)
     else:
-        done, watcher = _run_locally(owner, base, pipelines or default_pipelines(), time_scale, timeout)
+        folder = pipelines or default_pipelines()
+        done, watcher = _run_locally(owner, base, folder, time_scale, timeout, delta)
     lake = config.target.uri if config.target.is_s3 else config.target.folder
     if done["status"] != "SUCCEEDED":
         error, cause = root_cause(done.get("error") or "", done.get("cause") or "")
@@ -161,6 +166,7 @@ def run(
     pipelines: Path | None = typer.Option(None, "--pipelines", help="Folder of <name>/states.json."),
     time_scale: float = typer.Option(0.05, "--time-scale", help="Multiply Wait and retry delays."),
     timeout: float = typer.Option(3600, "--timeout", help="Give up after this many seconds."),
+    delta: bool = typer.Option(False, "--delta", help="A CDC run (not available yet: the run fails)."),
 ) -> None:
     """Run the seed's flow for one owner, end to end: derson-Main, DMS-Handler and the DMS-intake
     Lambda against the local DMS (full load only; delta/CDC is not available yet)."""
@@ -171,6 +177,7 @@ def run(
         pipelines=pipelines,
         time_scale=time_scale,
         timeout=timeout,
+        delta=delta,
     )
     typer.echo(
         f"{owner}: SUCCEEDED — {s.tables} table(s), {s.rows:,} rows, {s.files} file(s) in {s.lake} "
@@ -179,7 +186,7 @@ def run(
 
 
 def _run_locally(
-    owner: str, base: Path, pipelines: Path, time_scale: float, timeout: float
+    owner: str, base: Path, pipelines: Path, time_scale: float, timeout: float, delta: bool
 ) -> tuple[dict[str, Any], Any]:
     from dersonlake.api.local import LocalServer
     from dersonlake.api.pipelines import PipelineValues, register_pipelines
@@ -196,7 +203,7 @@ def _run_locally(
         register_pipelines(engine, pipelines, PipelineValues())
         with LocalServer(engine, store, owners_dir=base) as server:
             os.environ["DERSON_DMS_ENDPOINT_URL"] = server.url
-            return follow(owner, server.url, timeout, 0.3)
+            return follow(owner, server.url, timeout, 0.3, delta)
     finally:
         engine.close()
         store.close()
