@@ -34,6 +34,7 @@ class Worker:
         self.store = store
         self.owners_dir = owners_dir
         self._lock = threading.Lock()
+        self._starting = threading.Lock()
         self._threads: dict[str, threading.Thread] = {}
         self._loads: dict[str, FullLoad] = {}
         self._stopping: set[str] = set()
@@ -45,6 +46,17 @@ class Worker:
 
     def start(self, arn: str, start_type: str) -> None:
         """Check the task can start, then run it in a thread; raises ApiError otherwise."""
+        with self._starting:  # two starts at once: one runs, the other is InvalidResourceStateFault
+            thread = self._launch(arn, start_type)
+        # Answer once the task is past ``starting`` (source discovered, plan made; at most 10 s), so
+        # boto3's replication_task_stopped waiter, which gives up on ``starting``, can follow at once.
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and self.store.task(arn)["status"] in (*STARTABLE, status.STARTING):
+            if not thread.is_alive():
+                break
+            time.sleep(0.01)
+
+    def _launch(self, arn: str, start_type: str) -> threading.Thread:
         reconcile(self.store, arn)
         row = self.store.task(arn)
         if row["status"] not in STARTABLE or self.busy(arn):
@@ -72,13 +84,7 @@ class Worker:
             self._stopping.discard(arn)
             self._threads[arn] = thread
         thread.start()
-        # Answer once the task is past ``starting`` (source discovered, plan made; at most 10 s), so
-        # boto3's replication_task_stopped waiter, which gives up on ``starting``, can follow at once.
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and self.store.task(arn)["status"] in (*STARTABLE, status.STARTING):
-            if not thread.is_alive():
-                break
-            time.sleep(0.01)
+        return thread
 
     def stop(self, arn: str) -> None:
         row = self.store.task(arn)

@@ -9,6 +9,7 @@ it, a delete that finds nothing succeeds. Resources are found by identifier
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 from typing import Any
@@ -19,6 +20,7 @@ from botocore.exceptions import ClientError
 from dersonlake.config import Owner, load_owner
 from dersonlake.intake.errors import code_of, dms_error, error_class
 
+log = logging.getLogger("dersonlake.intake")
 OWNER_TAG = "derson-lake:owner"
 DEFAULT_PREFIX = "derson"
 DEFAULT_CLASS = "dms.t3.medium"
@@ -177,7 +179,11 @@ class Dms:
                 for endpoint in found["Endpoints"]:
                     self.call("delete_endpoint", EndpointArn=endpoint["EndpointArn"])
             except Exception as exc:
-                if code_of(exc) != "ResourceNotFoundFault":
+                if code_of(exc) == "InvalidResourceStateFault":
+                    # Still used by a task whose deletion failed: endpoints cost nothing, and the
+                    # instance (which does) must still be deleted; the next run reuses them.
+                    log.warning("endpoint %s left in place: %s", ident, exc)
+                elif code_of(exc) != "ResourceNotFoundFault":
                     raise
 
     # -- task --------------------------------------------------------------------------------------
