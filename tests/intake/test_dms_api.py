@@ -97,6 +97,9 @@ def test_a_started_task_runs_the_owners_full_load_and_stops_finished(dms, owner,
     source, target = make_endpoints(dms)
     task = _task(dms, instance["ReplicationInstanceArn"], source, target)
     arn = task["ReplicationTaskArn"]
+    dms.get_waiter("replication_task_ready").wait(
+        Filters=[{"Name": "replication-task-arn", "Values": [arn]}], WaiterConfig=FAST
+    )
     with pytest.raises(dms.exceptions.InvalidResourceStateFault):  # the instance is still creating
         dms.start_replication_task(ReplicationTaskArn=arn, StartReplicationTaskType="start-replication")
     dms.describe_replication_instances()

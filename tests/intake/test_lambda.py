@@ -80,12 +80,13 @@ def test_delta_is_refused_before_anything_is_created(lambda_env, owner, dms):
 def test_an_unknown_step_or_owner(lambda_env, owner):
     with pytest.raises(UnknownStep, match="start_everything"):
         step("start_everything")
-    step("create_instance", owner="ghost")  # the instance needs no owner files
-    step("check_instance_status", owner="ghost")
+    with pytest.raises(Exception, match="unknown owner 'ghost'") as unknown:
+        step("create_instance", owner="ghost")  # before anything is created
+    assert type(unknown.value).__name__ == "BadInput"
     with pytest.raises(Exception, match="unknown owner 'ghost'"):
         step("create_replication_task", owner="ghost")
-    assert step("delete_task", owner="ghost")["deleted"] is False
-    assert step("delete_instance", owner="ghost")["deleted"] is True
+    assert step("delete_task", owner="ghost")["deleted"] is False  # the cleanup needs no owner files
+    assert step("delete_instance", owner="ghost")["deleted"] is False
 
 
 def test_standing_replication_is_used_not_created_nor_deleted(lambda_env, owner, dms, monkeypatch):

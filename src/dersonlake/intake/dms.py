@@ -79,6 +79,7 @@ class Dms:
 
     # -- instance ----------------------------------------------------------------------------------
     def create_instance(self) -> dict[str, Any]:
+        self.owner_config()  # an unknown or malformed owner fails before anything is created (and billed)
         if self.standing:
             return self.find_instance() or self._missing("replication instance", self.instance_id)
         params: dict[str, Any] = {
