@@ -29,13 +29,17 @@ def free_port() -> int:
 
 
 class RunningServer:
-    def __init__(self, engine: Engine, store: ReplicationStore, port: int) -> None:
+    def __init__(
+        self, engine: Engine, store: ReplicationStore, port: int, owners_dir: Path | None = None
+    ) -> None:
         self.engine = engine
         self.store = store
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         config = uvicorn.Config(
-            create_app([stepfunctions_service(engine), dms_service(store, "us-east-1", "000000000000")]),
+            create_app(
+                [stepfunctions_service(engine), dms_service(store, "us-east-1", "000000000000", owners_dir)]
+            ),
             host="127.0.0.1",
             port=port,
             log_level="warning",

@@ -1,7 +1,7 @@
 """``derson-lake serve`` as a process, driven by the real ``aws`` CLI exactly as the seed's README shows.
 
-The DMS-intake Lambda is mapped to the tests' stand-in for its documented contract (the real
-handler comes with the seed-flow issue), so derson-Main runs its whole happy path.
+The DMS-intake Lambda is mapped to the tests' stand-in for its documented contract, so derson-Main
+runs its whole happy path without a database (the real handler: ``tests/intake/test_serve_seed.py``).
 """
 
 from __future__ import annotations

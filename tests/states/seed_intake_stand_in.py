@@ -1,9 +1,8 @@
 """A stand-in for the DMS-intake Lambda, for running the seed's pipelines on the state engine.
 
-The real handler (``dersonlake.intake``, driving DMS or our local DMS API) belongs to the seed-flow
-issue. Until it lands, this follows the documented Lambda contract
-(``infra/terraform/pipelines/README.md``) so the engine's handling of the real pipeline files is
-tested now: nested ``.sync:2`` executions, the Wait/Choice polling loops, Retry on
+The real handler is ``dersonlake.intake`` (tested against the local DMS in ``tests/intake``). This
+stand-in follows the same documented Lambda contract (``infra/terraform/pipelines/README.md``)
+without DMS or a database, so the engine's handling of the real pipeline files is tested on its own: nested ``.sync:2`` executions, the Wait/Choice polling loops, Retry on
 ``InvalidResourceStateFault``, Catch into DMS-ErrorHandling, the SNS publish and the original cause.
 ``FAULTS`` makes a step raise, once or always, to cause the failure paths.
 """

@@ -12,6 +12,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
@@ -46,8 +47,10 @@ def stepfunctions_service(engine: Engine) -> Service:
     )
 
 
-def dms_service(store: ReplicationStore, region: str, account: str) -> Service:
-    api = dms.DmsApi(store, region, account)
+def dms_service(
+    store: ReplicationStore, region: str, account: str, owners_dir: str | Path | None = None
+) -> Service:
+    api = dms.DmsApi(store, region, account, owners_dir)
     return Service(dms.TARGET_PREFIX, dms.SERVICE, "application/x-amz-json-1.1", api.call)
 
 

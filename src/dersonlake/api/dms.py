@@ -4,15 +4,19 @@ Served as AWS serves them, not as moto fakes them (reference/dms.md §0, §5): T
 ReplicationTaskSettings are validated (the same parsers ``derson-lake load`` uses) and the settings
 are stored merged with DMS's defaults; an empty DescribeReplicationTasks is ``ResourceNotFoundFault``
 (so the ``replication_task_deleted`` waiter works); a running task cannot be deleted
-(``InvalidResourceStateFault``). Starting tasks, endpoints and instances come with the intake handler.
+(``InvalidResourceStateFault``). Endpoints and instances are in ``dms_resources``; starting and
+stopping tasks (real loads in background threads) in ``dms_worker``.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+from pathlib import Path
 from typing import Any
 
+from dersonlake.api.dms_resources import AVAILABLE, Resources
+from dersonlake.api.dms_worker import OWNER_TAG, Worker
 from dersonlake.api.protocol import ApiError
 from dersonlake.errors import BadInput
 from dersonlake.mapping import parse_mapping, parse_task_settings
@@ -42,22 +46,45 @@ OPERATIONS = (
     "DescribeReplicationTasks",
     "DeleteReplicationTask",
     "DescribeTableStatistics",
+    "StartReplicationTask",
+    "StopReplicationTask",
+)
+RESOURCE_OPERATIONS = (
+    "CreateEndpoint",
+    "DescribeEndpoints",
+    "DeleteEndpoint",
+    "CreateReplicationInstance",
+    "DescribeReplicationInstances",
+    "DeleteReplicationInstance",
 )
 
 
 class DmsApi:
-    """The replication-task operations of the DMS API over one ``ReplicationStore``."""
+    """The DMS API over one ``ReplicationStore``: tasks here, endpoints and instances in ``Resources``,
+    running tasks in ``Worker`` (owners' folders from ``owners_dir``, else ``$DERSON_OWNERS_DIR``)."""
 
-    def __init__(self, store: ReplicationStore, region: str = "us-east-1", account: str = "000000000000"):
+    def __init__(
+        self,
+        store: ReplicationStore,
+        region: str = "us-east-1",
+        account: str = "000000000000",
+        owners_dir: str | Path | None = None,
+    ):
         self.store = store
         self.region = region
         self.account = account
+        self.resources = Resources(store, region, account)
+        self.worker = Worker(store, owners_dir)
 
     def call(self, operation: str, params: Params) -> dict[str, Any]:
-        if operation not in OPERATIONS:
+        if operation in RESOURCE_OPERATIONS:
+            target: Any = self.resources
+        elif operation in OPERATIONS:
+            target = self
+        else:
             raise ApiError("UnknownOperationException", f"{operation} is not served by derson-lake serve")
         try:
-            return getattr(self, _snake(operation))(params)
+            return getattr(target, _snake(operation))(params)
         except BadInput as exc:
             raise ApiError("InvalidParameterValueException", str(exc)) from None
 
@@ -68,6 +95,7 @@ class DmsApi:
             raise ApiError(
                 "ResourceAlreadyExistsFault", f"ReplicationTask with identifier {identifier} already exists"
             )
+        owner = _owner(p)
         mappings = p["TableMappings"]
         parse_mapping(mappings, file="TableMappings")
         settings = parse_task_settings(p.get("ReplicationTaskSettings"), file="ReplicationTaskSettings")
@@ -83,6 +111,7 @@ class DmsApi:
             cdc_start_position=p.get("CdcStartPosition"),
             cdc_stop_position=p.get("CdcStopPosition"),
             arn=task_arn(self.region, self.account),
+            owner=owner,
         )
         if p.get("TaskData"):
             self.store.update_task(arn, extra=json.dumps({"TaskData": p["TaskData"]}))
@@ -111,13 +140,27 @@ class DmsApi:
     def delete_replication_task(self, p: Params) -> dict[str, Any]:
         arn = self._arn(p["ReplicationTaskArn"])
         described = self._describe(arn)
-        if described["Status"] in BUSY:
+        if described["Status"] in BUSY or self.worker.busy(arn):
             raise ApiError(
                 "InvalidResourceStateFault",
                 f"Replication task is {described['Status']}; stop it before deleting it",
             )
         self.store.delete_task(arn)
         return {"ReplicationTask": {**described, "Status": status.DELETING}}
+
+    def start_replication_task(self, p: Params) -> dict[str, Any]:
+        arn = self._arn(p["ReplicationTaskArn"])
+        instance = self.store.task(arn)["instance_arn"]
+        state = self.resources.instance_status(instance) if instance else None
+        if state is not None and state != AVAILABLE:
+            raise ApiError("InvalidResourceStateFault", f"Replication instance {instance} is {state}")
+        self.worker.start(arn, p["StartReplicationTaskType"])
+        return {"ReplicationTask": self._describe(arn)}
+
+    def stop_replication_task(self, p: Params) -> dict[str, Any]:
+        arn = self._arn(p["ReplicationTaskArn"])
+        self.worker.stop(arn)
+        return {"ReplicationTask": self._describe(arn)}
 
     def describe_table_statistics(self, p: Params) -> dict[str, Any]:
         arn = self._arn(p["ReplicationTaskArn"])
@@ -157,6 +200,18 @@ class DmsApi:
         if row is None:
             raise ApiError("ResourceNotFoundFault", f"Replication Task not found: {arn}")
         return status.describe_task(row, self.store.table_stats(arn), with_settings=with_settings)
+
+
+def _owner(p: Params) -> str | None:
+    """Whose files the task loads: the ``derson-lake:owner`` tag, else ``{"owner": ...}`` TaskData."""
+    for tag in p.get("Tags", []):
+        if tag.get("Key") == OWNER_TAG and tag.get("Value"):
+            return tag["Value"]
+    try:
+        data = json.loads(p.get("TaskData") or "{}")
+    except ValueError:
+        return None
+    return data.get("owner") if isinstance(data, dict) else None
 
 
 def _max_records(p: Params, highest: int) -> int:

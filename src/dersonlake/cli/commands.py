@@ -7,6 +7,7 @@ from dersonlake.cli import (  # noqa: F401
     lake_cmd,
     load_cmd,
     owners_cmd,
+    run_cmd,
     sandbox_cmd,
     serve_cmd,
     states_cmd,

@@ -1,9 +1,10 @@
 """``derson-lake demo``: the whole thing on a fresh machine, in one command.
 
 It starts the private MariaDB (binary log on, ROW format), seeds the sample ``shop`` schema, checks
-the sample owner ``dersonLake``, loads it into ``./lake`` (recording where CDC starts), applies a
-burst of inserts, updates and deletes on the sandbox, runs a delta (CDC) into the lake, and prints
-the lake's merged state next to the source's row counts, table by table.
+the sample owner ``dersonLake``, records where CDC starts, runs the seed's flow (derson-Main ->
+DMS-Handler -> DMS-intake -> a DMS full-load task) into ``./lake``, applies a burst of inserts,
+updates and deletes on the sandbox, runs a delta (CDC from the recorded position) into the lake, and
+prints the lake's merged state next to the source's row counts, table by table.
 """
 
 from __future__ import annotations
@@ -33,12 +34,11 @@ def demo(
 ) -> None:
     """Private MariaDB, sample owner, full load and a delta run into ./lake, and a summary."""
     from dersonlake.cli.lake_cmd import table_state
-    from dersonlake.cli.load_cmd import delta_owner_task
+    from dersonlake.cli.load_cmd import delta_owner_task, record_cdc_start
     from dersonlake.cli.owners_cmd import check_owner
+    from dersonlake.cli.run_cmd import run_owner
     from dersonlake.config import load_owner
-    from dersonlake.home import derson_home
     from dersonlake.replication.owner_run import prepare
-    from dersonlake.replication.store import ReplicationStore
     from dersonlake.sandbox.seed import TABLES, seed
     from dersonlake.sandbox.server import Sandbox, default_dir
 
@@ -55,12 +55,11 @@ def demo(
     check_owner(SAMPLE_OWNER, owners_dir, quiet=True)
 
     run = prepare(load_owner(SAMPLE_OWNER, owners_dir))
-    store = ReplicationStore(derson_home() / "replication.sqlite")
-    old = store.task(run.task_identifier)
-    if old is not None:  # the seed recreated the schema: an earlier checkpoint means nothing now
-        store.delete_task(old["arn"])
-    typer.echo(f"4/5 full load: {SAMPLE_OWNER} -> lake (CDC start recorded first)")
-    full, _ = delta_owner_task(SAMPLE_OWNER, owners_dir)
+    start = record_cdc_start(SAMPLE_OWNER, owners_dir)  # the seed recreated the schema: CDC starts afresh
+    typer.echo(
+        f"4/5 run: derson-Main for {SAMPLE_OWNER} (DMS-Handler, DMS-intake, full load); CDC from {start}"
+    )
+    full = run_owner(SAMPLE_OWNER, owners_dir)
     with box.admin_connection() as conn, conn.cursor() as cur:
         cur.execute("USE shop")
         for sql in BURST:
@@ -84,8 +83,7 @@ def demo(
     target = run.owner.target
     lake_dir = target.uri if target.is_s3 else target.folder
     elapsed = time.monotonic() - started
-    assert full is not None
-    loaded = full.outcome.rows
+    loaded = full.rows
     typer.echo(
         f"\ndone in {elapsed:.1f}s: {loaded:,} rows loaded, {cdc.changes:,} changes applied, under {lake_dir}"
     )

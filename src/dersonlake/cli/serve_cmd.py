@@ -7,6 +7,7 @@ background thread and the ASGI app under uvicorn on one socket, bound before the
 
 from __future__ import annotations
 
+import os
 import socket
 from pathlib import Path
 
@@ -72,6 +73,10 @@ def serve(
         for arn in registered:
             typer.echo(f"registered {arn}")
         typer.echo(f"derson-lake serve: http://{shown}:{bound}", color=False)
+        # A DMS-intake Lambda mapped with --lambda runs in this process: it talks to this endpoint
+        # unless told otherwise.
+        local = "127.0.0.1" if host in ("0.0.0.0", "::") else shown
+        os.environ.setdefault("DERSON_DMS_ENDPOINT_URL", f"http://{local}:{bound}")
         engine.start_background()
         services = [stepfunctions_service(engine), dms_service(store, region, account_id)]
         config = uvicorn.Config(create_app(services), log_level="warning")

@@ -88,6 +88,21 @@ CREATE TABLE IF NOT EXISTS load_files (
     key TEXT NOT NULL,
     PRIMARY KEY (task_arn, key)
 );
+CREATE TABLE IF NOT EXISTS endpoints (
+    arn TEXT PRIMARY KEY,
+    identifier TEXT NOT NULL UNIQUE,
+    endpoint_type TEXT NOT NULL,
+    engine_name TEXT NOT NULL,
+    params TEXT NOT NULL,
+    created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS instances (
+    arn TEXT PRIMARY KEY,
+    identifier TEXT NOT NULL UNIQUE,
+    status TEXT NOT NULL,
+    params TEXT NOT NULL,
+    created REAL NOT NULL
+);
 """
 
 TABLE_COUNTERS = (

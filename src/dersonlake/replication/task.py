@@ -129,6 +129,7 @@ class TaskRun:
     discover: Callable[[], Catalog]
     plan: Callable[[Catalog], Plan]
     progress: Progress | None = None
+    started: Callable[[FullLoad], None] | None = None  # told the load once it exists (to stop it)
 
 
 def run_task(store: ReplicationStore, arn: str, start_type: str, run: TaskRun) -> LoadOutcome:
@@ -182,6 +183,8 @@ def run_task(store: ReplicationStore, arn: str, start_type: str, run: TaskRun) -
             progress=run.progress,
             task_start=datetime.fromtimestamp(now, UTC),
         )
+        if run.started is not None:
+            run.started(load)
         outcome = load.run()
     except DersonError as exc:
         _fail(store, arn, str(exc), fatal=not isinstance(exc, OperationFailed))

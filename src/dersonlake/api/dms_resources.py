@@ -1,0 +1,205 @@
+"""DMS endpoints and replication instances (dms.md §5.1, §5.2), kept in the replication store.
+
+Endpoints are records: their settings are stored as given and described back (with ``EndpointType``
+upper-case and ``Status: active``), the password never. An instance is the worker that runs its
+tasks in the server's process; it is ``creating`` when created and ``available`` from the next
+describe, and ``deleting`` when deleted and gone from the next describe, so
+boto3's ``replication_instance_available`` / ``replication_instance_deleted`` waiters work.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import string
+import time
+from typing import Any
+
+from dersonlake.api.protocol import ApiError
+from dersonlake.replication.store import ReplicationStore
+from dersonlake.replication.task import check_identifier
+
+Params = dict[str, Any]
+CREATING, AVAILABLE, DELETING = "creating", "available", "deleting"
+ENDPOINT_FILTERS = {
+    "endpoint-arn": "arn",
+    "endpoint-type": "endpoint_type",
+    "endpoint-id": "identifier",
+    "engine-name": "engine_name",
+}
+INSTANCE_FILTERS = {
+    "replication-instance-arn": "arn",
+    "replication-instance-id": "identifier",
+    "replication-instance-class": "class",
+    "engine-version": "engine_version",
+}
+
+
+def resource_arn(region: str, account: str, kind: str) -> str:
+    alphabet = string.ascii_uppercase + string.digits
+    return f"arn:aws:dms:{region}:{account}:{kind}:" + "".join(secrets.choice(alphabet) for _ in range(26))
+
+
+class Resources:
+    """CreateEndpoint/DescribeEndpoints/DeleteEndpoint and the replication-instance operations."""
+
+    def __init__(self, store: ReplicationStore, region: str, account: str) -> None:
+        self.store = store
+        self.region = region
+        self.account = account
+
+    # -- endpoints ---------------------------------------------------------------------------------
+    def create_endpoint(self, p: Params) -> dict[str, Any]:
+        identifier = check_identifier(p["EndpointIdentifier"], "EndpointIdentifier").lower()
+        if self.store.query("SELECT 1 FROM endpoints WHERE identifier = ?", (identifier,)):
+            raise ApiError("ResourceAlreadyExistsFault", f"Endpoint {identifier} already exists")
+        arn = resource_arn(self.region, self.account, "endpoint")
+        kept = {k: v for k, v in p.items() if k not in ("Password", "Tags")}
+        with self.store.transaction() as db:
+            db.execute(
+                "INSERT INTO endpoints VALUES (?, ?, ?, ?, ?, ?)",
+                (arn, identifier, p["EndpointType"].upper(), p["EngineName"], json.dumps(kept), time.time()),
+            )
+        return {"Endpoint": self._endpoint(self._endpoint_row(arn))}
+
+    def describe_endpoints(self, p: Params) -> dict[str, Any]:
+        rows = _filtered(self.store.query("SELECT * FROM endpoints ORDER BY created"), p, ENDPOINT_FILTERS)
+        if not rows:
+            raise ApiError("ResourceNotFoundFault", "No Endpoints found matching provided filters")
+        return {"Endpoints": [self._endpoint(r) for r in rows]}
+
+    def delete_endpoint(self, p: Params) -> dict[str, Any]:
+        row = self._endpoint_row(p["EndpointArn"])
+        users = self.store.query(
+            "SELECT identifier FROM tasks WHERE source_endpoint_arn = ? OR target_endpoint_arn = ?",
+            (row["arn"], row["arn"]),
+        )
+        if users:
+            raise ApiError(
+                "InvalidResourceStateFault",
+                f"Endpoint {row['identifier']} is used by replication task {users[0]['identifier']}",
+            )
+        with self.store.transaction() as db:
+            db.execute("DELETE FROM endpoints WHERE arn = ?", (row["arn"],))
+        return {"Endpoint": {**self._endpoint(row), "Status": "deleting"}}
+
+    def _endpoint_row(self, arn: str) -> Any:
+        rows = self.store.query("SELECT * FROM endpoints WHERE arn = ?", (arn,))
+        if not rows:
+            raise ApiError("ResourceNotFoundFault", f"Endpoint not found: {arn}")
+        return rows[0]
+
+    @staticmethod
+    def _endpoint(row: Any) -> dict[str, Any]:
+        params = json.loads(row["params"])
+        return {
+            **params,
+            "EndpointIdentifier": row["identifier"],
+            "EndpointType": row["endpoint_type"],
+            "EngineName": row["engine_name"],
+            "EngineDisplayName": row["engine_name"],
+            "Status": "active",
+            "EndpointArn": row["arn"],
+        }
+
+    # -- replication instances ---------------------------------------------------------------------
+    def create_replication_instance(self, p: Params) -> dict[str, Any]:
+        identifier = check_identifier(
+            p["ReplicationInstanceIdentifier"], "ReplicationInstanceIdentifier", 63
+        ).lower()
+        if self.store.query("SELECT 1 FROM instances WHERE identifier = ?", (identifier,)):
+            raise ApiError("ResourceAlreadyExistsFault", f"Replication instance {identifier} already exists")
+        arn = resource_arn(self.region, self.account, "rep")
+        kept = {
+            "ReplicationInstanceClass": p["ReplicationInstanceClass"],
+            "AllocatedStorage": p.get("AllocatedStorage", 50),
+            "MultiAZ": p.get("MultiAZ", False),
+            "EngineVersion": p.get("EngineVersion", "3.5.3"),
+            "PubliclyAccessible": p.get("PubliclyAccessible", True),
+            "AutoMinorVersionUpgrade": p.get("AutoMinorVersionUpgrade", True),
+            "NetworkType": p.get("NetworkType", "IPV4"),
+        }
+        with self.store.transaction() as db:
+            db.execute(
+                "INSERT INTO instances VALUES (?, ?, ?, ?, ?)",
+                (arn, identifier, CREATING, json.dumps(kept), time.time()),
+            )
+        return {"ReplicationInstance": self._instance(self._instance_row(arn))}
+
+    def describe_replication_instances(self, p: Params) -> dict[str, Any]:
+        self._advance()
+        rows = self.store.query("SELECT * FROM instances ORDER BY created")
+        rows = _filtered(rows, p, INSTANCE_FILTERS, extra=lambda r: json.loads(r["params"]))
+        if not rows:
+            raise ApiError("ResourceNotFoundFault", "No replication instances found matching filters")
+        return {"ReplicationInstances": [self._instance(r) for r in rows]}
+
+    def delete_replication_instance(self, p: Params) -> dict[str, Any]:
+        self._advance()
+        row = self._instance_row(p["ReplicationInstanceArn"])
+        tasks = self.store.query("SELECT identifier FROM tasks WHERE instance_arn = ?", (row["arn"],))
+        if tasks:
+            raise ApiError(
+                "InvalidResourceStateFault",
+                f"Replication instance {row['identifier']} has replication task "
+                f"{tasks[0]['identifier']}; delete its tasks first",
+            )
+        if row["status"] != DELETING:
+            with self.store.transaction() as db:
+                db.execute("UPDATE instances SET status = ? WHERE arn = ?", (DELETING, row["arn"]))
+        return {"ReplicationInstance": {**self._instance(row), "ReplicationInstanceStatus": DELETING}}
+
+    def instance_status(self, arn: str) -> str | None:
+        """The stored status, without moving it on (a start does not make an instance available)."""
+        rows = self.store.query("SELECT status FROM instances WHERE arn = ?", (arn,))
+        return rows[0]["status"] if rows else None
+
+    def _advance(self) -> None:
+        """Move every instance one step on: ``creating`` → ``available``, ``deleting`` → gone.
+
+        The create's (and the delete's) own response shows the first status; any later request that
+        reads instances sees the next one, as a waiter polling DMS does after a while.
+        """
+        with self.store.transaction() as db:
+            db.execute("DELETE FROM instances WHERE status = ?", (DELETING,))
+            db.execute("UPDATE instances SET status = ? WHERE status = ?", (AVAILABLE, CREATING))
+
+    def _instance_row(self, arn: str) -> Any:
+        rows = self.store.query("SELECT * FROM instances WHERE arn = ?", (arn,))
+        if not rows:
+            raise ApiError("ResourceNotFoundFault", f"Replication instance not found: {arn}")
+        return rows[0]
+
+    @staticmethod
+    def _instance(row: Any) -> dict[str, Any]:
+        return {
+            **json.loads(row["params"]),
+            "ReplicationInstanceIdentifier": row["identifier"],
+            "ReplicationInstanceStatus": row["status"],
+            "InstanceCreateTime": row["created"],
+            "ReplicationInstanceArn": row["arn"],
+            "ReplicationInstancePrivateIpAddresses": ["127.0.0.1"],
+        }
+
+
+def _filtered(rows: list[Any], p: Params, names: dict[str, str], extra: Any = None) -> list[Any]:
+    for f in p.get("Filters", []):
+        column = names.get(f["Name"])
+        if column is None:
+            raise ApiError(
+                "InvalidParameterValueException",
+                f"Invalid filter name {f['Name']!r}; allowed: {', '.join(names)}",
+            )
+        wanted = set(f["Values"])
+
+        def value(r: Any, column: str = column) -> Any:
+            if column in r.keys():  # noqa: SIM118 (sqlite3.Row: `in` looks at values)
+                return r[column]
+            return (extra(r) if extra else {}).get(_model_name(column))
+
+        rows = [r for r in rows if value(r) in wanted]
+    return rows
+
+
+def _model_name(column: str) -> str:
+    return {"class": "ReplicationInstanceClass", "engine_version": "EngineVersion"}[column]

@@ -1,0 +1,150 @@
+"""StartReplicationTask / StopReplicationTask: tasks run for real, in background threads of the server.
+
+A task knows its owner (the ``derson-lake:owner`` tag or ``{"owner": ...}`` TaskData given at
+creation); starting it resolves the owner's files (``owners/<owner>/``) into source, lake and plan,
+as ``derson-lake load`` does, and runs ``run_task`` in a thread, so the status moves ``starting`` →
+``running`` → ``stopped`` / ``failed`` while clients poll DescribeReplicationTasks. The replication
+instance is the worker: a task whose instance is not ``available`` cannot start.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+from dersonlake.api.protocol import ApiError
+from dersonlake.errors import DersonError
+from dersonlake.replication import status
+from dersonlake.replication.full_load import FullLoad
+from dersonlake.replication.store import ReplicationStore
+from dersonlake.replication.task import TaskRun, reconcile, run_task
+
+log = logging.getLogger("dersonlake.api.dms")
+OWNER_TAG = "derson-lake:owner"
+STARTABLE = (status.READY, status.STOPPED, status.FAILED)
+
+
+class Worker:
+    """The running loads of one server, by task ARN."""
+
+    def __init__(self, store: ReplicationStore, owners_dir: str | Path | None = None) -> None:
+        self.store = store
+        self.owners_dir = owners_dir
+        self._lock = threading.Lock()
+        self._starting = threading.Lock()
+        self._threads: dict[str, threading.Thread] = {}
+        self._loads: dict[str, FullLoad] = {}
+        self._stopping: set[str] = set()
+
+    def busy(self, arn: str) -> bool:
+        with self._lock:
+            thread = self._threads.get(arn)
+            return thread is not None and thread.is_alive()
+
+    def start(self, arn: str, start_type: str) -> None:
+        """Check the task can start, then run it in a thread; raises ApiError otherwise."""
+        with self._starting:  # two starts at once: one runs, the other is InvalidResourceStateFault
+            thread = self._launch(arn, start_type)
+        # Answer once the task is past ``starting`` (source discovered, plan made; at most 10 s), so
+        # boto3's replication_task_stopped waiter, which gives up on ``starting``, can follow at once.
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and self.store.task(arn)["status"] in (*STARTABLE, status.STARTING):
+            if not thread.is_alive():
+                break
+            time.sleep(0.01)
+
+    def _launch(self, arn: str, start_type: str) -> threading.Thread:
+        reconcile(self.store, arn)
+        row = self.store.task(arn)
+        if row["status"] not in STARTABLE or self.busy(arn):
+            raise ApiError(
+                "InvalidResourceStateFault",
+                f"Replication task {row['identifier']} is {row['status']}; "
+                "only a ready, stopped or failed task can be started",
+            )
+        if start_type != status.START_REPLICATION and row["start_date"] is None:
+            raise ApiError(
+                "InvalidParameterCombinationException",
+                f"{start_type} needs a task that has run before; use start-replication the first time",
+            )
+        if not row["owner"]:
+            raise ApiError(
+                "InvalidParameterValueException",
+                f"replication task {row['identifier']} has no owner: create it with the tag "
+                f'{OWNER_TAG} (or TaskData {{"owner": ...}}) to say whose files it loads',
+            )
+        run = self._task_run(arn, row["owner"])
+        thread = threading.Thread(
+            target=self._run, args=(arn, start_type, run), name=f"task-{row['identifier']}", daemon=True
+        )
+        with self._lock:
+            self._stopping.discard(arn)
+            self._threads[arn] = thread
+        thread.start()
+        return thread
+
+    def stop(self, arn: str) -> None:
+        row = self.store.task(arn)
+        if not self.busy(arn) or row["status"] not in (status.STARTING, status.RUNNING):
+            raise ApiError(
+                "InvalidResourceStateFault", f"Replication task {row['identifier']} is {row['status']}"
+            )
+        with self._lock:
+            self._stopping.add(arn)
+            load = self._loads.get(arn)
+        self.store.update_task(arn, status=status.STOPPING)
+        if load is not None:
+            load.stop()
+
+    def _task_run(self, arn: str, owner: str) -> TaskRun:
+        from dersonlake.config import load_owner
+        from dersonlake.mapping import parse_mapping, parse_task_settings
+        from dersonlake.replication.owner_run import OwnerRun
+
+        row = self.store.task(arn)
+        migration_type = row["migration_type"]
+        try:  # the task's own mappings and settings, the owner's source and lake
+            prepared = OwnerRun(
+                load_owner(owner, self.owners_dir),
+                parse_mapping(row["table_mappings"], file="TableMappings"),
+                parse_task_settings(row["settings"], file="ReplicationTaskSettings"),
+            )
+            params, storage = prepared.source(), prepared.storage()
+        except DersonError as exc:
+            raise ApiError("InvalidParameterValueException", f"owner {owner}: {exc}") from None
+
+        def started(load: FullLoad) -> None:
+            with self._lock:
+                self._loads[arn] = load
+                stop = arn in self._stopping
+            if stop:
+                load.stop()
+
+        return TaskRun(
+            source=params,
+            storage=storage,
+            s3=prepared.s3,
+            discover=lambda: prepared.catalog(params),
+            plan=lambda catalog: prepared.plan(catalog, migration_type),
+            started=started,
+        )
+
+    def _run(self, arn: str, start_type: str, run: TaskRun) -> None:
+        try:
+            run_task(self.store, arn, start_type, run)
+        except Exception:  # run_task recorded the failure on the task (LastFailureMessage)
+            log.info("replication task %s failed", arn, exc_info=True)
+        finally:
+            with self._lock:
+                self._loads.pop(arn, None)
+                stopped = arn in self._stopping
+                self._stopping.discard(arn)
+            try:
+                row = self.store.task(arn)
+                if stopped and row is not None and row["status"] == status.STOPPED:
+                    self.store.update_task(arn, stop_reason=status.STOP_NORMAL)
+            except sqlite3.ProgrammingError:  # the server closed the store while the load ended
+                pass

@@ -1,0 +1,314 @@
+"""The DMS side of the intake: one owner's endpoints, instance and task, through boto3.
+
+The same code drives AWS DMS and derson-lake's local DMS API (``DERSON_DMS_ENDPOINT_URL``). Every
+call is idempotent, because Step Functions retries steps: a create that finds its resource returns
+it, a delete that finds nothing succeeds. Resources are found by identifier
+(``<DERSON_RESOURCE_PREFIX>-<owner>``), so the cleanup works even when no ARN was recorded.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+from dersonlake.config import Owner, load_owner
+from dersonlake.intake.errors import code_of, dms_error, error_class
+
+log = logging.getLogger("dersonlake.intake")
+OWNER_TAG = "derson-lake:owner"
+DEFAULT_PREFIX = "derson"
+DEFAULT_CLASS = "dms.t3.medium"
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    return default if value in (None, "") else value.strip().lower() in ("1", "true", "yes")
+
+
+def identifier(owner: str, suffix: str = "") -> str:
+    """``<prefix>-<owner>[-suffix]`` under DMS's identifier rules (lower-case, single hyphens)."""
+    prefix = os.environ.get("DERSON_RESOURCE_PREFIX") or DEFAULT_PREFIX
+    raw = "-".join(p for p in (prefix, owner, suffix) if p)
+    ident = re.sub(r"-+", "-", re.sub(r"[^A-Za-z0-9]", "-", raw)).strip("-").lower()
+    return ident if ident[:1].isalpha() else f"d-{ident}"
+
+
+def client() -> Any:
+    """boto3's DMS client; ``DERSON_DMS_ENDPOINT_URL`` points it at a local server (dummy keys then)."""
+    url = os.environ.get("DERSON_DMS_ENDPOINT_URL") or None
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    kwargs: dict[str, Any] = {"endpoint_url": url, "region_name": region}
+    if url and boto3.Session().get_credentials() is None:
+        kwargs.update(aws_access_key_id="derson-lake", aws_secret_access_key="derson-lake")
+    return boto3.client("dms", **kwargs)
+
+
+class Dms:
+    """One owner's DMS resources. ``owner_config`` is read only by the steps that need the files."""
+
+    def __init__(self, owner: str, dms: Any | None = None) -> None:
+        self.owner = owner
+        self.dms = dms or client()
+        self.standing = _env_bool("DERSON_STANDING_REPLICATION", False)
+
+    def call(self, operation: str, **params: Any) -> dict[str, Any]:
+        try:
+            return getattr(self.dms, operation)(**params)
+        except ClientError as exc:
+            raise dms_error(exc) from None
+
+    def owner_config(self) -> Owner:
+        return load_owner(self.owner, os.environ.get("DERSON_OWNERS_DIR"))
+
+    # -- identifiers -------------------------------------------------------------------------------
+    @property
+    def instance_id(self) -> str:
+        if self.standing:
+            return identifier("replication")
+        return identifier(self.owner)
+
+    @property
+    def task_id(self) -> str:
+        return identifier(self.owner)
+
+    # -- instance ----------------------------------------------------------------------------------
+    def create_instance(self) -> dict[str, Any]:
+        self.owner_config()  # an unknown or malformed owner fails before anything is created (and billed)
+        if self.standing:
+            return self.find_instance() or self._missing("replication instance", self.instance_id)
+        params: dict[str, Any] = {
+            "ReplicationInstanceIdentifier": self.instance_id,
+            "ReplicationInstanceClass": os.environ.get("DERSON_REPLICATION_INSTANCE_CLASS") or DEFAULT_CLASS,
+            "MultiAZ": _env_bool("DERSON_REPLICATION_MULTI_AZ", False),
+            "PubliclyAccessible": _env_bool("DERSON_REPLICATION_PUBLICLY_ACCESSIBLE", False),
+            "Tags": [{"Key": OWNER_TAG, "Value": self.owner}],
+        }
+        storage = os.environ.get("DERSON_REPLICATION_ALLOCATED_STORAGE")
+        if storage:
+            params["AllocatedStorage"] = int(storage)
+        version = os.environ.get("DERSON_REPLICATION_ENGINE_VERSION")
+        if version and version != "default":
+            params["EngineVersion"] = version
+        if os.environ.get("DERSON_REPLICATION_SUBNET_GROUP"):
+            params["ReplicationSubnetGroupIdentifier"] = os.environ["DERSON_REPLICATION_SUBNET_GROUP"]
+        groups = [g.strip() for g in os.environ.get("DERSON_REPLICATION_SECURITY_GROUPS", "").split(",")]
+        if any(groups):
+            params["VpcSecurityGroupIds"] = [g for g in groups if g]
+        try:
+            return self.call("create_replication_instance", **params)["ReplicationInstance"]
+        except Exception as exc:
+            if code_of(exc) != "ResourceAlreadyExistsFault":
+                raise
+        return self.find_instance() or self._missing("replication instance", self.instance_id)
+
+    def find_instance(self, arn: str | None = None) -> dict[str, Any] | None:
+        by_arn = ("replication-instance-arn", arn)
+        name, value = by_arn if arn else ("replication-instance-id", self.instance_id)
+        try:
+            found = self.call("describe_replication_instances", Filters=[{"Name": name, "Values": [value]}])
+        except Exception as exc:
+            if code_of(exc) == "ResourceNotFoundFault":
+                return None
+            raise
+        return found["ReplicationInstances"][0] if found["ReplicationInstances"] else None
+
+    def delete_instance(self, arn: str | None = None) -> dict[str, Any]:
+        if self.standing:
+            return {"deleted": False, "reason": "standing replication instance (managed by Terraform)"}
+        self.delete_endpoints()
+        found = self.find_instance(arn) or (self.find_instance() if arn else None)
+        if found is None:
+            return {"deleted": False, "reason": f"no replication instance {self.instance_id}"}
+        try:
+            arn = found["ReplicationInstanceArn"]
+            gone = self.call("delete_replication_instance", ReplicationInstanceArn=arn)
+        except Exception as exc:
+            if code_of(exc) == "ResourceNotFoundFault":
+                return {"deleted": False, "reason": f"no replication instance {self.instance_id}"}
+            raise
+        return {"deleted": True, **_instance_result(gone["ReplicationInstance"])}
+
+    # -- endpoints ---------------------------------------------------------------------------------
+    def endpoints(self) -> tuple[str, str]:
+        """(source ARN, target ARN): Terraform's (``DERSON_ENDPOINTS``), else created from owner.yaml."""
+        given = json.loads(os.environ.get("DERSON_ENDPOINTS") or "{}").get(self.owner)
+        if given:
+            return given["source"], given["target"]
+        owner = self.owner_config()
+        src = owner.source
+        source = {
+            "EndpointType": "source",
+            "EngineName": src.engine,
+            "ServerName": src.host,
+            "Port": src.port,
+            "Username": src.user,
+            "Password": src.password() if not src.sandbox else "",
+            "DatabaseName": ",".join(src.databases),
+        }
+        target = {
+            "EndpointType": "target",
+            "EngineName": "s3",
+            "S3Settings": {**owner.target.s3.api, **_bucket(owner)},
+        }
+        return self._endpoint("source", source), self._endpoint("target", target)
+
+    def _endpoint(self, role: str, params: dict[str, Any]) -> str:
+        ident = identifier(self.owner, role)
+        tags = [{"Key": OWNER_TAG, "Value": self.owner}]
+        try:
+            made = self.call("create_endpoint", EndpointIdentifier=ident, Tags=tags, **params)
+            return made["Endpoint"]["EndpointArn"]
+        except Exception as exc:
+            if code_of(exc) != "ResourceAlreadyExistsFault":
+                raise
+        found = self.call("describe_endpoints", Filters=[{"Name": "endpoint-id", "Values": [ident]}])
+        return found["Endpoints"][0]["EndpointArn"]
+
+    def delete_endpoints(self) -> None:
+        if os.environ.get("DERSON_ENDPOINTS") and json.loads(os.environ["DERSON_ENDPOINTS"]).get(self.owner):
+            return  # Terraform's endpoints outlive the run
+        for role in ("source", "target"):
+            ident = identifier(self.owner, role)
+            try:
+                found = self.call("describe_endpoints", Filters=[{"Name": "endpoint-id", "Values": [ident]}])
+                for endpoint in found["Endpoints"]:
+                    self.call("delete_endpoint", EndpointArn=endpoint["EndpointArn"])
+            except Exception as exc:
+                if code_of(exc) == "InvalidResourceStateFault":
+                    # Still used by a task whose deletion failed: endpoints cost nothing, and the
+                    # instance (which does) must still be deleted; the next run reuses them.
+                    log.warning("endpoint %s left in place: %s", ident, exc)
+                elif code_of(exc) != "ResourceNotFoundFault":
+                    raise
+
+    # -- task --------------------------------------------------------------------------------------
+    def create_task(self, instance_arn: str | None) -> dict[str, Any]:
+        found = self.find_task()
+        if found is not None or self.standing:
+            return found or self._missing("replication task", self.task_id)
+        owner = self.owner_config()
+        instance = self.find_instance(instance_arn) if instance_arn else self.find_instance()
+        if instance is None:
+            self._missing("replication instance", self.instance_id)
+        source, target = self.endpoints()
+        try:
+            made = self.call(
+                "create_replication_task",
+                ReplicationTaskIdentifier=self.task_id,
+                SourceEndpointArn=source,
+                TargetEndpointArn=target,
+                ReplicationInstanceArn=instance["ReplicationInstanceArn"],
+                MigrationType="full-load",
+                TableMappings=json.dumps(owner.mapping),
+                ReplicationTaskSettings=json.dumps(owner.task_settings or {}),
+                Tags=[{"Key": OWNER_TAG, "Value": self.owner}],
+            )
+            return made["ReplicationTask"]
+        except Exception as exc:
+            if code_of(exc) != "ResourceAlreadyExistsFault":
+                raise
+        return self.find_task() or self._missing("replication task", self.task_id)
+
+    def find_task(self, arn: str | None = None) -> dict[str, Any] | None:
+        name, value = ("replication-task-arn", arn) if arn else ("replication-task-id", self.task_id)
+        try:
+            found = self.call(
+                "describe_replication_tasks",
+                Filters=[{"Name": name, "Values": [value]}],
+                WithoutSettings=True,
+            )
+        except Exception as exc:
+            if code_of(exc) == "ResourceNotFoundFault":
+                return None
+            raise
+        return found["ReplicationTasks"][0] if found["ReplicationTasks"] else None
+
+    def start_task(self, arn: str | None) -> dict[str, Any]:
+        """Start a ``ready`` task; a retried start (already starting/running/stopped) returns it as is.
+
+        Standing tasks (``DERSON_STANDING_REPLICATION``) that are stopped or failed are reloaded.
+        """
+        task = self.find_task(arn) if arn else self.find_task()
+        if task is None:
+            self._missing("replication task", self.task_id)
+        if task["Status"] != "ready":
+            if task["Status"] in ("creating", "modifying"):
+                raise error_class("InvalidResourceStateFault")(
+                    "InvalidResourceStateFault", f"replication task {self.task_id} is {task['Status']}"
+                )
+            if not (self.standing and task["Status"] in ("stopped", "failed")):
+                return task
+        # A standing task (Terraform's, reused run after run) that ran before is reloaded, as
+        # Terraform's provider starts a task that is not ready.
+        kind = "start-replication" if task["Status"] == "ready" else "reload-target"
+        started = self.call(
+            "start_replication_task",
+            ReplicationTaskArn=task["ReplicationTaskArn"],
+            StartReplicationTaskType=kind,
+        )
+        return started["ReplicationTask"]
+
+    def full_load_rows(self, arn: str) -> int:
+        pages = self.dms.get_paginator("describe_table_statistics").paginate(ReplicationTaskArn=arn)
+        try:
+            return sum(t["FullLoadRows"] for page in pages for t in page["TableStatistics"])
+        except ClientError as exc:
+            raise dms_error(exc) from None
+
+    def delete_task(self, arn: str | None) -> dict[str, Any]:
+        """Delete the task; a running one is stopped first (and the step retried while it stops)."""
+        if self.standing:
+            return {"deleted": False, "reason": "standing replication task (managed by Terraform)"}
+        task = (self.find_task(arn) if arn else None) or self.find_task()
+        if task is None:
+            return {"deleted": False, "reason": f"no replication task {self.task_id}"}
+        if task["Status"] in ("starting", "running"):
+            self.call("stop_replication_task", ReplicationTaskArn=task["ReplicationTaskArn"])
+        try:
+            gone = self.call("delete_replication_task", ReplicationTaskArn=task["ReplicationTaskArn"])
+        except Exception as exc:
+            if code_of(exc) == "ResourceNotFoundFault":
+                return {"deleted": False, "reason": f"no replication task {self.task_id}"}
+            raise
+        return {"deleted": True, **task_result(gone["ReplicationTask"])}
+
+    def _missing(self, what: str, ident: str) -> Any:
+        raise error_class("ResourceNotFoundFault")("ResourceNotFoundFault", f"no {what} {ident}")
+
+
+def _bucket(owner: Owner) -> dict[str, Any]:
+    target = owner.target
+    if target.is_s3:
+        return {"BucketName": target.bucket, "BucketFolder": target.folder}
+    return {"BucketName": "local", "BucketFolder": target.folder}
+
+
+def _instance_result(instance: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "ReplicationInstanceArn": instance["ReplicationInstanceArn"],
+        "ReplicationInstanceStatus": instance["ReplicationInstanceStatus"],
+    }
+
+
+def instance_result(instance: dict[str, Any]) -> dict[str, Any]:
+    """What the pipelines read of an instance."""
+    return _instance_result(instance)
+
+
+def task_result(task: dict[str, Any]) -> dict[str, Any]:
+    """What the pipelines read of a task (``Status``, ``StopReason``), plus failure and progress."""
+    out: dict[str, Any] = {"ReplicationTaskArn": task["ReplicationTaskArn"], "Status": task["Status"]}
+    if task.get("StopReason"):
+        out["StopReason"] = task["StopReason"]
+    if task.get("LastFailureMessage"):
+        out["LastFailureMessage"] = task["LastFailureMessage"]
+    stats = task.get("ReplicationTaskStats")
+    if stats:
+        out["ReplicationTaskStats"] = {k: v for k, v in stats.items() if not hasattr(v, "isoformat")}
+    return out

@@ -1,0 +1,37 @@
+"""The DMS-intake Lambda (``lambda_function.lambda_handler``), the same code on AWS and locally.
+
+The payload is the pipelines' (``owner``, ``step``, ``delta``, ``instance``, ``task``,
+``execution_id``); the step is looked up in ``states_mapping.STEPS``. Errors propagate as
+exceptions named like DMS's error codes, which is what the pipelines' Retry and Catch match.
+``delta: true`` (CDC) fails at once, before any resource is created: only full load runs today.
+The deletes run whatever ``delta`` says, so the cleanup of a failed run always works.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from dersonlake.intake.dms import Dms
+from dersonlake.intake.errors import CdcNotAvailable, MissingOwner, UnknownStep
+from dersonlake.intake.states_mapping import CLEANUP, STEPS
+
+log = logging.getLogger("dersonlake.intake")
+
+
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    owner = event.get("owner")
+    if not owner or not isinstance(owner, str):
+        raise MissingOwner("the payload has no owner")
+    step = event.get("step")
+    run = STEPS.get(step)  # type: ignore[arg-type]
+    if run is None:
+        raise UnknownStep(f"unknown step {step!r}; expected one of {', '.join(STEPS)}")
+    if event.get("delta") and step not in CLEANUP:
+        raise CdcNotAvailable(
+            f"owner {owner}: delta (CDC) runs are not available yet in derson-lake; run a full load "
+            "(delta: false)"
+        )
+    result = run(Dms(owner), event)
+    log.info("owner=%s step=%s result=%s", owner, step, result)
+    return result
