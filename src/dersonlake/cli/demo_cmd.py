@@ -75,7 +75,7 @@ def demo(
         for t in plan.tables:
             cur.execute(f"SELECT COUNT(*) FROM `{t.source_schema}`.`{t.source_table}`")
             (source,) = cur.fetchone()
-            lake = table_state(SAMPLE_OWNER, owners_dir, t.target).num_rows
+            lake = table_state(SAMPLE_OWNER, owners_dir, t.target, run=run, plan=plan).num_rows
             mark = "" if lake == source else "  <- differs"
             if mark:
                 mismatches.append(t.target)

@@ -45,10 +45,11 @@ def tables_cmd(
         typer.echo(f"{name:<32} {files:>6} {count:>12,} {size:>14,}  {last}")
 
 
-def table_state(owner: str, owners_dir: Path | None, name: str):
+def table_state(owner: str, owners_dir: Path | None, name: str, *, run=None, plan=None):
     """The current state of ``schema.table`` (lake names) in the owner's lake, as an Arrow table.
 
-    The key and the file schemas come from the owner's plan, so the source must be reachable.
+    The key and the file schemas come from the owner's plan, so the source must be reachable;
+    callers showing several tables pass the prepared ``run`` and ``plan`` once.
     """
     from dersonlake.config import load_owner
     from dersonlake.errors import BadInput
@@ -57,8 +58,8 @@ def table_state(owner: str, owners_dir: Path | None, name: str):
     from dersonlake.replication.owner_run import prepare
 
     schema, _, table = name.partition(".")
-    run = prepare(load_owner(owner, owners_dir))
-    plan = run.plan(run.catalog())
+    run = run or prepare(load_owner(owner, owners_dir))
+    plan = plan or run.plan(run.catalog())
     t = next((t for t in plan.tables if (t.target_schema, t.target_table) == (schema, table)), None)
     if t is None:
         raise BadInput(
