@@ -141,8 +141,6 @@ def delta_owner_task(owner: str, owners_dir: Path | None) -> tuple[LoadResult | 
     Changes that land during the full load are also in the CDC files (as with DMS); the merged state
     (upsert by key, deletes applied) is the source's at the end of the run.
     """
-    import time as _time
-
     from dersonlake.config import load_owner
     from dersonlake.home import derson_home
     from dersonlake.replication import status
@@ -170,7 +168,7 @@ def delta_owner_task(owner: str, owners_dir: Path | None) -> tuple[LoadResult | 
         migration_type="full-load-and-cdc",
         status=status.RUNNING,
         stop_reason=None,
-        start_date=_time.time(),
+        start_date=time.time(),
         stop_date=None,
     )
     try:
@@ -189,7 +187,7 @@ def delta_owner_task(owner: str, owners_dir: Path | None) -> tuple[LoadResult | 
             arn,
             status=status.FAILED,
             stop_reason=status.STOP_FATAL_ERROR,
-            stop_date=_time.time(),
+            stop_date=time.time(),
             last_failure=str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
         )
         raise
@@ -197,7 +195,7 @@ def delta_owner_task(owner: str, owners_dir: Path | None) -> tuple[LoadResult | 
         arn,
         status=status.STOPPED,
         stop_reason=status.STOP_AT_SERVER_TIME,
-        stop_date=_time.time(),
+        stop_date=time.time(),
         cdc_stop_position=str(outcome.checkpoint.position) if outcome.checkpoint else None,
     )
     return full, outcome
