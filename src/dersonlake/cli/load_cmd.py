@@ -67,6 +67,7 @@ def load_owner_task(
         arn = row["arn"]
         if not resume:  # the owner's files may have changed since the last run (ModifyReplicationTask)
             store.update_task(arn, table_mappings=mappings, settings=settings)
+    cdc_restart = None if resume or row is None else _cdc_restart_point(store, arn, params)
     first = row is None or row["start_date"] is None
     start_type = (
         status.START_REPLICATION if first else (status.RESUME_PROCESSING if resume else status.RELOAD_TARGET)
@@ -86,7 +87,32 @@ def load_owner_task(
                 progress=progress,
             ),
         )
+    if cdc_restart is not None and not outcome.failure:
+        _restart_cdc(store, arn, storage, cdc_restart)
     return LoadResult(run, store, arn, start_type, outcome, time.monotonic() - started)
+
+
+def _cdc_restart_point(store: ReplicationStore, arn: str, params: Any) -> Any:
+    """A task with a CDC checkpoint that is reloaded restarts CDC at the position before the reload
+    (the way out of a purged binlog); None for a task without CDC."""
+    from dersonlake.replication.cdc import CdcState
+    from dersonlake.sources.mysql.binlog_position import current_position
+
+    old = CdcState(store).checkpoint(arn)
+    return None if old is None else (current_position(params), old)
+
+
+def _restart_cdc(store: ReplicationStore, arn: str, storage: Any, restart: Any) -> None:
+    from dersonlake.replication.cdc import CdcCheckpoint, CdcState
+
+    position, old = restart
+    state = CdcState(store)
+    leftovers = state.uncovered(arn)
+    if leftovers:  # CDC files past the old checkpoint (a stream that died): their changes are in the reload
+        storage.delete(leftovers)
+        state.forget(arn, leftovers)
+    state.save(arn, CdcCheckpoint(position, old.stems), {})
+    store.update_task(arn, cdc_start_position=str(position), recovery_checkpoint=str(position))
 
 
 def raise_for_outcome(result: LoadResult) -> None:
@@ -134,71 +160,19 @@ def record_cdc_start(owner: str, owners_dir: Path | None) -> Any:
     return position
 
 
-def delta_owner_task(owner: str, owners_dir: Path | None) -> tuple[LoadResult | None, Any]:
+def delta_owner_task(
+    owner: str, owners_dir: Path | None, start: Any = None, stop_at: Any = None
+) -> tuple[LoadResult | None, Any]:
     """The seed's delta run: the first time a full load (its binlog position recorded before it
     starts, so no change is lost), then CDC from the task's checkpoint up to the source's position now.
 
     Changes that land during the full load are also in the CDC files (as with DMS); the merged state
     (upsert by key, deletes applied) is the source's at the end of the run.
     """
-    from dersonlake.config import load_owner
-    from dersonlake.home import derson_home
-    from dersonlake.replication import status
-    from dersonlake.replication.cdc import CdcCheckpoint, CdcRun, CdcState
-    from dersonlake.replication.owner_run import prepare
-    from dersonlake.sources.mysql.binlog_position import current_position
-    from dersonlake.sources.mysql.preflight import preflight, require_ready
+    from dersonlake.cli.cdc_task import cdc_owner_task
 
-    run = prepare(load_owner(owner, owners_dir))
-    params = run.source()
-    require_ready(preflight(params, cdc=True, schemas=run.owner.source.databases), params.address)
-    store = ReplicationStore(derson_home() / "replication.sqlite")
-    state = CdcState(store)
-    row = store.task(run.task_identifier)
-    full = None
-    if row is None or state.checkpoint(row["arn"]) is None:
-        start = current_position(params)
-        full = load_owner_task(owner, owners_dir)
-        raise_for_outcome(full)
-        state.save(full.arn, CdcCheckpoint(start), {})
-        row = store.task(run.task_identifier)
-    arn = row["arn"]
-    store.update_task(
-        arn,
-        migration_type="full-load-and-cdc",
-        status=status.RUNNING,
-        stop_reason=None,
-        start_date=time.time(),
-        stop_date=None,
-    )
-    try:
-        catalog = run.catalog(params)
-        outcome = CdcRun(
-            arn=arn,
-            plan=run.plan(catalog, "cdc"),
-            catalog=catalog,
-            endpoint=params,
-            storage=run.storage(),
-            s3=run.s3,
-            store=store,
-        ).run()
-    except BaseException as exc:
-        store.update_task(
-            arn,
-            status=status.FAILED,
-            stop_reason=status.STOP_FATAL_ERROR,
-            stop_date=time.time(),
-            last_failure=str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
-        )
-        raise
-    store.update_task(
-        arn,
-        status=status.STOPPED,
-        stop_reason=status.STOP_AT_SERVER_TIME,
-        stop_date=time.time(),
-        cdc_stop_position=str(outcome.checkpoint.position) if outcome.checkpoint else None,
-    )
-    return full, outcome
+    done = cdc_owner_task(owner, owners_dir, start=start, stop_at=stop_at, blocking=False)
+    return done.full, done.outcome
 
 
 @app.command()
@@ -210,6 +184,19 @@ def load(
         False, "--delta", help="Changes since the last run (the first time: full load first)."
     ),
     owners_dir: Path | None = typer.Option(None, "--owners-dir", help="Folder of owner folders."),
+    cdc_start_position: str | None = typer.Option(
+        None,
+        "--cdc-start-position",
+        help="With --delta: start CDC here (mysql-bin.000003:1234, a RecoveryCheckpoint, a GTID 0-1-42).",
+    ),
+    cdc_start_time: str | None = typer.Option(
+        None, "--cdc-start-time", help="With --delta: start CDC at this UTC time (2026-11-25T14:30:00)."
+    ),
+    cdc_stop_position: str | None = typer.Option(
+        None,
+        "--cdc-stop-position",
+        help="With --delta: stop at server_time:<UTC time> or commit_time:<UTC time>.",
+    ),
 ) -> None:
     """Load every table of the owner's plan into the lake, as a DMS full-load task would.
 
@@ -221,7 +208,10 @@ def load(
             raise BadInput(
                 "--delta runs from the last checkpoint; it takes no --resume or --reload", path="--delta"
             )
-        full, cdc = delta_owner_task(owner, owners_dir)
+        from dersonlake.cli.cdc_task import start_options
+
+        start, stop_at = start_options(cdc_start_position, cdc_start_time, cdc_stop_position)
+        full, cdc = delta_owner_task(owner, owners_dir, start, stop_at)
         if full is not None:
             typer.echo(
                 f"{owner}: full load {full.outcome.rows:,} rows, {full.outcome.files} files; CDC starts here"
@@ -234,6 +224,12 @@ def load(
         if suspended:
             raise OperationFailed(f"table(s) suspended (Table error): {suspended}")
         return
+    if cdc_start_position or cdc_start_time or cdc_stop_position:
+        raise BadInput(
+            "--cdc-start-position, --cdc-start-time and --cdc-stop-position go with --delta",
+            path="load",
+            hint="Add --delta, or use derson-lake stream",
+        )
     result = load_owner_task(owner, owners_dir, resume=resume, reload=reload)
     target = result.run.owner.target
     lake = target.uri if target.is_s3 else target.folder

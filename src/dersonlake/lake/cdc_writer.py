@@ -78,6 +78,11 @@ class CdcTableWriter:
             self._writer(partition).write(rows)
         return decorated.num_rows
 
+    @property
+    def has_open(self) -> bool:
+        """Whether changes are buffered in a file not yet committed (the checkpoint cannot pass them)."""
+        return bool(self._open)
+
     def flush_due(self) -> bool:
         """Whether an open file has been open ``CdcMaxBatchInterval`` seconds (size flushes by itself)."""
         now = self.clock()

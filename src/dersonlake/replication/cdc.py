@@ -24,6 +24,7 @@ import json
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -38,7 +39,7 @@ from dersonlake.replication.full_load import lake_schema
 from dersonlake.replication.store import ReplicationStore
 from dersonlake.sources.catalog import Catalog, Table
 from dersonlake.sources.mysql.binlog_batches import changes_to_batch
-from dersonlake.sources.mysql.binlog_items import Change, Checkpoint, Commit, Ddl
+from dersonlake.sources.mysql.binlog_items import Change, Checkpoint, Commit, Ddl, Item
 from dersonlake.sources.mysql.binlog_position import BinlogPosition
 from dersonlake.sources.mysql.binlog_reader import BinlogReader
 from dersonlake.sources.mysql.connection import ConnectionParams
@@ -195,8 +196,7 @@ class CdcRun:
             log.info("removed %d CDC file(s) written after the last checkpoint", len(leftovers))
         tables = self._tables(cp)
         outcome = CdcOutcome(checkpoint=cp)
-        reader = BinlogReader(self.endpoint, [t.source for t in tables.values()], cp.position, stop=self.stop)
-        for item in reader:
+        for item in self._reader(tables, cp.position):
             if isinstance(item, Change):
                 t = tables.get((item.schema, item.table))
                 if t is None or t.plan.source in outcome.suspended:
@@ -214,6 +214,10 @@ class CdcRun:
             elif isinstance(item, Checkpoint):
                 outcome.checkpoint = self._checkpoint(tables, item.position, outcome)
         return outcome
+
+    def _reader(self, tables: dict[tuple[str, str], _Table], start: BinlogPosition) -> Iterator[Item]:
+        """The items to apply: a bounded read up to ``stop`` (``cdc_stream`` streams instead)."""
+        return iter(BinlogReader(self.endpoint, [t.source for t in tables.values()], start, stop=self.stop))
 
     def _tables(self, cp: CdcCheckpoint) -> dict[tuple[str, str], _Table]:
         out = {}

@@ -1,0 +1,107 @@
+"""``derson-lake stream <owner>``: CDC continuously, with seconds of lag, until SIGTERM or SIGINT.
+
+The signal only sets a flag: the stream stops reading at the next transaction boundary (at most a
+heartbeat later when idle), commits its open files, saves the checkpoint, marks the task
+``stopped`` (``Stop Reason NORMAL``) and exits 0. A status line goes to stderr every
+``--status-every`` seconds with the CDC latency and throughput (also in the replication store).
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from pathlib import Path
+
+import typer
+
+from dersonlake.cli.main import app
+
+
+@app.command()
+def stream(
+    owner: str = typer.Argument(..., help="Owner name (a folder in the owners dir)"),
+    owners_dir: Path | None = typer.Option(None, "--owners-dir", help="Folder of owner folders."),
+    cdc_start_position: str | None = typer.Option(
+        None,
+        "--cdc-start-position",
+        help="Start here instead of the checkpoint: mysql-bin.000003:1234, a RecoveryCheckpoint, a GTID.",
+    ),
+    cdc_start_time: str | None = typer.Option(
+        None, "--cdc-start-time", help="Start at the first transaction committed at/after this UTC time."
+    ),
+    cdc_stop_position: str | None = typer.Option(
+        None, "--cdc-stop-position", help="Stop at server_time:<UTC time> or commit_time:<UTC time>."
+    ),
+    status_every: float = typer.Option(
+        10.0, "--status-every", help="Seconds between status lines (0: none)."
+    ),
+) -> None:
+    """Stream the owner's changes into the lake until stopped (SIGTERM/SIGINT: flush, checkpoint, exit 0).
+
+    The first time it does the full load first (as `load --delta`); later it continues from the
+    checkpoint. Files are committed every CdcMaxBatchInterval seconds or CdcMinFileSize KB.
+    """
+    from dersonlake.cli.cdc_task import cdc_owner_task, start_options
+
+    start, stop_at = start_options(cdc_start_position, cdc_start_time, cdc_stop_position)
+    stop = threading.Event()
+
+    def request_stop(signum: int, _frame: object) -> None:
+        typer.echo(
+            f"{owner}: {signal.Signals(signum).name}: stopping at the next transaction boundary", err=True
+        )
+        stop.set()
+
+    previous = {s: signal.signal(s, request_stop) for s in (signal.SIGTERM, signal.SIGINT)}
+    reporter: list[threading.Thread] = []
+
+    def started(arn: str, store: object) -> None:
+        typer.echo(f"{owner}: streaming (task {arn}); SIGTERM or Ctrl-C stops it", err=True)
+        if status_every > 0:
+            thread = threading.Thread(
+                target=_report, args=(owner, arn, store, stop, status_every), daemon=True
+            )
+            thread.start()
+            reporter.append(thread)
+
+    try:
+        done = cdc_owner_task(
+            owner, owners_dir, start=start, stop_at=stop_at, blocking=True, stop=stop, on_started=started
+        )
+    finally:
+        stop.set()
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    if done.full is not None:
+        o = done.full.outcome
+        typer.echo(f"{owner}: full load {o.rows:,} rows, {o.files} files; CDC started there")
+    cdc = done.outcome
+    typer.echo(
+        f"{owner}: streamed {cdc.changes:,} change(s) from {cdc.transactions:,} transaction(s) in "
+        f"{cdc.files} file(s); checkpoint {cdc.checkpoint.position if cdc.checkpoint else '-'}; "
+        f"{done.stop_reason}" + (f"; {done.restarts} restart(s) after source errors" if done.restarts else "")
+    )
+    if cdc.suspended:
+        from dersonlake.errors import OperationFailed
+
+        raise OperationFailed(
+            "table(s) suspended (Table error): " + "; ".join(f"{t}: {w}" for t, w in cdc.suspended.items())
+        )
+
+
+def _report(owner: str, arn: str, store: object, stop: threading.Event, every: float) -> None:
+    """A status line every ``every`` seconds from the metrics the stream saves."""
+    from dersonlake.replication.cdc_metrics import cdc_metrics
+    from dersonlake.replication.store import ReplicationStore
+
+    assert isinstance(store, ReplicationStore)
+    while not stop.wait(every):
+        m = cdc_metrics(store, arn)
+        if m:
+            typer.echo(
+                f"{owner}: latency source {m['CDCLatencySource']:.1f}s "
+                f"target {m['CDCLatencyTarget']:.1f}s; {m['CDCThroughputRowsSource']:.0f} rows/s in, "
+                f"{m['CDCThroughputRowsTarget']:.0f} rows/s out; "
+                f"{m['CDCIncomingChanges']} pending",
+                err=True,
+            )
