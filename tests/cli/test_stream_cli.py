@@ -1,0 +1,82 @@
+"""``derson-lake stream`` as a user runs it: a real subprocess against the sandbox, changes made while
+it runs reach the lake without any later transaction (timer flush), SIGTERM flushes, checkpoints,
+sets the task stopped (Stop Reason NORMAL) and exits 0; the CDC metrics are readable while it runs."""
+
+from __future__ import annotations
+
+import pytest
+
+from dersonlake.replication import status
+from dersonlake.replication.cdc import CdcState
+from dersonlake.replication.cdc_metrics import cdc_metrics
+from dersonlake.sources.mysql.binlog_position import current_position
+from tests.cli.stream_helpers import (
+    cdc_rows,
+    lake_state,
+    make_owner,
+    source_rows,
+    start_stream,
+    stop_stream,
+    store,
+    task,
+    wait_for,
+)
+
+TABLE = "stream_items"
+
+
+@pytest.fixture
+def stream_items(admin):
+    with admin.cursor() as cur:
+        cur.execute(f"DROP TABLE IF EXISTS shop.{TABLE}")
+        cur.execute(f"CREATE TABLE shop.{TABLE} (id INT PRIMARY KEY, name VARCHAR(20), qty INT)")
+        cur.execute(f"INSERT INTO shop.{TABLE} VALUES (1, 'one', 1), (2, 'two', 2), (3, 'three', 3)")
+    yield
+    with admin.cursor() as cur:
+        cur.execute(f"DROP TABLE IF EXISTS shop.{TABLE}")
+
+
+def test_stream_applies_changes_with_seconds_of_lag_and_stops_cleanly_on_sigterm(
+    sandbox, shop_params, tmp_path, admin, stream_items
+):
+    make_owner(tmp_path, sandbox, TABLE)
+    proc = start_stream(tmp_path, "--status-every", "1")
+    try:
+        # the first run loads the table, then streams from the position recorded before the load
+        wait_for(lambda: lake_state(tmp_path, TABLE) == source_rows(admin, TABLE), "the full load", proc=proc)
+        wait_for(lambda: (t := task(tmp_path)) is not None and t["status"] == status.RUNNING, "running", proc=proc)
+        with admin.cursor() as cur:
+            cur.execute(f"INSERT INTO shop.{TABLE} VALUES (4, 'four', 4)")
+            cur.execute(f"UPDATE shop.{TABLE} SET qty = qty + 10 WHERE id = 1")
+            cur.execute(f"DELETE FROM shop.{TABLE} WHERE id = 2")
+            cur.execute("BEGIN")
+            cur.execute(f"INSERT INTO shop.{TABLE} VALUES (5, 'five', 5), (6, 'six', 6)")
+            cur.execute(f"UPDATE shop.{TABLE} SET name = 'SIX' WHERE id = 6")
+            cur.execute("COMMIT")
+        after = current_position(shop_params)
+        # no transaction follows: the files must appear by the CdcMaxBatchInterval timer alone
+        wait_for(lambda: lake_state(tmp_path, TABLE) == source_rows(admin, TABLE), "the changes", proc=proc)
+        s = store(tmp_path)
+        try:
+            arn = s.task("acme")["arn"]
+            metrics = wait_for(lambda: cdc_metrics(s, arn), "CDC metrics in the store", proc=proc)
+            assert set(metrics) >= {"CDCLatencySource", "CDCLatencyTarget", "CDCThroughputRowsSource"}
+            assert metrics["CDCLatencySource"] >= 0 and metrics["CDCLatencyTarget"] >= 0
+        finally:
+            s.close()
+    finally:
+        code, out, err = stop_stream(proc)
+    assert code == 0, err
+    assert "Stop Reason NORMAL" in out
+    row = task(tmp_path)
+    assert row["status"] == status.STOPPED and row["stop_reason"] == status.STOP_NORMAL
+    s = store(tmp_path)
+    try:
+        checkpoint = CdcState(s).checkpoint(row["arn"])
+        assert checkpoint is not None and checkpoint.position >= after
+        assert row["recovery_checkpoint"] == str(checkpoint.position)
+    finally:
+        s.close()
+    assert lake_state(tmp_path, TABLE) == source_rows(admin, TABLE)
+    ops = [(r["Op"], r["id"]) for r in cdc_rows(tmp_path, TABLE)]
+    assert ops == [("I", 4), ("U", 1), ("D", 2), ("I", 5), ("I", 6), ("U", 6)]  # each change once
