@@ -35,11 +35,17 @@ def mapping(table: str) -> dict:
     }
 
 
-def make_owner(root: Path, box: Any, table: str, *, settings: dict | None = None, migration_type: str | None = None):
+def make_owner(
+    root: Path, box: Any, table: str, *, settings: dict | None = None, migration_type: str | None = None
+):
     s3 = {"DataFormat": "parquet", "CdcMaxBatchInterval": 1}
     folder = write_owner(root, box, mapping=mapping(table), s3=s3, settings=settings)
     if migration_type:
-        text = (folder / "owner.yaml").read_text().replace("migration_type: full-load", f"migration_type: {migration_type}")
+        text = (
+            (folder / "owner.yaml")
+            .read_text()
+            .replace("migration_type: full-load", f"migration_type: {migration_type}")
+        )
         (folder / "owner.yaml").write_text(text)
     return folder
 
@@ -75,7 +81,9 @@ def start_stream(home: Path, *args: str) -> subprocess.Popen:
     )
 
 
-def wait_for(condition: Callable[[], Any], what: str, timeout: float = 60, proc: subprocess.Popen | None = None):
+def wait_for(
+    condition: Callable[[], Any], what: str, timeout: float = 60, proc: subprocess.Popen | None = None
+):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = condition()
@@ -83,7 +91,9 @@ def wait_for(condition: Callable[[], Any], what: str, timeout: float = 60, proc:
             return value
         if proc is not None and proc.poll() is not None:
             out, err = proc.communicate()
-            raise AssertionError(f"the stream ended ({proc.returncode}) while waiting for {what}: {out}\n{err}")
+            raise AssertionError(
+                f"the stream ended ({proc.returncode}) while waiting for {what}: {out}\n{err}"
+            )
         time.sleep(0.2)
     raise AssertionError(f"timed out waiting for {what}")
 

@@ -44,7 +44,9 @@ def test_stream_applies_changes_with_seconds_of_lag_and_stops_cleanly_on_sigterm
     try:
         # the first run loads the table, then streams from the position recorded before the load
         wait_for(lambda: lake_state(tmp_path, TABLE) == source_rows(admin, TABLE), "the full load", proc=proc)
-        wait_for(lambda: (t := task(tmp_path)) is not None and t["status"] == status.RUNNING, "running", proc=proc)
+        wait_for(
+            lambda: (t := task(tmp_path)) is not None and t["status"] == status.RUNNING, "running", proc=proc
+        )
         with admin.cursor() as cur:
             cur.execute(f"INSERT INTO shop.{TABLE} VALUES (4, 'four', 4)")
             cur.execute(f"UPDATE shop.{TABLE} SET qty = qty + 10 WHERE id = 1")
