@@ -78,6 +78,7 @@ class CdcStream(CdcRun):
             blocking=self.blocking,
             should_stop=self._should_stop,
             heartbeat=max(0.1, min(1.0, interval / 2)),
+            retries=0,  # a lost connection restarts the run under the task's ErrorBehavior instead
         )
         return self._gate(iter(reader), tables)
 
