@@ -110,7 +110,7 @@ def test_source_restart_mid_stream_reconnects_and_loses_nothing_then_fails_when_
         ops = [(r["Op"], r["id"]) for r in cdc_rows(tmp_path, TABLE)]
         assert ops == [("I", 3), ("U", 1), ("I", 4), ("D", 2), ("U", 3)]  # nothing lost, nothing twice
         box.stop()  # gone for good: 4 restarts 1, 2, 4, 4 s apart, then the task fails
-        out, err = proc.communicate(timeout=120)
+        _out, err = proc.communicate(timeout=120)
     finally:
         if proc.poll() is None:
             proc.kill()
