@@ -88,7 +88,7 @@ def position_after_gtid(params: ConnectionParams, gtid: str) -> BinlogPosition:
                     "reload the tables (derson-lake load <owner> --reload)"
                 )
             return position
-    if seen_before or _gtid_reached(end.gtid, domain, seq):
+    if _gtid_reached(end.gtid, domain, seq):  # the last transaction of its domain: start now
         return end
     raise OperationFailed(
         f"GTID {gtid} is not in the binlogs of {params.address} "
@@ -178,7 +178,15 @@ def _stream(params: ConnectionParams, at: BinlogPosition, only: list | None = No
         only_events=only or _STARTS,
         is_mariadb=False,
         enable_logging=False,
+        pymysql_wrapper=_connect,
     )
+
+
+def _connect(**kwargs: Any) -> pymysql.connections.Connection:
+    """``pymysql.connect`` under the current name of the library's deprecated ``db`` argument."""
+    if "db" in kwargs:
+        kwargs["database"] = kwargs.pop("db")
+    return pymysql.connect(**kwargs)
 
 
 def _parse_gtid(text: str) -> tuple[int, int]:
