@@ -154,7 +154,7 @@ class DmsApi:
         state = self.resources.instance_status(instance) if instance else None
         if state is not None and state != AVAILABLE:
             raise ApiError("InvalidResourceStateFault", f"Replication instance {instance} is {state}")
-        self.worker.start(arn, p["StartReplicationTaskType"])
+        self.worker.start(arn, p["StartReplicationTaskType"], cdc=_cdc_options(p, self.store.task(arn)))
         return {"ReplicationTask": self._describe(arn)}
 
     def stop_replication_task(self, p: Params) -> dict[str, Any]:
@@ -200,6 +200,23 @@ class DmsApi:
         if row is None:
             raise ApiError("ResourceNotFoundFault", f"Replication Task not found: {arn}")
         return status.describe_task(row, self.store.table_stats(arn), with_settings=with_settings)
+
+
+def _cdc_options(p: Params, row: Any) -> tuple[Any, Any]:
+    """StartReplicationTask's CdcStartPosition / CdcStartTime / CdcStopPosition (those given at
+    CreateReplicationTask apply when the start gives none), parsed; bad values are
+    InvalidParameterValueException with the parser's message."""
+    from dersonlake.replication.cdc_options import parse_start, parse_stop
+
+    start_time = p.get("CdcStartTime")
+    try:
+        start = parse_start(p.get("CdcStartPosition"), None if start_time is None else str(start_time))
+        if start is None and p["StartReplicationTaskType"] == status.START_REPLICATION:
+            start = parse_start(row["cdc_start_position"], None) if row["cdc_start_position"] else None
+        stop = parse_stop(p.get("CdcStopPosition") or row["cdc_stop_position"])
+    except BadInput as exc:
+        raise ApiError("InvalidParameterValueException", str(exc)) from None
+    return start, stop
 
 
 def _owner(p: Params) -> str | None:

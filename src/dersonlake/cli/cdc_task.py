@@ -9,9 +9,7 @@ task's checkpoint; else, for migration type ``cdc``, the source's position now; 
 from __future__ import annotations
 
 import json
-import os
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,22 +45,13 @@ def cdc_owner_task(
     from dersonlake.home import derson_home
     from dersonlake.replication import status
     from dersonlake.replication.cdc import CdcCheckpoint, CdcState
-    from dersonlake.replication.cdc_metrics import CdcMeter
-    from dersonlake.replication.cdc_options import resolve_start
-    from dersonlake.replication.cdc_stream import (
-        CdcStream,
-        RetriesExhausted,
-        check_not_purged,
-        run_with_retries,
-    )
+    from dersonlake.replication.cdc_task import CdcTaskRun, run_cdc
     from dersonlake.replication.owner_run import prepare
-    from dersonlake.replication.recoverable import Backoff
     from dersonlake.replication.store import ReplicationStore
     from dersonlake.replication.task import create_task, reconcile
     from dersonlake.sources.mysql.binlog_position import current_position
     from dersonlake.sources.mysql.preflight import preflight, require_ready
 
-    stop = stop or threading.Event()
     run = prepare(load_owner(owner, owners_dir))
     params = run.source()
     require_ready(preflight(params, cdc=True, schemas=run.owner.source.databases), params.address)
@@ -87,104 +76,36 @@ def cdc_owner_task(
             settings_json=run.settings.to_json(),
             owner=owner,
         )
-        row = store.task(ident)
-    checkpoint = state.checkpoint(row["arn"]) if row is not None else None
-    if start is not None or (only_cdc and checkpoint is None):
-        arn = row["arn"]
-        position = resolve_start(params, start)
-        check_not_purged(params, position, owner)
-        leftovers = state.uncovered(arn)  # files past the old checkpoint: gone before it is replaced
-        if leftovers:
-            run.storage().delete(leftovers)
-            state.forget(arn, leftovers)
-        state.save(arn, CdcCheckpoint(position, checkpoint.stems if checkpoint else {}), {})
-        store.update_task(
-            arn,
-            cdc_start_position=str(position),
-            cdc_start_time=start.time.timestamp() if start is not None and start.time is not None else None,
-        )
-    elif checkpoint is None:
-        first = current_position(params)
+    elif (row is None or state.checkpoint(row["arn"]) is None) and not only_cdc:
+        first = current_position(params)  # before the load: no change made during it is lost
         full = load_owner_task(owner, owners_dir)
         raise_for_outcome(full)
         state.save(full.arn, CdcCheckpoint(first), {})
         store.update_task(full.arn, cdc_start_position=str(first))
-        row = store.task(ident)
+    row = store.task(ident)
     arn = row["arn"]
-    store.update_task(
-        arn,
-        migration_type="cdc" if row["migration_type"] == "cdc" else "full-load-and-cdc",
-        status=status.RUNNING,
-        stop_reason=None,
-        last_failure=None,
-        pid=os.getpid(),
-        start_date=time.time(),
-        stop_date=None,
-        cdc_stop_position=str(stop_at) if stop_at else None,
+    if row["migration_type"] == "full-load":
+        store.update_task(arn, migration_type="full-load-and-cdc")
+    task_run = CdcTaskRun(
+        source=params,
+        storage=run.storage(),
+        s3=run.s3,
+        settings=run.settings,
+        discover=lambda: run.catalog(params),
+        plan=lambda catalog: run.plan(catalog, "cdc"),
+        owner=owner,
     )
-    if on_started is not None:
-        on_started(arn, store)
-    meter = CdcMeter(store, arn)
-
-    def make() -> CdcStream:
-        catalog = run.catalog(params)
-        return CdcStream(
-            arn=arn,
-            plan=run.plan(catalog, "cdc"),
-            catalog=catalog,
-            endpoint=params,
-            storage=run.storage(),
-            s3=run.s3,
-            store=store,
-            blocking=blocking,
-            stop_at=stop_at,
-            stop_requested=stop.is_set,
-            meter=meter,
-        )
-
-    def fail(exc: BaseException, reason: str) -> None:
-        store.update_task(
-            arn,
-            status=status.FAILED,
-            stop_reason=reason,
-            stop_date=time.time(),
-            pid=None,
-            last_failure=str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
-        )
-
-    try:
-        result = run_with_retries(
-            make,
-            params=params,
-            checkpoint=lambda: state.checkpoint(arn).position,
-            backoff=Backoff.from_settings(run.settings.error_behavior),
-            stop=stop,
-            owner=owner,
-            on_retry=lambda n, wait, cause: store.update_task(arn, last_failure=f"restart {n}: {cause}"),
-        )
-    except RetriesExhausted as exc:
-        fail(exc, status.STOP_RECOVERABLE_ERROR)
-        raise
-    except KeyboardInterrupt:
-        store.update_task(arn, status=status.STOPPED, stop_reason=status.STOP_NORMAL, stop_date=time.time())
-        raise
-    except BaseException as exc:
-        fail(exc, status.STOP_FATAL_ERROR)
-        raise
-    finally:
-        meter.caught_up()
-        meter.save(force=True)
-    reason = result.stop_reason or status.STOP_AT_SERVER_TIME  # a bounded delta ends at "now"
-    cp = result.outcome.checkpoint
-    store.update_task(
+    done = run_cdc(
+        store,
         arn,
-        status=status.STOPPED,
-        stop_reason=reason,
-        stop_date=time.time(),
-        pid=None,
-        **({"cdc_stop_position": str(cp.position)} if cp is not None and not stop_at else {}),
+        task_run,
+        start=start,
+        stop_at=stop_at,
+        blocking=blocking,
+        stop=stop,
+        on_running=(lambda: on_started(arn, store)) if on_started else None,
     )
-    return CdcTaskResult(full, result.outcome, reason, result.restarts, arn)
+    return CdcTaskResult(full, done.outcome, done.stop_reason, done.restarts, arn)
 
 
 def start_options(
