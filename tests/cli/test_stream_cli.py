@@ -82,3 +82,41 @@ def test_stream_applies_changes_with_seconds_of_lag_and_stops_cleanly_on_sigterm
     assert lake_state(tmp_path, TABLE) == source_rows(admin, TABLE)
     ops = [(r["Op"], r["id"]) for r in cdc_rows(tmp_path, TABLE)]
     assert ops == [("I", 4), ("U", 1), ("D", 2), ("I", 5), ("I", 6), ("U", 6)]  # each change once
+
+
+def test_a_stream_killed_mid_run_resumes_from_its_checkpoint_without_loss_or_duplicates(
+    sandbox, tmp_path, admin, stream_items
+):
+    make_owner(tmp_path, sandbox, TABLE)
+    proc = start_stream(tmp_path, "--status-every", "0")
+    try:
+        wait_for(lambda: lake_state(tmp_path, TABLE) == source_rows(admin, TABLE), "the full load", proc=proc)
+        wait_for(lambda: task(tmp_path)["status"] == status.RUNNING, "running", proc=proc)
+        with admin.cursor() as cur:
+            cur.execute(f"INSERT INTO shop.{TABLE} VALUES (10, 'ten', 10)")
+        wait_for(
+            lambda: lake_state(tmp_path, TABLE) == source_rows(admin, TABLE), "the first change", proc=proc
+        )
+        with admin.cursor() as cur:  # killed while these may be read, written or checkpointed
+            for i in range(11, 41):
+                cur.execute(f"INSERT INTO shop.{TABLE} VALUES ({i}, 'n{i}', {i})")
+                cur.execute(f"UPDATE shop.{TABLE} SET qty = qty + 1 WHERE id = {i - 1}")
+    finally:
+        proc.kill()  # SIGKILL: no flush, no checkpoint, the task left "running"
+        proc.communicate()
+    with admin.cursor() as cur:
+        cur.execute(f"DELETE FROM shop.{TABLE} WHERE id = 3")
+    again = start_stream(tmp_path, "--status-every", "0")
+    try:
+        wait_for(
+            lambda: lake_state(tmp_path, TABLE) == source_rows(admin, TABLE), "the resumed stream", proc=again
+        )
+    finally:
+        code, _out, err = stop_stream(again)
+    assert code == 0, err
+    changes = [(r["Op"], r["id"], r["qty"]) for r in cdc_rows(tmp_path, TABLE)]
+    expected = [("I", 10, 10)]
+    for i in range(11, 41):
+        expected += [("I", i, i), ("U", i - 1, i)]  # the update of the row before: qty + 1
+    expected.append(("D", 3, 3))
+    assert changes == expected  # every change exactly once, in order
