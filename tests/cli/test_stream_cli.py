@@ -120,3 +120,44 @@ def test_a_stream_killed_mid_run_resumes_from_its_checkpoint_without_loss_or_dup
         expected += [("I", i, i), ("U", i - 1, i)]  # the update of the row before: qty + 1
     expected.append(("D", 3, 3))
     assert changes == expected  # every change exactly once, in order
+
+
+def test_a_change_is_flushed_on_time_while_only_other_tables_keep_the_server_busy(
+    sandbox, tmp_path, admin, stream_items
+):
+    """A busy server sends no heartbeats; the reader still marks time between other tables' commits."""
+    import threading
+
+    make_owner(tmp_path, sandbox, TABLE)
+    with admin.cursor() as cur:
+        cur.execute("CREATE TABLE IF NOT EXISTS shop.stream_noise (id INT AUTO_INCREMENT PRIMARY KEY, v INT)")
+    done = threading.Event()
+    writes = []
+
+    def noise() -> None:
+        conn = sandbox.admin_connection()
+        try:
+            with conn.cursor() as cur:
+                while not done.is_set() and len(writes) < 5000:
+                    cur.execute("INSERT INTO shop.stream_noise (v) VALUES (1)")
+                    writes.append(1)
+        finally:
+            conn.close()
+
+    proc = start_stream(tmp_path, "--status-every", "0")
+    writer = threading.Thread(target=noise)
+    try:
+        wait_for(lambda: lake_state(tmp_path, TABLE) == source_rows(admin, TABLE), "the full load", proc=proc)
+        wait_for(lambda: task(tmp_path)["status"] == status.RUNNING, "running", proc=proc)
+        writer.start()
+        with admin.cursor() as cur:
+            cur.execute(f"INSERT INTO shop.{TABLE} VALUES (7, 'seven', 7)")
+        wait_for(lambda: lake_state(tmp_path, TABLE) == source_rows(admin, TABLE), "the change", proc=proc)
+        assert writer.is_alive()  # seen while the other table was still being written
+    finally:
+        done.set()
+        if writer.is_alive() or writer.ident:
+            writer.join()
+        stop_stream(proc)
+        with admin.cursor() as cur:
+            cur.execute("DROP TABLE IF EXISTS shop.stream_noise")

@@ -17,7 +17,8 @@ How the library is driven, and why (``reference/deps.md`` §4):
   restart starts a new binlog file, and the map is cleared at every file change.
 * Bounded reads stop at a position (default: ``SHOW MASTER STATUS`` when the read starts): a
   transaction that *starts* at or after it is left for the next read. Streaming reads block and
-  wake on heartbeats to ask ``should_stop``.
+  wake on heartbeats to ask ``should_stop``; they yield a ``Checkpoint`` on each heartbeat and, while
+  only uncaptured tables change (no heartbeats then), at most every ``heartbeat`` seconds.
 """
 
 from __future__ import annotations
@@ -131,6 +132,7 @@ class BinlogReader:
         self.blocking = blocking
         self.should_stop = should_stop or (lambda: False)
         self.heartbeat = heartbeat
+        self._marked = time.monotonic()  # when a streaming read last yielded a Checkpoint
         # Each replica connection needs its own id (a second one with the same id kicks the first).
         self.server_id = server_id or (1 << 30) + secrets.randbelow(1 << 30)
         self.retries = retries
@@ -275,6 +277,7 @@ class BinlogReader:
                 continue
             if isinstance(ev, HeartbeatLogEvent):
                 if self._group is None:
+                    self._marked = time.monotonic()
                     yield Checkpoint(self.position)
                     if self.should_stop():
                         return
@@ -397,6 +400,11 @@ class BinlogReader:
         self.position = BinlogPosition(end.file, end.pos, gtid)
         if group.begun:
             yield Commit(self.position, group.gtid, when, group.changes)
+        elif self.blocking and time.monotonic() - self._marked >= self.heartbeat:
+            # A busy server sends no heartbeats: while only other tables change, say every
+            # ``heartbeat`` seconds that time passes, so the consumer can flush on its timer.
+            self._marked = time.monotonic()
+            yield Checkpoint(self.position)
 
     def _is_captured_ddl(self, schema: str, sql: str) -> bool:
         match = _DDL.match(sql)
