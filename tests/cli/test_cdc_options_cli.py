@@ -131,3 +131,27 @@ def test_cdc_options_without_delta_are_refused(sandbox, tmp_path):
     make_owner(tmp_path, sandbox, TABLE)
     done = cli(tmp_path, "load", "acme", "--cdc-start-time", "2026-01-01T00:00:00")
     assert done.returncode == 2 and "go with --delta" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("setting", "reason"),
+    [
+        ("StopTaskCachedChangesNotApplied", status.STOP_AFTER_FULL_LOAD),
+        ("StopTaskCachedChangesApplied", status.STOP_AFTER_CACHED_EVENTS),
+    ],
+)
+def test_stop_after_the_full_load_settings_stop_the_first_run_and_the_next_goes_on(
+    sandbox, tmp_path, admin, opt_items, setting, reason
+):
+    insert(admin, 1)
+    make_owner(tmp_path, sandbox, TABLE, settings={"FullLoadSettings": {setting: True}})
+    first = start_stream(tmp_path)  # would stream forever; the setting stops it after the load
+    out, err = first.communicate(timeout=120)
+    assert first.returncode == 0, err
+    assert reason in out and "full load 1 rows" in out
+    assert task(tmp_path)["stop_reason"] == reason
+    insert(admin, 2)
+    later = cli(tmp_path, "load", "acme", "--delta")
+    assert later.returncode == 0, later.stderr
+    assert lake_state(tmp_path, TABLE) == source_rows(admin, TABLE)
+    assert [r["id"] for r in cdc_rows(tmp_path, TABLE)] == [2]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,7 +45,7 @@ def cdc_owner_task(
     from dersonlake.config import load_owner
     from dersonlake.home import derson_home
     from dersonlake.replication import status
-    from dersonlake.replication.cdc import CdcCheckpoint, CdcState
+    from dersonlake.replication.cdc import CdcCheckpoint, CdcOutcome, CdcState
     from dersonlake.replication.cdc_task import CdcTaskRun, run_cdc
     from dersonlake.replication.owner_run import prepare
     from dersonlake.replication.store import ReplicationStore
@@ -84,6 +85,22 @@ def cdc_owner_task(
         store.update_task(full.arn, cdc_start_position=str(first))
     row = store.task(ident)
     arn = row["arn"]
+    until = None
+    if full is not None and run.settings.stop_task_cached_changes_not_applied:
+        # FullLoadSettings.StopTaskCachedChangesNotApplied: stop after the load; the next run applies
+        # the changes cached since the position recorded before it (dms.md §2, §5.3)
+        store.update_task(
+            arn,
+            migration_type="full-load-and-cdc",
+            status=status.STOPPED,
+            stop_reason=status.STOP_AFTER_FULL_LOAD,
+            stop_date=time.time(),
+        )
+        return CdcTaskResult(
+            full, CdcOutcome(checkpoint=state.checkpoint(arn)), status.STOP_AFTER_FULL_LOAD, 0, arn
+        )
+    if full is not None and run.settings.stop_task_cached_changes_applied:
+        until = current_position(params)  # the changes made while the load ran, then stop
     if row["migration_type"] == "full-load":
         store.update_task(arn, migration_type="full-load-and-cdc")
     task_run = CdcTaskRun(
@@ -103,6 +120,7 @@ def cdc_owner_task(
         stop_at=stop_at,
         blocking=blocking,
         stop=stop,
+        until=until,
         on_running=(lambda: on_started(arn, store)) if on_started else None,
     )
     return CdcTaskResult(full, done.outcome, done.stop_reason, done.restarts, arn)

@@ -27,6 +27,7 @@ from dersonlake.replication.cdc_stream import CdcStream, RetriesExhausted, check
 from dersonlake.replication.recoverable import Backoff
 from dersonlake.replication.store import ReplicationStore
 from dersonlake.sources.catalog import Catalog
+from dersonlake.sources.mysql.binlog_position import BinlogPosition
 from dersonlake.sources.mysql.connection import ConnectionParams
 
 
@@ -81,11 +82,15 @@ def run_cdc(
     stop_at: CdcStop | None = None,
     blocking: bool = False,
     stop: threading.Event | None = None,
+    until: BinlogPosition | None = None,
+    until_reason: str = status.STOP_AFTER_CACHED_EVENTS,
     on_running: Callable[[], None] | None = None,
 ) -> CdcResult:
     """Run task ``arn``'s CDC (bounded up to the source's position now, or streaming until ``stop``
     is set or ``stop_at`` is reached) and record its status: ``stopped`` with the stop reason, or
-    ``failed`` (``FATAL_ERROR``, or ``RECOVERABLE_ERROR`` when the restarts ran out)."""
+    ``failed`` (``FATAL_ERROR``, or ``RECOVERABLE_ERROR`` when the restarts ran out). ``until``
+    bounds the read at a binlog position (the cached changes of a full load), ending with
+    ``until_reason``."""
     stop = stop or threading.Event()
     state = CdcState(store)
     row = store.task(arn)
@@ -111,7 +116,8 @@ def run_cdc(
             storage=run.storage,
             s3=run.s3,
             store=store,
-            blocking=blocking,
+            stop=until,
+            blocking=blocking and until is None,
             stop_at=stop_at,
             stop_requested=stop.is_set,
             meter=meter,
@@ -156,7 +162,8 @@ def run_cdc(
     finally:
         meter.caught_up()
         meter.save(force=True)
-    reason = result.stop_reason or status.STOP_AT_SERVER_TIME  # a bounded run ends at the source's "now"
+    # a bounded run ends at the source's "now" (server time) or at ``until``
+    reason = result.stop_reason or (until_reason if until is not None else status.STOP_AT_SERVER_TIME)
     cp = result.outcome.checkpoint
     store.update_task(
         arn,
