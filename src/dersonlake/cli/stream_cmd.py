@@ -2,8 +2,10 @@
 
 The signal only sets a flag: the stream stops reading at the next transaction boundary (at most a
 heartbeat later when idle), commits its open files, saves the checkpoint, marks the task
-``stopped`` (``Stop Reason NORMAL``) and exits 0. A status line goes to stderr every
-``--status-every`` seconds with the CDC latency and throughput (also in the replication store).
+``stopped`` (``Stop Reason NORMAL``) and exits 0. During the first run's full load it interrupts
+the load instead (the task is ``stopped``; the next run loads again), exit 1. A status line goes
+to stderr every ``--status-every`` seconds with the CDC latency and throughput (also in the
+replication store).
 """
 
 from __future__ import annotations
@@ -45,8 +47,11 @@ def stream(
 
     start, stop_at = start_options(cdc_start_position, cdc_start_time, cdc_stop_position)
     stop = threading.Event()
+    streaming = threading.Event()
 
     def request_stop(signum: int, _frame: object) -> None:
+        if not streaming.is_set():  # still in the first full load: interrupt it (task stopped)
+            raise KeyboardInterrupt
         typer.echo(
             f"{owner}: {signal.Signals(signum).name}: stopping at the next transaction boundary", err=True
         )
@@ -56,6 +61,7 @@ def stream(
     reporter: list[threading.Thread] = []
 
     def started(arn: str, store: object) -> None:
+        streaming.set()
         typer.echo(f"{owner}: streaming (task {arn}); SIGTERM or Ctrl-C stops it", err=True)
         if status_every > 0:
             thread = threading.Thread(
