@@ -8,6 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import yaml
+
+from dersonlake.config.s3_settings import normalize_s3_settings
+from dersonlake.lake.current_state import current_state
+from dersonlake.lake.storage import LocalStorage
 from dersonlake.replication.store import ReplicationStore
 from dersonlake.states import Engine
 from tests.replication.conftest import ALL_SHOP, write_owner
@@ -103,9 +108,94 @@ def test_run_has_help(tmp_path):
     assert done.returncode == 0 and "seed" in done.stdout
 
 
-def test_a_delta_run_fails_saying_cdc_is_not_available(tmp_path, sandbox):
-    write_owner(tmp_path, sandbox, name="acme")
+CUSTOMERS = {
+    "rules": [
+        {
+            "rule-type": "selection",
+            "rule-id": "1",
+            "rule-name": "c",
+            "rule-action": "include",
+            "object-locator": {"schema-name": "shop", "table-name": "customers"},
+        }
+    ]
+}
+
+
+def lake_customers(tmp_path: Path) -> dict[int, str]:
+    storage = LocalStorage(tmp_path / "lake")
+    table = current_state(
+        storage, "shop", "customers", ["id"], normalize_s3_settings({"DataFormat": "parquet"})
+    )
+    return dict(zip(table["id"].to_pylist(), table["email"].to_pylist(), strict=True))
+
+
+def source_customers(admin) -> dict[int, str]:
+    with admin.cursor() as cur:
+        cur.execute("SELECT id, email FROM shop.customers")
+        return dict(cur.fetchall())
+
+
+def test_run_then_delta_runs_capture_the_changes_through_the_pipelines(tmp_path, sandbox, admin):
+    folder = write_owner(tmp_path, sandbox, name="acme", mapping=CUSTOMERS)
+    doc = yaml.safe_load((folder / "owner.yaml").read_text())
+    (folder / "owner.yaml").write_text(yaml.safe_dump({**doc, "migration_type": "full-load-and-cdc"}))
+    checkpoint = tmp_path / "lake" / "_derson-lake" / "checkpoints" / "acme.json"
+
+    full = derson(tmp_path, "run", "acme", "--time-scale", "0.01")
+    assert full.returncode == 0, full.stdout + full.stderr
+    assert "100 rows" in full.stdout
+    first = json.loads(checkpoint.read_text())  # saved by delete_task: DMS forgets it with the task
+    assert first["RecoveryCheckpoint"].startswith("mysql-bin.")
+    cdc_files = lambda: sorted((tmp_path / "lake" / "shop" / "customers").glob("2*.parquet"))  # noqa: E731
+
+    with admin.cursor() as cur:  # the session sandbox is shared: everything is put back at the end
+        cur.execute("SELECT id, email FROM shop.customers WHERE id IN (1, 2)")
+        original = cur.fetchall()
+        cur.execute(
+            "UPDATE shop.customers SET email = CONCAT('delta-', id, '@example.com') WHERE id IN (1, 2)"
+        )
+        cur.execute(
+            "INSERT INTO shop.customers (id, first_name, last_name, email, created_at)"
+            " VALUES (990001, 'Del', 'Ta', 'd@example.com', NOW(6))"
+        )
+        cur.execute("DELETE FROM shop.customers WHERE id = 990001")
+        cur.execute(
+            "INSERT INTO shop.customers (id, first_name, last_name, email, created_at)"
+            " VALUES (990002, 'Ke', 'Pt', 'k@example.com', NOW(6))"
+        )
+    try:
+        delta = derson(tmp_path, "run", "acme", "--delta", "--time-scale", "0.01")
+        assert delta.returncode == 0, delta.stdout + delta.stderr
+        assert "5 change(s) captured" in delta.stdout, delta.stdout
+        assert lake_customers(tmp_path) == source_customers(admin)
+        files = cdc_files()
+        assert files, "the delta run wrote no CDC file"
+        second = json.loads(checkpoint.read_text())
+        assert second["RecoveryCheckpoint"] != first["RecoveryCheckpoint"]
+
+        again = derson(tmp_path, "run", "acme", "--delta", "--time-scale", "0.01")
+        assert again.returncode == 0, again.stdout + again.stderr
+        assert "0 change(s) captured" in again.stdout
+        assert cdc_files() == files  # nothing new: each run starts where the last one stopped
+    finally:
+        with admin.cursor() as cur:
+            cur.execute("DELETE FROM shop.customers WHERE id IN (990001, 990002)")
+            cur.executemany(
+                "UPDATE shop.customers SET email = %s WHERE id = %s", [(e, i) for i, e in original]
+            )
+    store = ReplicationStore(tmp_path / ".derson" / "replication.sqlite")
+    try:
+        assert store.tasks() == [] and store.query("SELECT * FROM instances") == []
+    finally:
+        store.close()
+    assert [e["status"] for e in executions(tmp_path, "derson-Main")] == ["SUCCEEDED"] * 3
+
+
+def test_a_delta_run_of_a_full_load_owner_fails_saying_how_to_enable_it(tmp_path, sandbox):
+    write_owner(tmp_path, sandbox, name="acme")  # migration_type: full-load
     done = derson(tmp_path, "run", "acme", "--delta", "--time-scale", "0.01")
     assert done.returncode == 1
-    assert "CdcNotAvailable" in done.stderr and "not available yet" in done.stderr, done.stderr
-    assert not (tmp_path / "lake").exists()
+    assert "DeltaNotAvailable" in done.stderr and "migration_type: full-load-and-cdc" in done.stderr, (
+        done.stderr
+    )
+    assert not list((tmp_path / "lake").rglob("*.parquet"))
