@@ -14,6 +14,7 @@ from dersonlake.config.s3_settings import normalize_s3_settings
 from dersonlake.lake.current_state import current_state
 from dersonlake.lake.storage import LocalStorage
 from dersonlake.replication.store import ReplicationStore
+from dersonlake.sandbox.seed import seed
 from dersonlake.states import Engine
 from tests.replication.conftest import ALL_SHOP, write_owner
 
@@ -21,6 +22,17 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def derson(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "dersonlake", *args],
+        env=derson_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
+
+
+def derson_env(tmp_path: Path) -> dict[str, str]:
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT / "src"),
@@ -34,14 +46,7 @@ def derson(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
         "DERSON_LAMBDAS",
     ):
         env.pop(name, None)
-    return subprocess.run(
-        [sys.executable, "-m", "dersonlake", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=ROOT,
-    )
+    return env
 
 
 def executions(tmp_path: Path, machine: str) -> list[dict]:
@@ -199,3 +204,48 @@ def test_a_delta_run_of_a_full_load_owner_fails_saying_how_to_enable_it(tmp_path
         done.stderr
     )
     assert not list((tmp_path / "lake").rglob("*.parquet"))
+
+
+def test_the_source_stopped_mid_run_fails_it_through_error_handling(tmp_path, sandbox_factory):
+    box = sandbox_factory("mid-run")
+    with box.admin_connection() as conn:
+        seed(conn, rows=100)
+    write_owner(tmp_path, box, name="acme")
+    run = subprocess.Popen(
+        [sys.executable, "-m", "dersonlake", "run", "acme", "--time-scale", "0.1"],
+        env=derson_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    try:
+        seen = []
+        for line in run.stdout:  # the run's progress, as it happens
+            seen.append(line)
+            if line.startswith("instance derson-acme: "):  # created; the task starts after the wait
+                box.stop()  # the instance waits 3 s (30 s x 0.1) before the task starts
+                break
+        out, err = run.communicate(timeout=300)
+    finally:
+        run.kill()
+    out = "".join(seen) + out
+    assert run.returncode == 1, out + err
+    assert "FAILED for owner acme: DersonLake.ReplicationTaskFailed: replication task arn:aws:dms:" in err, (
+        err
+    )
+    assert f"cannot connect to MySQL at 127.0.0.1:{box.port}" in err, err  # the cause names the source
+    assert "task derson-acme: failed" in out and "[DMS-ErrorHandling]" in out, out
+    assert [e["status"] for e in executions(tmp_path, "DMS-ErrorHandling")] == ["FAILED"]
+    assert [e["status"] for e in executions(tmp_path, "derson-Main")] == ["FAILED"]
+    engine = Engine(tmp_path / ".derson" / "states.sqlite")
+    try:
+        (note,) = engine.notifications()
+    finally:
+        engine.close()
+    assert "acme" in json.dumps(note, default=str) and str(box.port) in json.dumps(note, default=str)
+    store = ReplicationStore(tmp_path / ".derson" / "replication.sqlite")
+    try:  # the error pipeline cleaned up: nothing left to idle
+        assert store.tasks() == [] and store.query("SELECT * FROM instances") == []
+    finally:
+        store.close()

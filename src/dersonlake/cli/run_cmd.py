@@ -90,6 +90,11 @@ def root_cause(error: str, cause: str) -> tuple[str, str]:
             error, cause = inner.get("Error") or error, inner["Cause"] or ""
         elif "errorMessage" in inner:
             return inner.get("errorType") or error, inner["errorMessage"]
+        elif "LastFailureMessage" in inner.get("detail", inner):  # a failed task, as DMS-Handler saw it
+            task = inner.get("detail", inner)
+            reason = f" ({task['StopReason']})" if task.get("StopReason") else ""
+            arn = task.get("ReplicationTaskArn")
+            return error, f"replication task {arn}{reason}: {task['LastFailureMessage']}"
         else:
             break
     return error, cause
