@@ -76,6 +76,18 @@ def test_run_loads_the_owner_and_cleans_up(tmp_path, sandbox):
     assert [e["status"] for e in executions(tmp_path, "derson-Main")] == ["SUCCEEDED"]
     assert executions(tmp_path, "DMS-ErrorHandling") == []
 
+    listed = derson(tmp_path, "executions", "list", "--owner", "acme")
+    assert listed.returncode == 0, listed.stderr
+    (main,) = [line for line in listed.stdout.splitlines() if " derson-Main " in line]
+    assert " acme " in main and " SUCCEEDED " in main
+    arn = main.split()[-1]
+    described = derson(tmp_path, "executions", "describe", arn)
+    assert "status:        SUCCEEDED" in described.stdout and '"owner":"acme"' in described.stdout
+    events = derson(tmp_path, "executions", "history", arn, "--json")
+    assert json.loads(events.stdout)[-1]["type"] == "ExecutionSucceeded"
+    none = derson(tmp_path, "executions", "list", "--owner", "nobody")
+    assert none.returncode == 0 and len(none.stdout.splitlines()) == 1  # the header only
+
 
 def test_a_malformed_mapping_fails_the_run_through_error_handling(tmp_path, sandbox):
     bad = {"rules": [{**ALL_SHOP["rules"][0], "rule-action": "swallow"}]}
