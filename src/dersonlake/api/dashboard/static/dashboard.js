@@ -118,7 +118,7 @@ function executionPage(root) {
     document.getElementById("panel-error-box").hidden = !st.error;
     document.getElementById("panel-error").textContent = st.error ? st.error + "\n" + pretty(st.cause) : "";
     const fails = st.failures || [];
-    document.getElementById("panel-failures-box").hidden = fails.length === 0;
+    document.getElementById("panel-failures-box").hidden = fails.length < 2;  // one: it is the error above
     document.getElementById("panel-failures").replaceChildren(...fails.map((f) => {
       const li = document.createElement("li");
       li.textContent = `${f.error} (event ${f.eventId}): ${f.cause || ""}`.slice(0, 400);
