@@ -67,6 +67,7 @@ def load_owner_task(
         arn = row["arn"]
         if not resume:  # the owner's files may have changed since the last run (ModifyReplicationTask)
             store.update_task(arn, table_mappings=mappings, settings=settings)
+        store.update_task(arn, migration_type="full-load")  # a --delta run made it full-load-and-cdc
     first = row is None or row["start_date"] is None
     start_type = (
         status.START_REPLICATION if first else (status.RESUME_PROCESSING if resume else status.RELOAD_TARGET)
