@@ -21,6 +21,8 @@ from dersonlake.api.protocol import ApiError
 from dersonlake.errors import BadInput
 from dersonlake.mapping import parse_mapping, parse_task_settings
 from dersonlake.replication import status
+from dersonlake.replication.cdc_options import parse_start
+from dersonlake.replication.cdc_task import StopAt
 from dersonlake.replication.store import ReplicationStore
 from dersonlake.replication.task import check_identifier, create_task, reconcile, task_arn
 
@@ -96,6 +98,7 @@ class DmsApi:
                 "ResourceAlreadyExistsFault", f"ReplicationTask with identifier {identifier} already exists"
             )
         owner = _owner(p)
+        positions = _check_cdc_positions(p)
         mappings = p["TableMappings"]
         parse_mapping(mappings, file="TableMappings")
         settings = parse_task_settings(p.get("ReplicationTaskSettings"), file="ReplicationTaskSettings")
@@ -113,6 +116,8 @@ class DmsApi:
             arn=task_arn(self.region, self.account),
             owner=owner,
         )
+        if positions:
+            self.store.update_task(arn, **positions)
         if p.get("TaskData"):
             self.store.update_task(arn, extra=json.dumps({"TaskData": p["TaskData"]}))
         return {"ReplicationTask": self._describe(arn)}
@@ -145,6 +150,7 @@ class DmsApi:
                 "InvalidResourceStateFault",
                 f"Replication task is {described['Status']}; stop it before deleting it",
             )
+        self.worker.discard_uncovered(arn)
         self.store.delete_task(arn)
         return {"ReplicationTask": {**described, "Status": status.DELETING}}
 
@@ -154,7 +160,10 @@ class DmsApi:
         state = self.resources.instance_status(instance) if instance else None
         if state is not None and state != AVAILABLE:
             raise ApiError("InvalidResourceStateFault", f"Replication instance {instance} is {state}")
-        self.worker.start(arn, p["StartReplicationTaskType"], cdc=_cdc_options(p, self.store.task(arn)))
+        positions = _check_cdc_positions(p)
+        if positions:  # StartReplicationTask's own positions replace the task's (as on AWS)
+            self.store.update_task(arn, **positions)
+        self.worker.start(arn, p["StartReplicationTaskType"])
         return {"ReplicationTask": self._describe(arn)}
 
     def stop_replication_task(self, p: Params) -> dict[str, Any]:
@@ -202,23 +211,6 @@ class DmsApi:
         return status.describe_task(row, self.store.table_stats(arn), with_settings=with_settings)
 
 
-def _cdc_options(p: Params, row: Any) -> tuple[Any, Any]:
-    """StartReplicationTask's CdcStartPosition / CdcStartTime / CdcStopPosition (those given at
-    CreateReplicationTask apply when the start gives none), parsed; bad values are
-    InvalidParameterValueException with the parser's message."""
-    from dersonlake.replication.cdc_options import parse_start, parse_stop
-
-    start_time = p.get("CdcStartTime")
-    try:
-        start = parse_start(p.get("CdcStartPosition"), None if start_time is None else str(start_time))
-        if start is None and p["StartReplicationTaskType"] == status.START_REPLICATION:
-            start = parse_start(row["cdc_start_position"], None) if row["cdc_start_position"] else None
-        stop = parse_stop(p.get("CdcStopPosition") or row["cdc_stop_position"])
-    except BadInput as exc:
-        raise ApiError("InvalidParameterValueException", str(exc)) from None
-    return start, stop
-
-
 def _owner(p: Params) -> str | None:
     """Whose files the task loads: the ``derson-lake:owner`` tag, else ``{"owner": ...}`` TaskData."""
     for tag in p.get("Tags", []):
@@ -229,6 +221,22 @@ def _owner(p: Params) -> str | None:
     except ValueError:
         return None
     return data.get("owner") if isinstance(data, dict) else None
+
+
+def _check_cdc_positions(p: Params) -> dict[str, Any]:
+    """``CdcStartPosition`` (``file:pos``, the ``checkpoint:`` form, a MariaDB GTID, a date) or
+    ``CdcStartTime``, and ``CdcStopPosition``, checked (BadInput → InvalidParameterValueException)."""
+    out: dict[str, Any] = {}
+    start_time = p.get("CdcStartTime")
+    start = parse_start(p.get("CdcStartPosition"), None if start_time is None else str(start_time))
+    if start is not None and start.time is not None and start_time is not None:
+        out.update(cdc_start_position=None, cdc_start_time=start.time.timestamp())
+    elif start is not None:
+        out.update(cdc_start_position=p["CdcStartPosition"], cdc_start_time=None)
+    if p.get("CdcStopPosition"):
+        StopAt.parse(p["CdcStopPosition"])
+        out["cdc_stop_position"] = p["CdcStopPosition"]
+    return out
 
 
 def _max_records(p: Params, highest: int) -> int:

@@ -14,11 +14,9 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 from dersonlake.api.protocol import ApiError
 from dersonlake.errors import DersonError
-from dersonlake.mapping import parse_task_settings
 from dersonlake.replication import status
 from dersonlake.replication.full_load import FullLoad
 from dersonlake.replication.store import ReplicationStore
@@ -40,21 +38,16 @@ class Worker:
         self._threads: dict[str, threading.Thread] = {}
         self._loads: dict[str, FullLoad] = {}
         self._stopping: set[str] = set()
-        self._cdc_stops: dict[str, threading.Event] = {}
 
     def busy(self, arn: str) -> bool:
         with self._lock:
             thread = self._threads.get(arn)
             return thread is not None and thread.is_alive()
 
-    def start(self, arn: str, start_type: str, cdc: tuple[Any, Any] = (None, None)) -> None:
-        """Check the task can start, then run it in a thread; raises ApiError otherwise.
-
-        ``cdc`` is the parsed (CdcStartPosition or CdcStartTime, CdcStopPosition) of the start; a
-        ``cdc`` task streams until StopReplicationTask or its stop position.
-        """
+    def start(self, arn: str, start_type: str) -> None:
+        """Check the task can start, then run it in a thread; raises ApiError otherwise."""
         with self._starting:  # two starts at once: one runs, the other is InvalidResourceStateFault
-            thread = self._launch(arn, start_type, cdc)
+            thread = self._launch(arn, start_type)
         # Answer once the task is past ``starting`` (source discovered, plan made; at most 10 s), so
         # boto3's replication_task_stopped waiter, which gives up on ``starting``, can follow at once.
         deadline = time.monotonic() + 10
@@ -63,7 +56,7 @@ class Worker:
                 break
             time.sleep(0.01)
 
-    def _launch(self, arn: str, start_type: str, cdc: tuple[Any, Any]) -> threading.Thread:
+    def _launch(self, arn: str, start_type: str) -> threading.Thread:
         reconcile(self.store, arn)
         row = self.store.task(arn)
         if row["status"] not in STARTABLE or self.busy(arn):
@@ -84,11 +77,9 @@ class Worker:
                 f'{OWNER_TAG} (or TaskData {{"owner": ...}}) to say whose files it loads',
             )
         run = self._task_run(arn, row["owner"])
-        if row["migration_type"] == "cdc":
-            target, args = self._run_cdc, (arn, start_type, run, cdc)
-        else:
-            target, args = self._run, (arn, start_type, run)
-        thread = threading.Thread(target=target, args=args, name=f"task-{row['identifier']}", daemon=True)
+        thread = threading.Thread(
+            target=self._run, args=(arn, start_type, run), name=f"task-{row['identifier']}", daemon=True
+        )
         with self._lock:
             self._stopping.discard(arn)
             self._threads[arn] = thread
@@ -107,10 +98,34 @@ class Worker:
         self.store.update_task(arn, status=status.STOPPING)
         if load is not None:
             load.stop()
-        with self._lock:
-            event = self._cdc_stops.get(arn)
-        if event is not None:
-            event.set()
+
+    def discard_uncovered(self, arn: str) -> None:
+        """Before a task is deleted: remove its CDC files past its last checkpoint.
+
+        A CDC run that failed leaves such files for its next run to remove (their changes are read
+        again from the checkpoint); once the task is gone nobody would, and the owner's next task,
+        started from the saved checkpoint, would write those changes a second time.
+        """
+        from dersonlake.config import load_owner
+        from dersonlake.replication.cdc import CdcState
+        from dersonlake.replication.owner_run import prepare
+
+        state = CdcState(self.store)
+        keys = state.uncovered(arn)
+        owner = self.store.task(arn)["owner"]
+        if not keys or not owner:
+            return
+        try:
+            storage = prepare(load_owner(owner, self.owners_dir)).storage()
+        except DersonError as exc:
+            raise ApiError(
+                "InvalidResourceStateFault",
+                f"replication task has {len(keys)} CDC file(s) past its checkpoint to remove, but owner "
+                f"{owner}'s lake cannot be opened: {exc}",
+            ) from None
+        storage.delete(keys)
+        state.forget(arn, keys)
+        log.info("removed %d CDC file(s) past the checkpoint of task %s", len(keys), arn)
 
     def _task_run(self, arn: str, owner: str) -> TaskRun:
         from dersonlake.config import load_owner
@@ -143,46 +158,8 @@ class Worker:
             discover=lambda: prepared.catalog(params),
             plan=lambda catalog: prepared.plan(catalog, migration_type),
             started=started,
+            stopping=lambda: arn in self._stopping,
         )
-
-    def _run_cdc(self, arn: str, start_type: str, run: TaskRun, cdc: tuple[Any, Any]) -> None:
-        """A ``cdc`` task: stream from the start option, "now" (start-replication) or the checkpoint
-        (resume-processing) until StopReplicationTask or the stop position."""
-        from dersonlake.replication.cdc_task import CdcTaskRun, run_cdc
-
-        event = threading.Event()
-        with self._lock:
-            self._cdc_stops[arn] = event
-            if arn in self._stopping:
-                event.set()
-        row = self.store.task(arn)
-        start, stop_at = cdc
-        try:
-            settings = parse_task_settings(row["settings"], file="ReplicationTaskSettings")
-            run_cdc(
-                self.store,
-                arn,
-                CdcTaskRun(
-                    source=run.source,
-                    storage=run.storage,
-                    s3=run.s3,
-                    settings=settings,
-                    discover=run.discover,
-                    plan=run.plan,
-                    owner=row["owner"],
-                ),
-                start=start,
-                fresh=start_type != status.RESUME_PROCESSING,
-                stop_at=stop_at,
-                blocking=True,
-                stop=event,
-            )
-        except Exception:  # run_cdc recorded the failure on the task (LastFailureMessage)
-            log.info("replication task %s failed", arn, exc_info=True)
-        finally:
-            with self._lock:
-                self._cdc_stops.pop(arn, None)
-                self._stopping.discard(arn)
 
     def _run(self, arn: str, start_type: str, run: TaskRun) -> None:
         try:

@@ -46,7 +46,7 @@ def cdc_owner_task(
     from dersonlake.home import derson_home
     from dersonlake.replication import status
     from dersonlake.replication.cdc import CdcCheckpoint, CdcOutcome, CdcState
-    from dersonlake.replication.cdc_task import CdcTaskRun, run_cdc
+    from dersonlake.replication.cdc_runner import CdcTaskRun, run_cdc
     from dersonlake.replication.owner_run import prepare
     from dersonlake.replication.store import ReplicationStore
     from dersonlake.replication.task import create_task, reconcile

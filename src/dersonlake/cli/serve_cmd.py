@@ -44,10 +44,12 @@ def serve(
     ),
     time_scale: float = typer.Option(1.0, "--time-scale", help="Multiply Wait and retry delays (0 = none)."),
 ) -> None:
-    """Serve the AWS Step Functions and DMS APIs locally (use with --endpoint-url); Ctrl-C stops it."""
+    """Serve the AWS Step Functions and DMS APIs locally (use with --endpoint-url) and the web dashboard
+    at / ; Ctrl-C stops it."""
     import uvicorn
 
     from dersonlake.api.app import create_app, dms_service, stepfunctions_service
+    from dersonlake.api.dashboard import dashboard_routes
     from dersonlake.api.pipelines import PipelineValues, register_pipelines
     from dersonlake.home import derson_home
     from dersonlake.replication.store import ReplicationStore
@@ -73,13 +75,15 @@ def serve(
         for arn in registered:
             typer.echo(f"registered {arn}")
         typer.echo(f"derson-lake serve: http://{shown}:{bound}", color=False)
+        typer.echo(f"dashboard: http://{shown}:{bound}/", color=False)
         # A DMS-intake Lambda mapped with --lambda runs in this process: it talks to this endpoint
         # unless told otherwise.
         local = "127.0.0.1" if host in ("0.0.0.0", "::") else shown
         os.environ.setdefault("DERSON_DMS_ENDPOINT_URL", f"http://{local}:{bound}")
         engine.start_background()
         services = [stepfunctions_service(engine), dms_service(store, region, account_id)]
-        config = uvicorn.Config(create_app(services), log_level="warning")
+        dashboard = dashboard_routes(engine, store, os.environ.get("DERSON_OWNERS_DIR"))
+        config = uvicorn.Config(create_app(services, dashboard), log_level="warning")
         uvicorn.Server(config).run(sockets=[sock])
     finally:
         engine.close()
