@@ -1,11 +1,10 @@
-"""Running a task's CDC phase: where it starts, the run under the task's ``ErrorBehavior``, and the
-task's status and stop reason at the end. ``derson-lake load --delta`` / ``stream`` and the local
-DMS API (StartReplicationTask of a ``cdc`` task) both come here.
+"""Running an owner task's CDC phase for ``derson-lake load --delta`` and ``stream``: where it
+starts, the run under the task's ``ErrorBehavior`` (restarts after source errors), and the task's
+status and stop reason at the end. (The local DMS API's bounded CDC tasks run in ``task.run_task``.)
 
 Where CDC starts, in order: a start option given now (``CdcStartPosition`` / ``CdcStartTime``: files
-written after the last checkpoint are removed first, then the checkpoint moves there); else, when
-``fresh`` (StartReplicationTask ``start-replication`` of a ``cdc`` task), the source's position now;
-else the task's checkpoint, which the caller made before (after a full load, or at "now").
+written after the last checkpoint are removed first, then the checkpoint moves there); else the
+task's checkpoint, which the caller made before (after a full load); else the source's position now.
 """
 
 from __future__ import annotations
@@ -78,7 +77,6 @@ def run_cdc(
     run: CdcTaskRun,
     *,
     start: CdcStart | None = None,
-    fresh: bool = False,
     stop_at: CdcStop | None = None,
     blocking: bool = False,
     stop: threading.Event | None = None,
@@ -134,7 +132,7 @@ def run_cdc(
         )
 
     try:
-        if start is not None or fresh or state.checkpoint(arn) is None:
+        if start is not None or state.checkpoint(arn) is None:
             set_start(store, arn, run, start)
         store.update_task(arn, status=status.RUNNING, migration_type=row["migration_type"])
         if on_running is not None:
