@@ -16,6 +16,7 @@ from typing import Any
 
 from dersonlake.api.dashboard.graph import Graph, layout
 from dersonlake.api.dashboard.state_runs import NOT_REACHED, state_runs, taken_transitions
+from dersonlake.replication.cdc_metrics import cdc_metrics
 from dersonlake.replication.status import describe_task, table_statistics
 from dersonlake.replication.store import ReplicationStore
 from dersonlake.states import (
@@ -199,6 +200,7 @@ def replication(store: ReplicationStore) -> dict[str, Any]:
                 "tablesQueued": stats.get("TablesQueued", 0),
                 "tablesErrored": stats.get("TablesErrored", 0),
                 "tables": [_table_row(t) for t in tables],
+                "cdc": cdc_metrics(store, row["arn"]),  # latency and throughput of a streaming task
             }
         )
     active = ("starting", "running", "stopping", "creating", "modifying")
