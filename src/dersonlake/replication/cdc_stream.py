@@ -82,7 +82,9 @@ class CdcStream(CdcRun):
         )
         return self._gate(iter(reader), tables)
 
-    def _checkpoint(self, tables, position, outcome):  # type: ignore[no-untyped-def]
+    def _checkpoint(
+        self, tables: dict[tuple[str, str], _Table], position: BinlogPosition, outcome: CdcOutcome
+    ) -> CdcCheckpoint:
         cp = super()._checkpoint(tables, position, outcome)
         self.progressed = True
         if self.meter is not None:
