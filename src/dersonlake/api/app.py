@@ -54,8 +54,9 @@ def dms_service(
     return Service(dms.TARGET_PREFIX, dms.SERVICE, "application/x-amz-json-1.1", api.call)
 
 
-def create_app(services: list[Service]) -> Starlette:
-    """The ASGI app serving ``services`` (each picked by the prefix of ``X-Amz-Target``)."""
+def create_app(services: list[Service], routes: list[Route] | None = None) -> Starlette:
+    """The ASGI app serving ``services`` (each picked by the prefix of ``X-Amz-Target``), plus
+    ``routes`` (``GET /metrics``, ...)."""
     by_prefix = {s.prefix: s for s in services}
 
     async def aws(request: Request) -> Response:
@@ -87,4 +88,5 @@ def create_app(services: list[Service]) -> Starlette:
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok", "services": sorted(by_prefix)})
 
-    return Starlette(routes=[Route("/", aws, methods=["POST"]), Route("/health", health, methods=["GET"])])
+    own = [Route("/", aws, methods=["POST"]), Route("/health", health, methods=["GET"])]
+    return Starlette(routes=[*own, *(routes or [])])

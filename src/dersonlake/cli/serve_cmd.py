@@ -48,13 +48,16 @@ def serve(
     import uvicorn
 
     from dersonlake.api.app import create_app, dms_service, stepfunctions_service
+    from dersonlake.api.metrics import metrics_route
     from dersonlake.api.pipelines import PipelineValues, register_pipelines
     from dersonlake.home import derson_home
     from dersonlake.replication.store import ReplicationStore
     from dersonlake.states import Engine, default_db_path
 
-    engine = Engine(db or default_db_path(), time_scale=time_scale, region=region, account=account_id)
-    store = ReplicationStore(replication_db or derson_home() / "replication.sqlite")
+    states_path = db or default_db_path()
+    replication_path = replication_db or derson_home() / "replication.sqlite"
+    engine = Engine(states_path, time_scale=time_scale, region=region, account=account_id)
+    store = ReplicationStore(replication_path)
     try:
         register_lambdas(engine, lambdas)
         registered: list[str] = []
@@ -79,7 +82,8 @@ def serve(
         os.environ.setdefault("DERSON_DMS_ENDPOINT_URL", f"http://{local}:{bound}")
         engine.start_background()
         services = [stepfunctions_service(engine), dms_service(store, region, account_id)]
-        config = uvicorn.Config(create_app(services), log_level="warning")
+        routes = [metrics_route(replication_path, states_path)]
+        config = uvicorn.Config(create_app(services, routes), log_level="warning")
         uvicorn.Server(config).run(sockets=[sock])
     finally:
         engine.close()
