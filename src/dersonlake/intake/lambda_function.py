@@ -16,7 +16,7 @@ from dersonlake.intake.dms import Dms
 from dersonlake.intake.errors import CdcNotAvailable, MissingOwner, UnknownStep
 from dersonlake.intake.states_mapping import CLEANUP, STEPS
 
-log = logging.getLogger("dersonlake.intake")
+log = logging.getLogger("dersonlake.INTAKE")
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from dersonlake import logs
 from dersonlake.config.s3_settings import S3Settings
 from dersonlake.errors import BadInput, DersonError, OperationFailed
 from dersonlake.lake.storage import Storage
@@ -30,6 +31,8 @@ from dersonlake.replication.full_load import FullLoad, LoadOutcome, Progress
 from dersonlake.replication.store import ReplicationStore
 from dersonlake.sources.catalog import Catalog
 from dersonlake.sources.mysql.connection import ConnectionParams
+
+log = logs.component("TASK_MANAGER")
 
 DEFAULT_REGION = "us-east-1"
 DEFAULT_ACCOUNT = "000000000000"
@@ -152,6 +155,9 @@ def run_task(store: ReplicationStore, arn: str, start_type: str, run: TaskRun) -
         )
     now = time.time()
     fresh = start_type != status.RESUME_PROCESSING
+    logs.apply_task_severities(row["settings"])  # Logging.LogComponents[].Severity
+    context = {"owner": row["owner"], "task": row["identifier"]}
+    log.info("task %s starting (%s)", row["identifier"], start_type, extra=context)
     store.update_task(
         arn,
         status=status.STARTING,
@@ -200,6 +206,7 @@ def run_task(store: ReplicationStore, arn: str, start_type: str, run: TaskRun) -
     if outcome.failure:
         _fail(store, arn, outcome.failure, fatal=True)
     else:
+        log.info("task %s stopped: full load finished", row["identifier"], extra=context)
         store.update_task(
             arn,
             status=status.STOPPED,
@@ -211,6 +218,9 @@ def run_task(store: ReplicationStore, arn: str, start_type: str, run: TaskRun) -
 
 
 def _fail(store: ReplicationStore, arn: str, message: str, *, fatal: bool) -> None:
+    row = store.task(arn)
+    context = {"owner": row["owner"], "task": row["identifier"]} if row else {}
+    log.error("task %s failed: %s", context.get("task", arn), message, extra=context)
     store.update_task(
         arn,
         status=status.FAILED,
