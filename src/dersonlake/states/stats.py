@@ -12,6 +12,7 @@ state name in the same execution; a finished execution's pairs never change, so
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -143,3 +144,23 @@ def _durations(conn: sqlite3.Connection, arn: str, machine: str) -> list[StateDu
             start = entered[r["name"]].pop(0)
             out.append(StateDuration(machine, r["name"], max(r["ts"] - start, 0.0)))
     return out
+
+
+def root_cause(error: str, cause: str) -> tuple[str, str]:
+    """The innermost error and message of a failed execution: ``.sync`` nests the child
+    execution's ``Error``/``Cause`` and Lambda its ``errorType``/``errorMessage`` as JSON in each
+    cause."""
+    for _ in range(10):
+        try:
+            inner = json.loads(cause)
+        except ValueError:
+            break
+        if not isinstance(inner, dict):
+            break
+        if "Cause" in inner:
+            error, cause = inner.get("Error") or error, inner["Cause"] or ""
+        elif "errorMessage" in inner:
+            return inner.get("errorType") or error, inner["errorMessage"]
+        else:
+            break
+    return error, cause
