@@ -191,19 +191,25 @@ def _run_locally(
     from dersonlake.api.local import LocalServer
     from dersonlake.api.pipelines import PipelineValues, register_pipelines
     from dersonlake.home import derson_home
+    from dersonlake.notify import AlertWatcher, Notifier
     from dersonlake.replication.store import ReplicationStore
     from dersonlake.states import Engine, default_db_path
 
     if not pipelines.is_dir():
         raise BadInput("no pipelines folder", value=str(pipelines), hint="Pass --pipelines")
-    engine = Engine(default_db_path(), time_scale=time_scale)
+    notifier = Notifier.from_files(derson_home())  # notify.yaml: sns:publish and failure alerts
+    engine = Engine(default_db_path(), time_scale=time_scale, notifier=notifier.sns_publish)
     store = ReplicationStore(derson_home() / "replication.sqlite")
+    watcher = AlertWatcher(notifier, default_db_path(), derson_home() / "replication.sqlite")
     try:
         engine.register_lambda("DMS-intake", INTAKE)
         register_pipelines(engine, pipelines, PipelineValues())
+        watcher.start()
         with LocalServer(engine, store, owners_dir=base) as server:
             os.environ["DERSON_DMS_ENDPOINT_URL"] = server.url
             return follow(owner, server.url, timeout, 0.3, delta)
     finally:
+        watcher.stop()  # one last check: the run's own failure is alerted before the command exits
         engine.close()
         store.close()
+        notifier.close()
