@@ -55,12 +55,14 @@ ROOT = "dersonlake"
 DETAILED_DEBUG = 5  # below DEBUG (10): DMS's LOGGER_SEVERITY_DETAILED_DEBUG
 logging.addLevelName(DETAILED_DEBUG, "DETAILED_DEBUG")
 
-# Logging.LogComponents[].Severity -> Python level (DEFAULT is INFO, as DMS documents).
+# Logging.LogComponents[].Severity -> Python level. DEFAULT is the process's level (``setup``:
+# INFO, DMS's default, unless DERSON_LOG_LEVEL says otherwise), so a task with default settings
+# does not undo a quieter DERSON_LOG_LEVEL.
 SEVERITIES = {
     "LOGGER_SEVERITY_ERROR": logging.ERROR,
     "LOGGER_SEVERITY_WARNING": logging.WARNING,
     "LOGGER_SEVERITY_INFO": logging.INFO,
-    "LOGGER_SEVERITY_DEFAULT": logging.INFO,
+    "LOGGER_SEVERITY_DEFAULT": logging.NOTSET,
     "LOGGER_SEVERITY_DEBUG": logging.DEBUG,
     "LOGGER_SEVERITY_DETAILED_DEBUG": DETAILED_DEBUG,
 }
