@@ -10,6 +10,8 @@ import socketserver
 import subprocess
 import sys
 import threading
+import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -70,6 +72,7 @@ def serve(tmp_path: Path, *args: str, **extra_env: str) -> Iterator[str]:
         for line in proc.stdout:
             m = re.search(r"(http://127\.0\.0\.1:\d+)", line)
             if m:
+                wait_healthy(m.group(1))
                 yield m.group(1)
                 break
         else:
@@ -77,6 +80,19 @@ def serve(tmp_path: Path, *args: str, **extra_env: str) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def wait_healthy(url: str, timeout: float = 30.0) -> None:
+    """The URL is printed once the socket is bound; uvicorn listens a moment later."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=5):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
 
 
 class WebhookReceiver:
