@@ -20,6 +20,7 @@ import typer
 
 from dersonlake.cli.main import app
 from dersonlake.errors import BadInput, OperationFailed
+from dersonlake.states.stats import root_cause
 
 INTAKE = "dersonlake.intake.lambda_function:lambda_handler"
 PIPELINES = ("derson-Main", "DMS-Handler", "DMS-ErrorHandling")
@@ -74,25 +75,6 @@ def follow(
         if time.monotonic() > deadline:
             raise OperationFailed(f"derson-Main did not end within {timeout:.0f}s: {arn} is still running")
         time.sleep(poll)
-
-
-def root_cause(error: str, cause: str) -> tuple[str, str]:
-    """The innermost error and message: ``.sync`` nests the child execution (``Error``/``Cause``) and
-    Lambda its own (``errorType``/``errorMessage``) inside each cause as JSON."""
-    for _ in range(10):
-        try:
-            inner = json.loads(cause)
-        except ValueError:
-            break
-        if not isinstance(inner, dict):
-            break
-        if "Cause" in inner:
-            error, cause = inner.get("Error") or error, inner["Cause"] or ""
-        elif "errorMessage" in inner:
-            return inner.get("errorType") or error, inner["errorMessage"]
-        else:
-            break
-    return error, cause
 
 
 def lake_files(owner: Any) -> int:

@@ -15,7 +15,7 @@ from dersonlake import logs
 from dersonlake.errors import DersonError
 from dersonlake.notify.alert import SNS_PUBLISH, Alert
 from dersonlake.notify.channels import Channel, make_channel
-from dersonlake.notify.config import NotifyConfig, load_config
+from dersonlake.notify.config import ChannelConfig, NotifyConfig, load_config
 from dersonlake.notify.history import AlertLog
 from dersonlake.states.integrations import SnsMessage
 
@@ -26,7 +26,7 @@ class Notifier:
     def __init__(self, config: NotifyConfig, alert_log: AlertLog | None = None) -> None:
         self.config = config
         self.alert_log = alert_log
-        self.channels: list[tuple[Channel, object]] = [(make_channel(c), c) for c in config.channels]
+        self.channels: list[tuple[Channel, ChannelConfig]] = [(make_channel(c), c) for c in config.channels]
 
     @classmethod
     def from_files(cls, home: Path, config_file: str | Path | None = None) -> Notifier:
@@ -43,7 +43,7 @@ class Notifier:
             return {}
         result: dict[str, str] = {}
         for channel, config in self.channels:
-            if not config.wants(alert.kind, alert.owner):  # type: ignore[attr-defined]
+            if not config.wants(alert.kind, alert.owner):
                 continue
             try:
                 channel.deliver(alert)
