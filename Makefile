@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint fmt install mariadb clean bench tf-owners init plan apply destroy
+.PHONY: demo test lint fmt install mariadb chromium clean bench tf-owners init plan apply destroy
 
 # AWS deployment (docs/aws.md). TF_PLUGIN_DIR: a local provider mirror for offline init
 # (defaults to $DERSON_TF_PLUGIN_MIRROR; empty means the Terraform registry).
@@ -23,12 +23,16 @@ install: $(BIN)/.installed
 mariadb:
 	./scripts/ensure-mariadb.sh
 
+## chromium: Debian's headless browser and driver for the dashboard tests
+chromium:
+	./scripts/ensure-chromium.sh
+
 ## demo: private MariaDB, sample owner, full load + delta run into ./lake
 demo: install mariadb
 	$(BIN)/python -m dersonlake demo
 
 ## test: lint and the whole test-suite against a real MariaDB started by the suite
-test: install mariadb
+test: install mariadb chromium
 	$(BIN)/ruff check src tests bench
 	$(BIN)/python -m pytest
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from botocore.exceptions import ClientError
@@ -80,15 +80,15 @@ def test_instance_identifiers_follow_dms_rules(dms, ident):
     assert bad.value.response["Error"]["Code"] == "InvalidParameterValueException"
 
 
-def _task(dms, instance_arn, source, target, mapping=None, owner="acme"):
+def _task(dms, instance_arn, source, target, mapping=None, owner="acme", **more):
     return dms.create_replication_task(
         ReplicationTaskIdentifier="derson-acme",
         SourceEndpointArn=source["EndpointArn"],
         TargetEndpointArn=target["EndpointArn"],
         ReplicationInstanceArn=instance_arn,
-        MigrationType="full-load",
         TableMappings=json.dumps(mapping or ALL_SHOP),
         Tags=[{"Key": "derson-lake:owner", "Value": owner}],
+        **{"MigrationType": "full-load", **more},
     )["ReplicationTask"]
 
 
@@ -137,21 +137,43 @@ def test_start_needs_a_startable_task_and_stop_stops_a_running_one(dms, owner):
     instance = make_instance(dms)
     dms.describe_replication_instances()
     source, target = make_endpoints(dms)
-    arn = _task(dms, instance["ReplicationInstanceArn"], source, target)["ReplicationTaskArn"]
+    # A cdc task that stops only an hour from now: it is surely running when the stop comes.
+    later = (datetime.now(UTC) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S")
+    arn = _task(
+        dms,
+        instance["ReplicationInstanceArn"],
+        source,
+        target,
+        MigrationType="cdc",
+        CdcStopPosition=f"server_time:{later}",
+    )["ReplicationTaskArn"]
     with pytest.raises(ClientError) as first:
         dms.start_replication_task(ReplicationTaskArn=arn, StartReplicationTaskType="resume-processing")
     assert first.value.response["Error"]["Code"] == "InvalidParameterCombinationException"
     with pytest.raises(dms.exceptions.InvalidResourceStateFault):  # not running
         dms.stop_replication_task(ReplicationTaskArn=arn)
     dms.start_replication_task(ReplicationTaskArn=arn, StartReplicationTaskType="start-replication")
-    with contextlib.suppress(dms.exceptions.InvalidResourceStateFault):  # finished already: shop is small
-        dms.stop_replication_task(ReplicationTaskArn=arn)
     flt = [{"Name": "replication-task-arn", "Values": [arn]}]
+    dms.get_waiter("replication_task_running").wait(Filters=flt, WaiterConfig=FAST)
+    with pytest.raises(dms.exceptions.InvalidResourceStateFault):  # running: stop it first
+        dms.delete_replication_task(ReplicationTaskArn=arn)
+    stopping = dms.stop_replication_task(ReplicationTaskArn=arn)["ReplicationTask"]
+    assert stopping["Status"] in ("stopping", "stopped")
     dms.get_waiter("replication_task_stopped").wait(Filters=flt, WaiterConfig=FAST)
     (done,) = dms.describe_replication_tasks(Filters=flt)["ReplicationTasks"]
-    assert done["StopReason"] in ("Stop Reason NORMAL", "Stop Reason FULL_LOAD_ONLY_FINISHED")
-    dms.start_replication_task(ReplicationTaskArn=arn, StartReplicationTaskType="reload-target")
-    dms.get_waiter("replication_task_stopped").wait(Filters=flt, WaiterConfig=FAST)
+    assert done["StopReason"] == "Stop Reason NORMAL", done
+    assert done["RecoveryCheckpoint"].startswith("mysql-bin."), done  # where a resume would go on
+    dms.delete_replication_task(ReplicationTaskArn=arn)
+
+
+def test_cdc_positions_are_checked_at_create_and_start(dms, owner):
+    instance = make_instance(dms)
+    source, target = make_endpoints(dms)
+    for bad in ({"CdcStopPosition": "tomorrow"}, {"CdcStartPosition": "binlog 7"}):
+        with pytest.raises(ClientError) as refused:
+            _task(dms, instance["ReplicationInstanceArn"], source, target, MigrationType="cdc", **bad)
+        error = refused.value.response["Error"]
+        assert error["Code"] == "InvalidParameterValueException" and "Cdc" in error["Message"], error
 
 
 def test_a_task_without_an_owner_cannot_start(dms):

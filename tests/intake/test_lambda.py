@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from dersonlake.intake.errors import CdcNotAvailable, UnknownStep
+from dersonlake.intake.errors import DeltaNotAvailable, UnknownStep
 from dersonlake.intake.lambda_function import lambda_handler
 
 
@@ -67,8 +67,8 @@ def test_a_check_before_anything_exists_is_not_found(lambda_env, owner):
     assert type(missing.value).__name__ == "ResourceNotFoundFault"
 
 
-def test_delta_is_refused_before_anything_is_created(lambda_env, owner, dms):
-    with pytest.raises(CdcNotAvailable, match="CDC"):
+def test_delta_of_a_full_load_owner_is_refused_before_anything_is_created(lambda_env, owner, dms):
+    with pytest.raises(DeltaNotAvailable, match="migration_type: full-load-and-cdc"):
         lambda_handler({"owner": "acme", "step": "create_instance", "delta": True}, None)
     with pytest.raises(dms.exceptions.ResourceNotFoundFault):
         dms.describe_replication_instances()

@@ -52,7 +52,7 @@ def test_a_failed_run_posts_webhook_alerts_after_a_retry(tmp_path, sandbox):
     assert "swallow" in failed["cause"]
     arn = failed["where"]["execution"]
     assert arn.startswith("arn:aws:states:us-east-1:000000000000:execution:derson-Main:")
-    assert failed["where"]["command"] == f"derson-lake states history {arn}"
+    assert failed["where"]["command"] == f"derson-lake executions describe {arn}"
     assert arn in done.stderr  # the same execution the command reported
     published = next(a for a in hook.received if a["kind"] == "sns_publish")
     assert published["owner"] == "acme" and "derson-lake-errors" in published["details"]["topic"]

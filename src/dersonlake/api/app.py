@@ -19,7 +19,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from dersonlake.api import dms, protocol, stepfunctions
 from dersonlake.replication.store import ReplicationStore
@@ -54,9 +54,9 @@ def dms_service(
     return Service(dms.TARGET_PREFIX, dms.SERVICE, "application/x-amz-json-1.1", api.call)
 
 
-def create_app(services: list[Service], routes: list[Route] | None = None) -> Starlette:
+def create_app(services: list[Service], extra_routes: list[BaseRoute] | None = None) -> Starlette:
     """The ASGI app serving ``services`` (each picked by the prefix of ``X-Amz-Target``), plus
-    ``routes`` (``GET /metrics``, ...)."""
+    ``extra_routes`` (the dashboard's ``GET`` pages; ``POST /`` stays the AWS endpoint)."""
     by_prefix = {s.prefix: s for s in services}
 
     async def aws(request: Request) -> Response:
@@ -88,5 +88,5 @@ def create_app(services: list[Service], routes: list[Route] | None = None) -> St
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok", "services": sorted(by_prefix)})
 
-    own = [Route("/", aws, methods=["POST"]), Route("/health", health, methods=["GET"])]
-    return Starlette(routes=[*own, *(routes or [])])
+    routes: list[BaseRoute] = [Route("/", aws, methods=["POST"]), Route("/health", health, methods=["GET"])]
+    return Starlette(routes=routes + list(extra_routes or []))

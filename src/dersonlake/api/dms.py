@@ -21,6 +21,7 @@ from dersonlake.api.protocol import ApiError
 from dersonlake.errors import BadInput
 from dersonlake.mapping import parse_mapping, parse_task_settings
 from dersonlake.replication import status
+from dersonlake.replication.cdc_task import StopAt, start_position
 from dersonlake.replication.store import ReplicationStore
 from dersonlake.replication.task import check_identifier, create_task, reconcile, task_arn
 
@@ -96,6 +97,7 @@ class DmsApi:
                 "ResourceAlreadyExistsFault", f"ReplicationTask with identifier {identifier} already exists"
             )
         owner = _owner(p)
+        _check_cdc_positions(p)
         mappings = p["TableMappings"]
         parse_mapping(mappings, file="TableMappings")
         settings = parse_task_settings(p.get("ReplicationTaskSettings"), file="ReplicationTaskSettings")
@@ -145,6 +147,7 @@ class DmsApi:
                 "InvalidResourceStateFault",
                 f"Replication task is {described['Status']}; stop it before deleting it",
             )
+        self.worker.discard_uncovered(arn)
         self.store.delete_task(arn)
         return {"ReplicationTask": {**described, "Status": status.DELETING}}
 
@@ -154,6 +157,9 @@ class DmsApi:
         state = self.resources.instance_status(instance) if instance else None
         if state is not None and state != AVAILABLE:
             raise ApiError("InvalidResourceStateFault", f"Replication instance {instance} is {state}")
+        positions = _check_cdc_positions(p)
+        if positions:  # StartReplicationTask's own positions replace the task's (as on AWS)
+            self.store.update_task(arn, **positions)
         self.worker.start(arn, p["StartReplicationTaskType"])
         return {"ReplicationTask": self._describe(arn)}
 
@@ -212,6 +218,18 @@ def _owner(p: Params) -> str | None:
     except ValueError:
         return None
     return data.get("owner") if isinstance(data, dict) else None
+
+
+def _check_cdc_positions(p: Params) -> dict[str, str]:
+    """``CdcStartPosition`` / ``CdcStopPosition`` checked (BadInput → InvalidParameterValueException)."""
+    out = {}
+    if p.get("CdcStartPosition"):
+        start_position(p["CdcStartPosition"])
+        out["cdc_start_position"] = p["CdcStartPosition"]
+    if p.get("CdcStopPosition"):
+        StopAt.parse(p["CdcStopPosition"])
+        out["cdc_stop_position"] = p["CdcStopPosition"]
+    return out
 
 
 def _max_records(p: Params, highest: int) -> int:

@@ -99,6 +99,34 @@ class Worker:
         if load is not None:
             load.stop()
 
+    def discard_uncovered(self, arn: str) -> None:
+        """Before a task is deleted: remove its CDC files past its last checkpoint.
+
+        A CDC run that failed leaves such files for its next run to remove (their changes are read
+        again from the checkpoint); once the task is gone nobody would, and the owner's next task,
+        started from the saved checkpoint, would write those changes a second time.
+        """
+        from dersonlake.config import load_owner
+        from dersonlake.replication.cdc import CdcState
+        from dersonlake.replication.owner_run import prepare
+
+        state = CdcState(self.store)
+        keys = state.uncovered(arn)
+        owner = self.store.task(arn)["owner"]
+        if not keys or not owner:
+            return
+        try:
+            storage = prepare(load_owner(owner, self.owners_dir)).storage()
+        except DersonError as exc:
+            raise ApiError(
+                "InvalidResourceStateFault",
+                f"replication task has {len(keys)} CDC file(s) past its checkpoint to remove, but owner "
+                f"{owner}'s lake cannot be opened: {exc}",
+            ) from None
+        storage.delete(keys)
+        state.forget(arn, keys)
+        log.info("removed %d CDC file(s) past the checkpoint of task %s", len(keys), arn)
+
     def _task_run(self, arn: str, owner: str) -> TaskRun:
         from dersonlake.config import load_owner
         from dersonlake.mapping import parse_mapping, parse_task_settings
@@ -130,6 +158,7 @@ class Worker:
             discover=lambda: prepared.catalog(params),
             plan=lambda catalog: prepared.plan(catalog, migration_type),
             started=started,
+            stopping=lambda: arn in self._stopping,
         )
 
     def _run(self, arn: str, start_type: str, run: TaskRun) -> None:

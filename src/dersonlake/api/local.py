@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from dersonlake.api.app import create_app, dms_service, stepfunctions_service
+from dersonlake.api.dashboard import dashboard_routes
 from dersonlake.errors import OperationFailed
 from dersonlake.replication.store import ReplicationStore
 from dersonlake.states import Engine
@@ -35,7 +36,8 @@ class LocalServer:
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        app = create_app([stepfunctions_service(engine), dms_service(store, region, account, owners_dir)])
+        services = [stepfunctions_service(engine), dms_service(store, region, account, owners_dir)]
+        app = create_app(services, dashboard_routes(engine, store, owners_dir))
         self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
         self.thread = threading.Thread(
             target=self.server.run, kwargs={"sockets": [self.sock]}, name="derson-serve", daemon=True

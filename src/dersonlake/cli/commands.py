@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dersonlake.cli import (  # noqa: F401
     demo_cmd,
+    executions_cmd,
     lake_cmd,
     load_cmd,
     owners_cmd,

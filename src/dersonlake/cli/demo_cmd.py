@@ -1,10 +1,10 @@
 """``derson-lake demo``: the whole thing on a fresh machine, in one command.
 
 It starts the private MariaDB (binary log on, ROW format), seeds the sample ``shop`` schema, checks
-the sample owner ``dersonLake``, records where CDC starts, runs the seed's flow (derson-Main ->
-DMS-Handler -> DMS-intake -> a DMS full-load task) into ``./lake``, applies a burst of inserts,
-updates and deletes on the sandbox, runs a delta (CDC from the recorded position) into the lake, and
-prints the lake's merged state next to the source's row counts, table by table.
+the sample owner ``dersonLake``, runs the seed's flow (derson-Main -> DMS-Handler -> DMS-intake ->
+a DMS ``full-load-and-cdc`` task stopping at "now") into ``./lake``, applies a burst of inserts,
+updates and deletes on the sandbox, runs the flow again with ``delta`` (a ``cdc`` task from the saved
+checkpoint), and prints the lake's merged state next to the source's row counts, table by table.
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ def demo(
 ) -> None:
     """Private MariaDB, sample owner, full load and a delta run into ./lake, and a summary."""
     from dersonlake.cli.lake_cmd import table_state
-    from dersonlake.cli.load_cmd import delta_owner_task, record_cdc_start
     from dersonlake.cli.owners_cmd import check_owner
     from dersonlake.cli.run_cmd import run_owner
     from dersonlake.config import load_owner
@@ -55,18 +54,15 @@ def demo(
     check_owner(SAMPLE_OWNER, owners_dir, quiet=True)
 
     run = prepare(load_owner(SAMPLE_OWNER, owners_dir))
-    start = record_cdc_start(SAMPLE_OWNER, owners_dir)  # the seed recreated the schema: CDC starts afresh
-    typer.echo(
-        f"4/5 run: derson-Main for {SAMPLE_OWNER} (DMS-Handler, DMS-intake, full load); CDC from {start}"
-    )
+    typer.echo(f"4/5 run: derson-Main for {SAMPLE_OWNER} (DMS-Handler, DMS-intake, full load)")
     full = run_owner(SAMPLE_OWNER, owners_dir)
     with box.admin_connection() as conn, conn.cursor() as cur:
         cur.execute("USE shop")
         for sql in BURST:
             cur.execute(sql)
-    typer.echo(f"5/5 delta: {len(BURST)} statements of changes on the sandbox, then CDC into the lake")
-    _, cdc = delta_owner_task(SAMPLE_OWNER, owners_dir)
-    typer.echo(f"    {cdc.changes:,} changes from {cdc.transactions} transactions in {cdc.files} CDC files")
+    typer.echo(f"5/5 run --delta: {len(BURST)} statements of changes on the sandbox, then CDC into the lake")
+    cdc = run_owner(SAMPLE_OWNER, owners_dir, delta=True)
+    typer.echo(f"    {cdc.changes:,} changes captured by derson-Main (delta) in {cdc.seconds:.1f}s")
 
     typer.echo(f"\n{'table':<24} {'source rows':>12} {'lake rows (merged)':>19}")
     plan = run.plan(run.catalog())

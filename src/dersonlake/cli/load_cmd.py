@@ -106,34 +106,6 @@ def raise_for_outcome(result: LoadResult) -> None:
         )
 
 
-def record_cdc_start(owner: str, owners_dir: Path | None) -> Any:
-    """Start the owner's CDC afresh at the source's position now (before a full load made elsewhere,
-    e.g. by the seed's flow): an earlier task and checkpoint of the owner are dropped."""
-    from dersonlake.config import load_owner
-    from dersonlake.home import derson_home
-    from dersonlake.replication.cdc import CdcCheckpoint, CdcState
-    from dersonlake.replication.owner_run import prepare
-    from dersonlake.replication.task import create_task
-    from dersonlake.sources.mysql.binlog_position import current_position
-
-    run = prepare(load_owner(owner, owners_dir))
-    store = ReplicationStore(derson_home() / "replication.sqlite")
-    old = store.task(run.task_identifier)
-    if old is not None:
-        store.delete_task(old["arn"])
-    arn = create_task(
-        store,
-        run.task_identifier,
-        migration_type="full-load-and-cdc",
-        owner=owner,
-        table_mappings=json.dumps(run.owner.mapping),
-        settings_json=run.settings.to_json(),
-    )
-    position = current_position(run.source())
-    CdcState(store).save(arn, CdcCheckpoint(position), {})
-    return position
-
-
 def delta_owner_task(owner: str, owners_dir: Path | None) -> tuple[LoadResult | None, Any]:
     """The seed's delta run: the first time a full load (its binlog position recorded before it
     starts, so no change is lost), then CDC from the task's checkpoint up to the source's position now.

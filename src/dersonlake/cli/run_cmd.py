@@ -96,6 +96,7 @@ class RunSummary:
     lake: str
     execution_arn: str
     seconds: float
+    changes: int = 0
 
 
 def run_owner(
@@ -135,6 +136,7 @@ def run_owner(
         lake,
         done["executionArn"],
         time.monotonic() - began,
+        watcher.changes,
     )
 
 
@@ -148,10 +150,12 @@ def run(
     pipelines: Path | None = typer.Option(None, "--pipelines", help="Folder of <name>/states.json."),
     time_scale: float = typer.Option(0.05, "--time-scale", help="Multiply Wait and retry delays."),
     timeout: float = typer.Option(3600, "--timeout", help="Give up after this many seconds."),
-    delta: bool = typer.Option(False, "--delta", help="A CDC run (not available yet: the run fails)."),
+    delta: bool = typer.Option(
+        False, "--delta", help="Changes since the owner's last run (the first time: a full load)."
+    ),
 ) -> None:
     """Run the seed's flow for one owner, end to end: derson-Main, DMS-Handler and the DMS-intake
-    Lambda against the local DMS (full load only; delta/CDC is not available yet)."""
+    Lambda against the local DMS: a full load, or with --delta the changes since the last run."""
     s = run_owner(
         owner,
         owners_dir,
@@ -161,8 +165,9 @@ def run(
         timeout=timeout,
         delta=delta,
     )
+    cdc = f", {s.changes:,} change(s) captured" if s.changes or delta else ""
     typer.echo(
-        f"{owner}: SUCCEEDED — {s.tables} table(s), {s.rows:,} rows, {s.files} file(s) in {s.lake} "
+        f"{owner}: SUCCEEDED — {s.tables} table(s), {s.rows:,} rows{cdc}, {s.files} file(s) in {s.lake} "
         f"({s.seconds:.1f}s)"
     )
 

@@ -32,6 +32,7 @@ class Watcher:
     instance_status: str | None = None
     tables: dict[str, tuple[str, int]] = field(default_factory=dict)  # "schema.table" -> (state, rows)
     final: dict[str, Any] = field(default_factory=dict)  # the last task status the pipeline read
+    changed: dict[str, str] = field(default_factory=dict)  # "schema.table" -> its CDC counts shown
 
     def poll(self) -> None:
         self._states()
@@ -85,13 +86,19 @@ class Watcher:
             self.echo(f"task {self.task_id}: {shown}")
             if task.get("LastFailureMessage"):
                 self.echo(f"task {self.task_id}: {task['LastFailureMessage']}")
+        cdc_only = task.get("MigrationType") == "cdc"
         for t in stats["TableStatistics"]:
             name = f"{t['SchemaName']}.{t['TableName']}"
             now = (t["TableState"], t["FullLoadRows"])
             if self.tables.get(name) != now:
                 self.tables[name] = now
-                if now[0] in ("Table completed", "Table error"):
+                if now[0] in ("Table completed", "Table error") and not cdc_only:
                     self.echo(f"  {name}: {now[0]}, {now[1]:,} rows")
+            if task["Status"] in ("stopped", "failed") and (t["Inserts"] or t["Updates"] or t["Deletes"]):
+                changes = f"{t['Inserts']:,} inserts, {t['Updates']:,} updates, {t['Deletes']:,} deletes"
+                if self.changed.get(name) != changes:
+                    self.changed[name] = changes
+                    self.echo(f"  {name}: {changes}")
 
     def _result(self, event: dict[str, Any]) -> None:
         """Keep the DMS-intake result that carries the run's totals (check_replication_task_status)."""
@@ -112,3 +119,8 @@ class Watcher:
     @property
     def rows(self) -> int:
         return self.final.get("FullLoadRows", sum(rows for _state, rows in self.tables.values()))
+
+    @property
+    def changes(self) -> int:
+        """CDC changes the task captured (inserts, updates and deletes), as the task reported them."""
+        return sum(self.final.get(k, 0) for k in ("Inserts", "Updates", "Deletes"))

@@ -44,10 +44,12 @@ def serve(
     ),
     time_scale: float = typer.Option(1.0, "--time-scale", help="Multiply Wait and retry delays (0 = none)."),
 ) -> None:
-    """Serve the AWS Step Functions and DMS APIs locally (use with --endpoint-url); Ctrl-C stops it."""
+    """Serve the AWS Step Functions and DMS APIs locally (use with --endpoint-url) and the web dashboard
+    at / ; Ctrl-C stops it."""
     import uvicorn
 
     from dersonlake.api.app import create_app, dms_service, stepfunctions_service
+    from dersonlake.api.dashboard import dashboard_routes
     from dersonlake.api.metrics import metrics_route
     from dersonlake.api.pipelines import PipelineValues, register_pipelines
     from dersonlake.home import derson_home
@@ -81,6 +83,7 @@ def serve(
         for arn in registered:
             typer.echo(f"registered {arn}")
         typer.echo(f"derson-lake serve: http://{shown}:{bound}", color=False)
+        typer.echo(f"dashboard: http://{shown}:{bound}/", color=False)
         # A DMS-intake Lambda mapped with --lambda runs in this process: it talks to this endpoint
         # unless told otherwise.
         local = "127.0.0.1" if host in ("0.0.0.0", "::") else shown
@@ -88,7 +91,8 @@ def serve(
         engine.start_background()
         watcher.start()
         services = [stepfunctions_service(engine), dms_service(store, region, account_id)]
-        routes = [metrics_route(replication_path, states_path)]
+        dashboard = dashboard_routes(engine, store, os.environ.get("DERSON_OWNERS_DIR"))
+        routes = [metrics_route(replication_path, states_path), *dashboard]
         config = uvicorn.Config(create_app(services, routes), log_level="warning")
         uvicorn.Server(config).run(sockets=[sock])
     finally:

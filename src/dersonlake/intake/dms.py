@@ -12,13 +12,15 @@ import json
 import logging
 import os
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
 
 from dersonlake.config import Owner, load_owner
-from dersonlake.intake.errors import code_of, dms_error, error_class
+from dersonlake.intake.checkpoints import CheckpointStore
+from dersonlake.intake.errors import DeltaNotAvailable, code_of, dms_error, error_class
 
 log = logging.getLogger("dersonlake.INTAKE")
 OWNER_TAG = "derson-lake:owner"
@@ -78,8 +80,10 @@ class Dms:
         return identifier(self.owner)
 
     # -- instance ----------------------------------------------------------------------------------
-    def create_instance(self) -> dict[str, Any]:
-        self.owner_config()  # an unknown or malformed owner fails before anything is created (and billed)
+    def create_instance(self, delta: bool = False) -> dict[str, Any]:
+        owner = self.owner_config()  # an unknown or malformed owner fails before anything is created
+        if delta:  # (and billed), and so does a delta run the owner cannot have
+            self.check_delta(owner)
         if self.standing:
             return self.find_instance() or self._missing("replication instance", self.instance_id)
         params: dict[str, Any] = {
@@ -188,11 +192,65 @@ class Dms:
                     raise
 
     # -- task --------------------------------------------------------------------------------------
-    def create_task(self, instance_arn: str | None) -> dict[str, Any]:
+    def run_kind(self, delta: bool) -> dict[str, Any]:
+        """``MigrationType`` and CDC positions of this run's task (the seed's ``delta`` flag).
+
+        ``delta=false`` is a full load; for an owner whose ``migration_type`` captures changes it is
+        ``full-load-and-cdc`` stopping at ``server_time:<now>``, so the task ends by itself and its
+        ``RecoveryCheckpoint`` marks where the next delta starts. ``delta=true`` is ``cdc`` from the
+        saved checkpoint to now; without a checkpoint (first run, or a lake wiped since) it is the
+        full load above. A full load forgets the saved checkpoint first: were it to fail halfway,
+        the next delta must not apply changes onto a half-reloaded lake.
+        """
+        owner = self.owner_config()
+        store = CheckpointStore(owner)
+        stop = "server_time:" + datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        if delta:
+            self.check_delta(owner)
+        if owner.migration_type == "full-load":
+            return {"MigrationType": "full-load"}
+        saved = store.load() if delta or owner.migration_type == "cdc" else None
+        if saved is not None:
+            return {
+                "MigrationType": "cdc",
+                "CdcStartPosition": saved["RecoveryCheckpoint"],
+                "CdcStopPosition": stop,
+            }
+        if owner.migration_type == "cdc":  # never a full load: capture starts now
+            return {"MigrationType": "cdc", "CdcStopPosition": stop}
+        store.clear()
+        return {"MigrationType": "full-load-and-cdc", "CdcStopPosition": stop}
+
+    def check_delta(self, owner: Owner) -> None:
+        """A delta run needs an owner whose runs capture changes, and a task of its own."""
+        if owner.migration_type == "full-load":
+            raise DeltaNotAvailable(
+                f"owner {self.owner} has migration_type full-load, so its runs do not capture "
+                f"changes; set migration_type: full-load-and-cdc in {owner.dir / 'owner.yaml'} "
+                "and run a full load (delta: false) once"
+            )
+        if self.standing:
+            raise DeltaNotAvailable(
+                "the standing replication task (DERSON_STANDING_REPLICATION) is Terraform's "
+                "full-load task; delta runs create their own task: unset it for delta runs"
+            )
+
+    def save_checkpoint(self, task: dict[str, Any]) -> dict[str, Any] | None:
+        """Keep a finished task's ``RecoveryCheckpoint`` for the next delta (DMS forgets it with the
+        task); a failed CDC run's checkpoint is kept too: the lake is current up to it."""
+        checkpoint = task.get("RecoveryCheckpoint")
+        if not checkpoint or task.get("MigrationType") == "full-load":
+            return None
+        return CheckpointStore(self.owner_config()).save(checkpoint, task["ReplicationTaskArn"])
+
+    def create_task(self, instance_arn: str | None, delta: bool = False) -> dict[str, Any]:
         found = self.find_task()
         if found is not None or self.standing:
+            if delta:
+                self.check_delta(self.owner_config())
             return found or self._missing("replication task", self.task_id)
         owner = self.owner_config()
+        kind = self.run_kind(delta)
         instance = self.find_instance(instance_arn) if instance_arn else self.find_instance()
         if instance is None:
             self._missing("replication instance", self.instance_id)
@@ -204,10 +262,10 @@ class Dms:
                 SourceEndpointArn=source,
                 TargetEndpointArn=target,
                 ReplicationInstanceArn=instance["ReplicationInstanceArn"],
-                MigrationType="full-load",
                 TableMappings=json.dumps(owner.mapping),
                 ReplicationTaskSettings=json.dumps(owner.task_settings or {}),
                 Tags=[{"Key": OWNER_TAG, "Value": self.owner}],
+                **kind,
             )
             return made["ReplicationTask"]
         except Exception as exc:
@@ -254,12 +312,18 @@ class Dms:
         )
         return started["ReplicationTask"]
 
-    def full_load_rows(self, arn: str) -> int:
+    def run_totals(self, arn: str) -> dict[str, int]:
+        """The task's rows loaded and changes applied, summed over its tables."""
         pages = self.dms.get_paginator("describe_table_statistics").paginate(ReplicationTaskArn=arn)
+        totals = dict.fromkeys(("FullLoadRows", "Inserts", "Updates", "Deletes"), 0)
         try:
-            return sum(t["FullLoadRows"] for page in pages for t in page["TableStatistics"])
+            for page in pages:
+                for table in page["TableStatistics"]:
+                    for key in totals:
+                        totals[key] += table.get(key, 0)
         except ClientError as exc:
             raise dms_error(exc) from None
+        return totals
 
     def delete_task(self, arn: str | None) -> dict[str, Any]:
         """Delete the task; a running one is stopped first (and the step retried while it stops)."""
@@ -270,13 +334,24 @@ class Dms:
             return {"deleted": False, "reason": f"no replication task {self.task_id}"}
         if task["Status"] in ("starting", "running"):
             self.call("stop_replication_task", ReplicationTaskArn=task["ReplicationTaskArn"])
+        try:  # on the success and the error pipeline alike
+            saved = self.save_checkpoint(task)
+        except Exception as exc:
+            # The task and the instance must go even when the lake is unreachable (an idle
+            # instance costs money); the next delta then starts at the previous checkpoint and
+            # writes the changes since again (the merged state is the same).
+            log.error("owner %s: the CDC checkpoint was not saved: %s", self.owner, exc)
+            saved = None
         try:
             gone = self.call("delete_replication_task", ReplicationTaskArn=task["ReplicationTaskArn"])
         except Exception as exc:
             if code_of(exc) == "ResourceNotFoundFault":
                 return {"deleted": False, "reason": f"no replication task {self.task_id}"}
             raise
-        return {"deleted": True, **task_result(gone["ReplicationTask"])}
+        out = {"deleted": True, **task_result(gone["ReplicationTask"])}
+        if saved is not None:
+            out["SavedCheckpoint"] = saved["RecoveryCheckpoint"]
+        return out
 
     def _missing(self, what: str, ident: str) -> Any:
         raise error_class("ResourceNotFoundFault")("ResourceNotFoundFault", f"no {what} {ident}")
@@ -304,6 +379,9 @@ def instance_result(instance: dict[str, Any]) -> dict[str, Any]:
 def task_result(task: dict[str, Any]) -> dict[str, Any]:
     """What the pipelines read of a task (``Status``, ``StopReason``), plus failure and progress."""
     out: dict[str, Any] = {"ReplicationTaskArn": task["ReplicationTaskArn"], "Status": task["Status"]}
+    for key in ("MigrationType", "RecoveryCheckpoint"):
+        if task.get(key):
+            out[key] = task[key]
     if task.get("StopReason"):
         out["StopReason"] = task["StopReason"]
     if task.get("LastFailureMessage"):

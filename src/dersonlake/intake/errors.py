@@ -18,8 +18,8 @@ class IntakeError(Exception):
     """Base of the intake's own errors (class name = error name in Step Functions)."""
 
 
-class CdcNotAvailable(IntakeError, NotImplementedError):
-    """``delta: true`` asks for change data capture, which derson-lake does not run yet."""
+class DeltaNotAvailable(IntakeError):
+    """``delta: true`` for an owner whose runs do not capture changes (``migration_type: full-load``)."""
 
 
 class UnknownStep(IntakeError):

@@ -3,8 +3,7 @@
 The payload is the pipelines' (``owner``, ``step``, ``delta``, ``instance``, ``task``,
 ``execution_id``); the step is looked up in ``states_mapping.STEPS``. Errors propagate as
 exceptions named like DMS's error codes, which is what the pipelines' Retry and Catch match.
-``delta: true`` (CDC) fails at once, before any resource is created: only full load runs today.
-The deletes run whatever ``delta`` says, so the cleanup of a failed run always works.
+``delta: true`` runs CDC from the owner's saved checkpoint to now (``Dms.run_kind``).
 """
 
 from __future__ import annotations
@@ -13,8 +12,8 @@ import logging
 from typing import Any
 
 from dersonlake.intake.dms import Dms
-from dersonlake.intake.errors import CdcNotAvailable, MissingOwner, UnknownStep
-from dersonlake.intake.states_mapping import CLEANUP, STEPS
+from dersonlake.intake.errors import MissingOwner, UnknownStep
+from dersonlake.intake.states_mapping import STEPS
 
 log = logging.getLogger("dersonlake.INTAKE")
 
@@ -27,11 +26,6 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     run = STEPS.get(step)  # type: ignore[arg-type]
     if run is None:
         raise UnknownStep(f"unknown step {step!r}; expected one of {', '.join(STEPS)}")
-    if event.get("delta") and step not in CLEANUP:
-        raise CdcNotAvailable(
-            f"owner {owner}: delta (CDC) runs are not available yet in derson-lake; run a full load "
-            "(delta: false)"
-        )
     result = run(Dms(owner), event)
     log.info("owner=%s step=%s result=%s", owner, step, result)
     return result

@@ -22,7 +22,7 @@ def _arn(event: Event, part: str, key: str) -> str | None:
 
 
 def create_instance(dms: Dms, event: Event) -> dict[str, Any]:
-    return instance_result(dms.create_instance())
+    return instance_result(dms.create_instance(delta=bool(event.get("delta"))))
 
 
 def check_instance_status(dms: Dms, event: Event) -> dict[str, Any]:
@@ -36,7 +36,8 @@ def check_instance_status(dms: Dms, event: Event) -> dict[str, Any]:
 
 
 def create_replication_task(dms: Dms, event: Event) -> dict[str, Any]:
-    return task_result(dms.create_task(_arn(event, "instance", "ReplicationInstanceArn")))
+    instance = _arn(event, "instance", "ReplicationInstanceArn")
+    return task_result(dms.create_task(instance, delta=bool(event.get("delta"))))
 
 
 def start_replication_task(dms: Dms, event: Event) -> dict[str, Any]:
@@ -52,7 +53,7 @@ def check_replication_task_status(dms: Dms, event: Event) -> dict[str, Any]:
         )
     result = task_result(found)
     if result["Status"] in ("stopped", "failed"):  # the run's totals, before the task is deleted
-        result["FullLoadRows"] = dms.full_load_rows(result["ReplicationTaskArn"])
+        result.update(dms.run_totals(result["ReplicationTaskArn"]))
     return result
 
 
@@ -73,4 +74,3 @@ STEPS: dict[str, Callable[[Dms, Event], dict[str, Any]]] = {
     "delete_task": delete_task,
     "delete_instance": delete_instance,
 }
-CLEANUP = ("delete_task", "delete_instance")

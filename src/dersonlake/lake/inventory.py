@@ -48,11 +48,11 @@ def list_tables(storage: Storage, prefix: str = "") -> list[TableFiles]:
         if len(parts) < 3:
             continue
         name = parts[-1]
+        kind = "load" if layout.LOAD_NAME.match(name) else "cdc" if layout.CDC_NAME.match(name) else None
+        if kind is None:  # not a data file (e.g. the intake's _derson-lake/checkpoints/<owner>.json)
+            continue
         entry = tables.setdefault((parts[0], parts[1]), TableFiles(parts[0], parts[1]))
-        if layout.LOAD_NAME.match(name):
-            entry.load_files.append(obj)
-        elif layout.CDC_NAME.match(name):
-            entry.cdc_files.append(obj)
+        (entry.load_files if kind == "load" else entry.cdc_files).append(obj)
     for entry in tables.values():
         entry.cdc_files.sort(key=lambda f: f.key.rsplit("/", 1)[1])
     return sorted(tables.values(), key=lambda t: (t.schema, t.table))

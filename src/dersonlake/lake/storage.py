@@ -13,7 +13,7 @@ import os
 import tempfile
 import uuid
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dersonlake.errors import OperationFailed
@@ -25,6 +25,7 @@ STAGING_MARK = ".derson-staging-"
 class StoredObject:
     key: str  # relative to the lake root
     size: int
+    modified: float | None = field(default=None, compare=False)  # epoch seconds, when the store says
 
 
 class Storage(ABC):
@@ -99,7 +100,8 @@ class LocalStorage(Storage):
                 if name.startswith(STAGING_MARK):
                     continue
                 full = Path(dirpath) / name
-                out.append(StoredObject(full.relative_to(self.root).as_posix(), full.stat().st_size))
+                st = full.stat()
+                out.append(StoredObject(full.relative_to(self.root).as_posix(), st.st_size, st.st_mtime))
         return sorted(out, key=lambda o: o.key)
 
     def delete(self, keys: list[str]) -> None:
@@ -193,7 +195,8 @@ class S3Storage(Storage):
             ):
                 for item in page.get("Contents", []):
                     rel = item["Key"][len(self.folder) + 1 :] if self.folder else item["Key"]
-                    out.append(StoredObject(rel, item["Size"]))
+                    stamp = item.get("LastModified")
+                    out.append(StoredObject(rel, item["Size"], stamp.timestamp() if stamp else None))
         except Exception as exc:
             raise OperationFailed(f"cannot list s3://{self.bucket}/{full}: {_s3_reason(exc)}") from None
         return sorted(out, key=lambda o: o.key)

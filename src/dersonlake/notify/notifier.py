@@ -78,7 +78,10 @@ def sns_alert(msg: SnsMessage) -> Alert:
         subject=f"{owner}: {subject}" if owner else subject,
         what=f"a state machine published to {msg.target}",
         cause=msg.message[:4000],
-        where={"execution": msg.execution_arn, "command": f"derson-lake states history {msg.execution_arn}"},
+        where={
+            "execution": msg.execution_arn,
+            "command": f"derson-lake executions describe {msg.execution_arn}",
+        },
         key=f"sns:{msg.key}",
         time=time.time(),
         details={"topic": msg.target, "attributes": msg.attributes},

@@ -85,7 +85,7 @@ def execution_alerts(executions: list[sstats.ExecutionStat]) -> list[Alert]:
                 subject=f"{who}{e.state_machine} {e.status}",
                 what=f"execution {e.name} of state machine {e.state_machine} {e.status}",
                 cause=f"{error}: {cause}" if error else cause,
-                where={"execution": e.arn, "command": f"derson-lake states history {e.arn}"},
+                where={"execution": e.arn, "command": f"derson-lake executions describe {e.arn}"},
                 key=f"execution:{e.arn}:{e.stop}",
                 time=e.stop,
             )

@@ -85,6 +85,19 @@ class CdcState:
         extra = json.loads(row["extra"] or "{}") if row else {}
         return CdcCheckpoint.from_json(extra["cdc_checkpoint"]) if "cdc_checkpoint" in extra else None
 
+    def clear(self, arn: str) -> None:
+        """Forget the task's checkpoint (a fresh start reads from a new position)."""
+        with self.store.transaction() as db:
+            row = db.execute("SELECT extra FROM tasks WHERE arn = ?", (arn,)).fetchone()
+            if row is None:
+                return
+            extra = json.loads(row["extra"] or "{}")
+            if extra.pop("cdc_checkpoint", None) is not None:
+                db.execute(
+                    "UPDATE tasks SET recovery_checkpoint = NULL, extra = ? WHERE arn = ?",
+                    (json.dumps(extra), arn),
+                )
+
     def intend(self, arn: str, key: str) -> None:
         with self.store.transaction() as db:
             db.execute("INSERT OR IGNORE INTO cdc_files VALUES (?, ?)", (arn, key))

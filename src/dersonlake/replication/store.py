@@ -216,6 +216,18 @@ class ReplicationStore:
                     (arn, schema, table, order, estimate, now),
                 )
 
+    def register_cdc_tables(self, arn: str, tables: list[tuple[str, str, int]]) -> None:
+        """The tables of a ``cdc`` task (no full load): ``Table completed`` from the start, as DMS
+        lists them, so their change counters have a row to add to."""
+        now = time.time()
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT INTO table_stats (task_arn, schema_name, table_name, state, load_order,"
+                " last_update) VALUES (?, ?, ?, 'Table completed', ?, ?)"
+                " ON CONFLICT (task_arn, schema_name, table_name) DO NOTHING",
+                [(arn, schema, table, order, now) for schema, table, order in tables],
+            )
+
     def set_table(self, arn: str, schema: str, table: str, **fields: Any) -> None:
         fields["last_update"] = time.time()
         sets = ", ".join(f"{k} = ?" for k in fields)

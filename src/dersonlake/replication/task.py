@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sqlite3
 import string
 import time
 from collections.abc import Callable
@@ -27,9 +28,12 @@ from dersonlake.lake.storage import Storage
 from dersonlake.mapping import Plan
 from dersonlake.processes import pid_alive
 from dersonlake.replication import status
+from dersonlake.replication.cdc import CdcRun, CdcState
+from dersonlake.replication.cdc_task import StopAt, start_position
 from dersonlake.replication.full_load import FullLoad, LoadOutcome, Progress
 from dersonlake.replication.store import ReplicationStore
 from dersonlake.sources.catalog import Catalog
+from dersonlake.sources.mysql.binlog_position import BinlogPosition, current_position
 from dersonlake.sources.mysql.connection import ConnectionParams
 
 log = logs.component("TASK_MANAGER")
@@ -133,6 +137,7 @@ class TaskRun:
     plan: Callable[[Catalog], Plan]
     progress: Progress | None = None
     started: Callable[[FullLoad], None] | None = None  # told the load once it exists (to stop it)
+    stopping: Callable[[], bool] = lambda: False  # StopReplicationTask asked (checked in CDC waits)
 
 
 def run_task(store: ReplicationStore, arn: str, start_type: str, run: TaskRun) -> LoadOutcome:
@@ -168,30 +173,64 @@ def run_task(store: ReplicationStore, arn: str, start_type: str, run: TaskRun) -
         stop_date=None,
         **({"fresh_start_date": now, "full_load_start": None, "full_load_finish": None} if fresh else {}),
     )
+    cdc = row["migration_type"] in ("cdc", "full-load-and-cdc")
     try:
         catalog = run.discover()
         plan = run.plan(catalog)
         run.storage.check_writable()
+        stop = StopAt.parse(row["cdc_stop_position"]) if cdc and row["cdc_stop_position"] else None
+        if cdc and stop is None:
+            raise BadInput(
+                "a cdc or full-load-and-cdc task run by derson-lake needs a CdcStopPosition "
+                "(server_time:<ISO> or commit_time:<ISO>)",
+                path="CdcStopPosition",
+                hint="Give one at CreateReplicationTask/StartReplicationTask, or stream changes "
+                "continuously with `derson-lake stream <owner>`",
+            )
+        cdc_from = _cdc_start(store, arn, row, run, start_type) if cdc else None
         store.update_task(
             arn,
             status=status.RUNNING,
             **({"full_load_start": time.time()} if fresh or row["full_load_start"] is None else {}),
         )
-        load = FullLoad(
-            arn=arn,
-            plan=plan,
-            catalog=catalog,
-            endpoint=run.source,
-            storage=run.storage,
-            s3=run.s3,
-            store=store,
-            start_type=start_type,
-            progress=run.progress,
-            task_start=datetime.fromtimestamp(now, UTC),
-        )
-        if run.started is not None:
-            run.started(load)
-        outcome = load.run()
+        outcome = LoadOutcome()
+        if row["migration_type"] != "cdc":
+            load = FullLoad(
+                arn=arn,
+                plan=plan,
+                catalog=catalog,
+                endpoint=run.source,
+                storage=run.storage,
+                s3=run.s3,
+                store=store,
+                start_type=start_type,
+                progress=run.progress,
+                task_start=datetime.fromtimestamp(now, UTC),
+            )
+            if run.started is not None:
+                run.started(load)
+            outcome = load.run()
+            if not outcome.failure:
+                store.update_task(arn, full_load_finish=time.time())
+        if cdc and stop is not None and not outcome.failure and not run.stopping():
+            if row["migration_type"] == "cdc":
+                store.register_cdc_tables(
+                    arn, [(t.source_schema, t.source_table, t.load_order) for t in plan.tables]
+                )
+            stop.wait(run.stopping)
+            cdc_outcome = CdcRun(
+                arn=arn,
+                plan=plan,
+                catalog=catalog,
+                endpoint=run.source,
+                storage=run.storage,
+                s3=run.s3,
+                store=store,
+                start=cdc_from,
+                stop=current_position(run.source),
+            ).run()
+            if cdc_outcome.suspended:
+                outcome.tables_errored += len(cdc_outcome.suspended)
     except DersonError as exc:
         _fail(store, arn, str(exc), fatal=not isinstance(exc, OperationFailed))
         raise
@@ -205,6 +244,9 @@ def run_task(store: ReplicationStore, arn: str, start_type: str, run: TaskRun) -
         raise
     if outcome.failure:
         _fail(store, arn, outcome.failure, fatal=True)
+    elif cdc and stop is not None:
+        log.info("task %s stopped: %s", row["identifier"], stop.reason, extra=context)
+        store.update_task(arn, status=status.STOPPED, stop_reason=stop.reason, stop_date=time.time())
     else:
         log.info("task %s stopped: full load finished", row["identifier"], extra=context)
         store.update_task(
@@ -215,6 +257,24 @@ def run_task(store: ReplicationStore, arn: str, start_type: str, run: TaskRun) -
             full_load_finish=time.time(),
         )
     return outcome
+
+
+def _cdc_start(
+    store: ReplicationStore, arn: str, row: sqlite3.Row, run: TaskRun, start_type: str
+) -> BinlogPosition | None:
+    """Where the task's CDC starts; None: at its saved checkpoint (resume-processing).
+
+    A fresh start forgets the checkpoint: ``full-load-and-cdc`` starts at the source's position
+    before the full load (so no change made during the load is lost), ``cdc`` at its
+    ``CdcStartPosition`` or, without one, now.
+    """
+    state = CdcState(store)
+    if start_type == status.RESUME_PROCESSING and state.checkpoint(arn) is not None:
+        return None
+    state.clear(arn)
+    if row["migration_type"] == "cdc" and row["cdc_start_position"]:
+        return start_position(row["cdc_start_position"])
+    return current_position(run.source)
 
 
 def _fail(store: ReplicationStore, arn: str, message: str, *, fatal: bool) -> None:

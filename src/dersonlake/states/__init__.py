@@ -12,6 +12,7 @@ from dersonlake.states.clock import Clock, ManualClock
 from dersonlake.states.definition import InvalidDefinition, load_definition
 from dersonlake.states.engine import Engine, default_db_path
 from dersonlake.states.integrations import LambdaContext, SnsMessage
+from dersonlake.states.queries import execution_counts, execution_input, parent_execution, recent_executions
 
 __all__ = [
     "Clock",
@@ -23,5 +24,9 @@ __all__ = [
     "SnsMessage",
     "StatesApiError",
     "default_db_path",
+    "execution_counts",
+    "execution_input",
     "load_definition",
+    "parent_execution",
+    "recent_executions",
 ]

@@ -148,8 +148,8 @@ def _durations(conn: sqlite3.Connection, arn: str, machine: str) -> list[StateDu
 
 def root_cause(error: str, cause: str) -> tuple[str, str]:
     """The innermost error and message of a failed execution: ``.sync`` nests the child
-    execution's ``Error``/``Cause`` and Lambda its ``errorType``/``errorMessage`` as JSON in each
-    cause."""
+    execution's ``Error``/``Cause``, Lambda its ``errorType``/``errorMessage``, and DMS-Handler a
+    failed task's description (``LastFailureMessage``) as JSON in each cause."""
     for _ in range(10):
         try:
             inner = json.loads(cause)
@@ -161,6 +161,11 @@ def root_cause(error: str, cause: str) -> tuple[str, str]:
             error, cause = inner.get("Error") or error, inner["Cause"] or ""
         elif "errorMessage" in inner:
             return inner.get("errorType") or error, inner["errorMessage"]
+        elif "LastFailureMessage" in inner.get("detail", inner):  # a failed task, as DMS-Handler saw it
+            task = inner.get("detail", inner)
+            reason = f" ({task['StopReason']})" if task.get("StopReason") else ""
+            arn = task.get("ReplicationTaskArn")
+            return error, f"replication task {arn}{reason}: {task['LastFailureMessage']}"
         else:
             break
     return error, cause
