@@ -23,7 +23,7 @@ from dersonlake.notify.config import load_config, parse_config
 from dersonlake.notify.history import AlertLog
 from dersonlake.replication.store import ReplicationStore
 from dersonlake.replication.task import create_task
-from tests.monitoring.helpers import SmtpReceiver, WebhookReceiver, derson
+from tests.monitoring.helpers import SmtpReceiver, WebhookReceiver, derson, serve
 from tests.replication.conftest import ALL_SHOP, write_owner
 
 
@@ -306,3 +306,24 @@ def test_no_config_means_the_log_and_a_missing_explicit_file_is_an_error(tmp_pat
     monkeypatch.setenv("DERSON_NOTIFY_CONFIG", str(tmp_path / "nope.yaml"))
     with pytest.raises(BadInput, match=r"nope\.yaml: notification config file not found"):
         load_config()
+
+
+def test_serve_alerts_on_a_failed_run_it_served(tmp_path, sandbox):
+    """The server's own watcher (a thread) and its engine's sns:publish, for a run started through
+    its API (``run --endpoint-url``)."""
+    bad = {"rules": [{**ALL_SHOP["rules"][0], "rule-action": "swallow"}]}
+    write_owner(tmp_path, sandbox, name="acme", mapping=bad)
+    intake = "DMS-intake=dersonlake.intake.lambda_function:lambda_handler"
+    with WebhookReceiver() as hook:
+        write_notify(
+            tmp_path, {"check_interval_seconds": 0.2, "channels": [{"type": "webhook", "url": hook.url}]}
+        )
+        with serve(tmp_path, "--time-scale", "0", "--lambda", intake) as url:
+            done = derson(tmp_path, "run", "acme", "--endpoint-url", url)
+            assert done.returncode == 1, done.stdout + done.stderr
+            deadline = time.monotonic() + 30
+            while len(hook.received) < 2 and time.monotonic() < deadline:
+                time.sleep(0.1)
+    assert sorted(a["kind"] for a in hook.received) == ["execution_failed", "sns_publish"], hook.received
+    failed = next(a for a in hook.received if a["kind"] == "execution_failed")
+    assert failed["owner"] == "acme" and "rule-action" in failed["cause"]
