@@ -12,4 +12,5 @@ from dersonlake.cli import (  # noqa: F401
     sandbox_cmd,
     serve_cmd,
     states_cmd,
+    status_cmd,
 )

@@ -62,7 +62,7 @@ from dersonlake.sources.mysql.binlog_items import (
 from dersonlake.sources.mysql.binlog_position import BinlogPosition, current_position, require_available
 from dersonlake.sources.mysql.connection import ConnectionParams, describe_error
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("dersonlake.SOURCE_CAPTURE")
 
 _EVENTS = [
     MariadbGtidEvent, GtidEvent, QueryEvent, XidEvent, RotateEvent, HeartbeatLogEvent,
