@@ -35,6 +35,7 @@ from dersonlake.lake.cdc_writer import CdcTableWriter
 from dersonlake.lake.storage import Storage
 from dersonlake.mapping import Plan, TablePlan, transform_batch
 from dersonlake.replication.full_load import lake_schema
+from dersonlake.replication.handoff import HandoffMarks, TableHandoff
 from dersonlake.replication.store import ReplicationStore
 from dersonlake.sources.catalog import Catalog, Table
 from dersonlake.sources.mysql.binlog_batches import changes_to_batch
@@ -149,6 +150,7 @@ class _Table:
     source: Table
     writer: CdcTableWriter
     pending: list[Change] = field(default_factory=list)
+    handoff: TableHandoff | None = None  # drops the changes the LOAD files already hold
 
 
 class CdcRun:
@@ -217,6 +219,7 @@ class CdcRun:
 
     def _tables(self, cp: CdcCheckpoint) -> dict[tuple[str, str], _Table]:
         out = {}
+        marks = HandoffMarks(self.store).load(self.arn)
         for t in self.plan.tables:
             source = self.catalog.table(t.source_schema, t.source_table)
             if source is None or t.kind == "view":
@@ -232,11 +235,18 @@ class CdcRun:
                 clock=self.clock,
                 on_name=lambda key: self.state.intend(self.arn, key),
             )
-            out[(t.source_schema, t.source_table)] = _Table(t, source, writer)
+            handoff = TableHandoff.build(
+                source, t.source_key_columns, marks.get((t.source_schema, t.source_table), [])
+            )
+            out[(t.source_schema, t.source_table)] = _Table(t, source, writer, handoff=handoff)
         return out
 
     def _write(self, t: _Table, commit_time: datetime | None) -> int:
         changes, t.pending = _split_key_updates(t.pending, t.plan.source_key_columns), []
+        if t.handoff is not None:
+            changes = [c for c in changes if not t.handoff.skip(c)]
+            if not changes:
+                return 0
         columns = [t.source.column(c) for c in t.plan.source_columns]
         batch = changes_to_batch(t.source, columns, changes, commit_time=commit_time)
         data, ops = batch.data, batch.op.to_pylist()
