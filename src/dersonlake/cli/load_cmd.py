@@ -181,6 +181,7 @@ def delta_owner_task(owner: str, owners_dir: Path | None) -> tuple[LoadResult | 
             storage=run.storage(),
             s3=run.s3,
             store=store,
+            replan=lambda c: run.plan(c, "cdc"),  # DDL during CDC: the rules over the new definition
         ).run()
     except BaseException as exc:
         store.update_task(
