@@ -164,6 +164,7 @@ class _Table:
     pending: list[Change] = field(default_factory=list)
     handoff: TableHandoff | None = None  # drops the changes the LOAD files already hold
     verify: bool = True  # check the next row image's columns against ``source`` (start, after DDL)
+    known: list[Table] = field(default_factory=list)  # every definition seen this run, oldest first
 
 
 class CdcRun:
@@ -237,29 +238,40 @@ class CdcRun:
 
     def _tables(self, cp: CdcCheckpoint, outcome: CdcOutcome) -> dict[tuple[str, str], _Table]:
         """The captured tables, each with the definition the lake has (kept with the checkpoint after
-        a DDL; else the catalog's). Tables suspended by an earlier run stay so until reloaded."""
+        a DDL, else the one the full load read, else the catalog's): a table altered or dropped since
+        is still read from the binlog as it was. Tables suspended by an earlier run stay so until
+        reloaded; dropped ones are not captured again until created again."""
         out = {}
-        marks = HandoffMarks(self.store).load(self.arn)
-        errors = {
-            f"{r['schema_name']}.{r['table_name']}": r["error"] or "suspended"
-            for r in self.store.table_stats(self.arn)
-            if r["state"] == status.TABLE_ERROR
-        }
+        handoff = HandoffMarks(self.store)
+        marks, loaded = handoff.load(self.arn), handoff.definitions(self.arn)
+        states = {f"{r['schema_name']}.{r['table_name']}": r for r in self.store.table_stats(self.arn)}
+        lake = {**{k: v for k, v in loaded.items()}, **{k: table_from_json(v) for k, v in cp.schemas.items()}}
+        candidates: list[tuple[TablePlan, Table]] = []
         for t in self.plan.tables:
-            source = self.catalog.table(t.source_schema, t.source_table)
-            if source is None or t.kind == "view":
+            source = lake.pop(t.source, None) or self.catalog.table(t.source_schema, t.source_table)
+            if source is not None and t.kind != "view":
+                candidates.append((self._replan(source) or t, source))
+        for name, source in lake.items():  # gone from the catalog now: dropped (or renamed) later
+            row = states.get(name)
+            plan = (
+                self._replan(source) if row is None or row["state"] != status.TABLE_DOES_NOT_EXIST else None
+            )
+            if plan is not None:
+                candidates.append((plan, source))
+        for t, source in candidates:
+            row = states.get(t.source)
+            if row is not None and row["state"] == status.TABLE_ERROR:
+                outcome.suspended[t.source] = row["error"] or "suspended"
                 continue
-            if t.source in errors:
-                outcome.suspended[t.source] = errors[t.source]
-                continue
-            if t.source in cp.schemas:
-                source = table_from_json(cp.schemas[t.source])
-                t = self._replan(source) or t
+            if row is None:
+                self._register(t.source_schema, t.source_table)
             writer = self._writer(t, source, cp.stems.get(t.target))
-            handoff = TableHandoff.build(
+            handoff_filter = TableHandoff.build(
                 source, t.source_key_columns, marks.get((t.source_schema, t.source_table), [])
             )
-            out[(t.source_schema, t.source_table)] = _Table(t, source, writer, handoff=handoff)
+            out[(t.source_schema, t.source_table)] = _Table(
+                t, source, writer, handoff=handoff_filter, known=[source]
+            )
         return out
 
     def _writer(self, t: TablePlan, source: Table, last_stem: str | None) -> CdcTableWriter:
@@ -386,6 +398,8 @@ class CdcRun:
         now = discover_catalog(self.endpoint, [t.plan.source_schema]).table(
             t.plan.source_schema, t.plan.source_table
         )
+        if now is not None:
+            t.known.append(now)
         self._retable(t, now or t.source, outcome)
         t.verify = True
 
@@ -399,7 +413,8 @@ class CdcRun:
         now = discover_catalog(self.endpoint, [t.plan.source_schema]).table(
             t.plan.source_schema, t.plan.source_table
         )
-        source = cdc_ddl.table_for_image(t.source, names, now)
+        # a name's type: the definition in use, the source's now, then older ones (dropped columns)
+        source = cdc_ddl.table_for_image(t.source, names, now, *reversed(t.known))
         if source is None:
             self._suspend(
                 t,
@@ -435,26 +450,33 @@ class CdcRun:
     def _create(self, item: Ddl, tables: dict[tuple[str, str], _Table], reader: BinlogReader) -> None:
         """A table created during CDC that the selection rules match is captured from its CREATE on."""
         key = (item.schema, item.table or "")
-        if key in tables or not item.table:
+        if key in tables:  # selected since the run started (it exists now): captured already
+            self._counts[key]["ddls"] += 1
+            return
+        if not item.table:
             return
         source = discover_catalog(self.endpoint, [item.schema]).table(*key)
         plan = self._replan(source) if source is not None and source.kind == "table" else None
         if plan is None:
             return
         writer = self._writer(plan, source, self._stems.get(plan.target) or self._state_stem(plan.target))
-        tables[key] = _Table(plan, source, writer)
+        tables[key] = _Table(plan, source, writer, known=[source])
         reader.capture_table(*key)
+        self._register(*key)
+        self._counts[key]["ddls"] += 1
+        log.info(
+            "%s: created at %s and selected by the rules: captured from here on", plan.source, item.position
+        )
+
+    def _register(self, schema: str, table: str) -> None:
+        """A statistics row for a table CDC captures without a full load (created during CDC)."""
         with self.store.transaction() as db:
             db.execute(
                 "INSERT INTO table_stats (task_arn, schema_name, table_name, state, last_update)"
                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT (task_arn, schema_name, table_name) DO UPDATE SET"
                 " state = excluded.state, error = NULL",
-                (self.arn, *key, status.TABLE_COMPLETED, time.time()),
+                (self.arn, schema, table, status.TABLE_COMPLETED, time.time()),
             )
-        self._counts[key]["ddls"] += 1
-        log.info(
-            "%s: created at %s and selected by the rules: captured from here on", plan.source, item.position
-        )
 
     def _state_stem(self, target: str) -> str | None:
         cp = self.state.checkpoint(self.arn)

@@ -87,8 +87,8 @@ def same_columns(table: Table, names: Sequence[str]) -> bool:
 
 def table_for_image(current: Table, names: Sequence[str], *known: Table | None) -> Table | None:
     """``current`` with the columns ``names`` (a row image's, in order) plus the generated columns
-    the newest definition has; types from ``current`` then ``known``. None when a name has no known
-    type."""
+    of the first of ``known`` (the newest); each type from ``current``, then ``known`` in order.
+    None when a name has no known type."""
     if same_columns(current, names):
         return current
     pool = [current, *(k for k in known if k is not None)]
@@ -98,7 +98,7 @@ def table_for_image(current: Table, names: Sequence[str], *known: Table | None) 
         if column is None:
             return None
         columns.append(column)
-    newest = pool[-1]
+    newest = next((k for k in known if k is not None), current)
     columns += [c for c in newest.columns if c.generated and c.name not in names]
     columns = [dataclasses.replace(c, ordinal=i) for i, c in enumerate(columns, start=1)]
     names = [c.name for c in columns]

@@ -261,6 +261,7 @@ class FullLoad:
                 full_load_start=time.time(),
             )
             self.progress.table_started(t, unit.source.approx_rows)
+            self.handoff.define(self.arn, unit.source)
         error: str | None = None
         try:
             self._with_retries(unit, run)

@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from dersonlake.replication.cdc_ddl import table_from_json, table_to_json
 from dersonlake.replication.store import ReplicationStore
 from dersonlake.sources.catalog import Table
 from dersonlake.sources.mysql.binlog_items import Change
@@ -48,6 +49,27 @@ class HandoffMarks:
                 " file TEXT NOT NULL, pos INTEGER NOT NULL,"
                 " PRIMARY KEY (task_arn, schema_name, table_name, segment, chunk))"
             )
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS handoff_tables (task_arn TEXT NOT NULL,"
+                " schema_name TEXT NOT NULL, table_name TEXT NOT NULL, definition TEXT NOT NULL,"
+                " PRIMARY KEY (task_arn, schema_name, table_name))"
+            )
+
+    def define(self, arn: str, table: Table) -> None:
+        """The definition the full load read ``table`` with: CDC's starting point for its columns (the
+        catalog may already show later DDL by the time CDC reads the binlog from before it)."""
+        with self.store.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO handoff_tables VALUES (?, ?, ?, ?)",
+                (arn, table.schema, table.name, json.dumps(table_to_json(table))),
+            )
+
+    def definitions(self, arn: str) -> dict[str, Table]:
+        rows = self.store.query("SELECT * FROM handoff_tables WHERE task_arn = ?", (arn,))
+        return {
+            f"{r['schema_name']}.{r['table_name']}": table_from_json(json.loads(r["definition"]))
+            for r in rows
+        }
 
     def replace(
         self, arn: str, schema: str, table: str, segment: str, marks: Sequence[ChunkSnapshot]
