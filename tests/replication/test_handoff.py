@@ -111,7 +111,7 @@ class SlowProgress(NoProgress):
         time.sleep(0.03)
 
 
-def test_changes_during_the_full_load_appear_exactly_once(tmp_path, sandbox, handoff_items, admin):
+def test_changes_during_the_full_load_appear_exactly_once(request, tmp_path, sandbox, handoff_items, admin):
     write_owner(tmp_path, sandbox, mapping=MAPPING)
     run = prepare(load_owner("acme", tmp_path / "owners"))
     params, storage, store = run.source(), run.storage(), ReplicationStore(tmp_path / "r.sqlite")
@@ -126,6 +126,7 @@ def test_changes_during_the_full_load_appear_exactly_once(tmp_path, sandbox, han
     writer = Writer(sandbox, seed=4)
     start = current_position(params)  # recorded before the load, as delta_owner_task does
     writer.start()
+    request.addfinalizer(lambda: (writer.stop.set(), writer.join(10)))  # before the table is dropped
     time.sleep(0.3)
     catalog = run.catalog(params)
     outcome = FullLoad(
@@ -140,24 +141,28 @@ def test_changes_during_the_full_load_appear_exactly_once(tmp_path, sandbox, han
         batch_rows=40,
         progress=SlowProgress(),
     ).run()
-    time.sleep(0.3)
-    writer.stop.set()
-    writer.join(10)
-    assert writer.error is None and outcome.tables_loaded == 1
+    assert outcome.tables_loaded == 1
     marks = HandoffMarks(store).load(arn)[("shop", "handoff_items")]
     assert len(marks) >= ROWS // 40 and len({m.pos for _s, m in marks}) > 1  # chunks saw different times
 
-    catalog = run.catalog(params)
-    CdcRun(
-        arn=arn,
-        plan=run.plan(catalog, "cdc"),
-        catalog=catalog,
-        endpoint=params,
-        storage=storage,
-        s3=run.s3,
-        store=store,
-        start=start,
-    ).run()
+    def delta(first: bool) -> None:
+        catalog = run.catalog(params)
+        CdcRun(
+            arn=arn,
+            plan=run.plan(catalog, "cdc"),
+            catalog=catalog,
+            endpoint=params,
+            storage=storage,
+            s3=run.s3,
+            store=store,
+            start=start if first else None,
+        ).run()
+
+    delta(first=True)  # the first delta runs while the writer still writes
+    writer.stop.set()
+    writer.join(10)
+    assert writer.error is None
+    delta(first=False)  # the rest, from the checkpoint
 
     with admin.cursor() as cur:
         cur.execute("SELECT id, ver, note FROM shop.handoff_items ORDER BY id")
