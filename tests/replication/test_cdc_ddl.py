@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from dersonlake.errors import OperationFailed
 from dersonlake.lake.current_state import current_state
 from dersonlake.lake.reader import read_object
 from dersonlake.replication import status
@@ -255,3 +256,13 @@ def test_a_table_created_while_the_run_reads_is_captured_from_its_create(load_ow
     assert lake(loaded, "ddl_new").to_pylist() == [{"id": 2, "label": "b"}]
     new = loaded.tables()["shop.ddl_new"]
     assert (new["inserts"], new["deletes"], new["ddls"], new["state"]) == (2, 1, 1, status.TABLE_COMPLETED)
+
+
+def test_truncate_fails_the_task_with_apply_error_fail_on_truncation_ddl(load_owner_once, ddl_tables, admin):
+    settings = {"ErrorBehavior": {"ApplyErrorFailOnTruncationDdl": True}}
+    loaded = load_owner_once(mapping=MAPPING, settings=settings)
+    start = current_position(loaded.run.source())
+    execute(admin, "TRUNCATE TABLE shop.ddl_items")
+    with pytest.raises(OperationFailed, match="ApplyErrorFailOnTruncationDdl is true"):
+        delta(loaded, start)
+    assert len(loaded.storage.list("shop/ddl_items")) == 1  # nothing deleted: the LOAD file stays

@@ -32,7 +32,7 @@ from typing import Any
 import pyarrow as pa
 
 from dersonlake.config.s3_settings import S3Settings
-from dersonlake.errors import BadInput
+from dersonlake.errors import BadInput, OperationFailed
 from dersonlake.lake import layout
 from dersonlake.lake.cdc_writer import CdcTableWriter
 from dersonlake.lake.storage import Storage
@@ -245,12 +245,18 @@ class CdcRun:
         handoff = HandoffMarks(self.store)
         marks, loaded = handoff.load(self.arn), handoff.definitions(self.arn)
         states = {f"{r['schema_name']}.{r['table_name']}": r for r in self.store.table_stats(self.arn)}
-        lake = {**{k: v for k, v in loaded.items()}, **{k: table_from_json(v) for k, v in cp.schemas.items()}}
+        lake = {**loaded, **{k: table_from_json(v) for k, v in cp.schemas.items()}}
+        if self.replan is None:  # the lake's definitions need the mapping re-resolved: the catalog's
+            lake = {}
         candidates: list[tuple[TablePlan, Table]] = []
         for t in self.plan.tables:
-            source = lake.pop(t.source, None) or self.catalog.table(t.source_schema, t.source_table)
-            if source is not None and t.kind != "view":
-                candidates.append((self._replan(source) or t, source))
+            now = self.catalog.table(t.source_schema, t.source_table)
+            kept = lake.pop(t.source, None)
+            plan = self._replan(kept) if kept is not None else None
+            if plan is not None and kept is not None:
+                candidates.append((plan, kept))
+            elif now is not None and t.kind != "view":
+                candidates.append((t, now))
         for name, source in lake.items():  # gone from the catalog now: dropped (or renamed) later
             row = states.get(name)
             plan = (
@@ -379,6 +385,11 @@ class CdcRun:
                 )
             elif kind == cdc_ddl.ALTER:
                 self._alter(t, item, outcome)
+            elif kind == cdc_ddl.TRUNCATE and settings.error_behavior.apply_error_fail_on_truncation_ddl:
+                raise OperationFailed(
+                    f"{t.plan.source} was truncated at {item.position} and "
+                    "ErrorBehavior.ApplyErrorFailOnTruncationDdl is true: the task stops"
+                )
             else:  # TRUNCATE and DROP on S3: the table's objects are deleted (dms.md §2, §3)
                 outcome.files += len(t.writer.flush())
                 removed = self.storage.delete_prefix(
