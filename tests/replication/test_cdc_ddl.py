@@ -226,6 +226,18 @@ def test_unsupported_ddl_or_policy_false_suspends_only_that_table(load_owner_onc
     execute(admin, "INSERT INTO shop.ddl_items VALUES (9, 'nine', 9, NULL)")
     again = delta(loaded)
     assert set(again.suspended) == {"shop.ddl_items", "shop.ddl_new"} and again.files == 0
+    # the way out: reload; the DDL and the changes the new LOAD files hold are not applied again
+    reloaded = load_owner_once(start_type=status.RELOAD_TARGET)
+    assert reloaded.outcome.tables_loaded == 3
+    after = delta(loaded)
+    assert not after.suspended
+    for table, columns in (
+        ("ddl_items", ["id", "name", "n", "at"]),
+        ("ddl_new", ["id"]),
+        ("ddl_other", ["id", "v"]),
+    ):
+        assert lake(loaded, table).to_pylist() == source(admin, table, columns)
+    assert all(" error" not in r["state"] for r in loaded.tables().values())
 
 
 def test_a_table_created_while_the_run_reads_is_captured_from_its_create(load_owner_once, ddl_tables, admin):

@@ -66,11 +66,12 @@ class CdcCheckpoint:
     position: BinlogPosition
     stems: dict[str, str] = field(default_factory=dict)
     schemas: dict[str, dict[str, Any]] = field(default_factory=dict)  # source table -> its definition
+    saved: float = 0.0  # when (epoch seconds): a full load after it has the newer definitions
 
     def to_json(self) -> str:
         p = self.position
         doc = {"file": p.file, "pos": p.pos, "gtid": p.gtid, "stems": self.stems, "schemas": self.schemas}
-        return json.dumps(doc, sort_keys=True)
+        return json.dumps({**doc, "saved": self.saved}, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> CdcCheckpoint:
@@ -79,6 +80,7 @@ class CdcCheckpoint:
             BinlogPosition(doc["file"], doc["pos"], doc.get("gtid")),
             dict(doc.get("stems", {})),
             dict(doc.get("schemas", {})),
+            float(doc.get("saved", 0.0)),
         )
 
 
@@ -245,7 +247,10 @@ class CdcRun:
         handoff = HandoffMarks(self.store)
         marks, loaded = handoff.load(self.arn), handoff.definitions(self.arn)
         states = {f"{r['schema_name']}.{r['table_name']}": r for r in self.store.table_stats(self.arn)}
-        lake = {**loaded, **{k: table_from_json(v) for k, v in cp.schemas.items()}}
+        lake = {name: table for name, (table, _at) in loaded.items()}
+        for name, doc in cp.schemas.items():  # the newer of the checkpoint's and the full load's
+            if name not in loaded or loaded[name][1] <= cp.saved:
+                lake[name] = table_from_json(doc)
         if self.replan is None:  # the lake's definitions need the mapping re-resolved: the catalog's
             lake = {}
         candidates: list[tuple[TablePlan, Table]] = []
@@ -362,6 +367,8 @@ class CdcRun:
             t = tables.get(key)
             if t is None or t.plan.source in outcome.suspended:
                 continue
+            if t.handoff is not None and t.handoff.first is not None and item.position <= t.handoff.first:
+                continue  # before the table's (re)load read it: its LOAD files already reflect it
             self._counts[key]["ddls"] += 1
             settings = self.plan.settings
             policy = {
@@ -511,7 +518,7 @@ class CdcRun:
         stems = {t.plan.target: t.writer.last_stem for t in tables.values() if t.writer.last_stem}
         previous = outcome.checkpoint.stems if outcome.checkpoint else {}
         schemas = {t.plan.source: table_to_json(t.source) for t in tables.values()}
-        cp = CdcCheckpoint(position, {**previous, **self._stems, **stems}, schemas)
+        cp = CdcCheckpoint(position, {**previous, **self._stems, **stems}, schemas, time.time())
         counts = {k: dict(v) for k, v in self._counts.items()}
         self.state.save(self.arn, cp, counts)
         self._counts.clear()

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import bisect
 import json
+import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -52,7 +53,7 @@ class HandoffMarks:
             db.execute(
                 "CREATE TABLE IF NOT EXISTS handoff_tables (task_arn TEXT NOT NULL,"
                 " schema_name TEXT NOT NULL, table_name TEXT NOT NULL, definition TEXT NOT NULL,"
-                " PRIMARY KEY (task_arn, schema_name, table_name))"
+                " defined REAL NOT NULL, PRIMARY KEY (task_arn, schema_name, table_name))"
             )
 
     def define(self, arn: str, table: Table) -> None:
@@ -60,14 +61,18 @@ class HandoffMarks:
         catalog may already show later DDL by the time CDC reads the binlog from before it)."""
         with self.store.transaction() as db:
             db.execute(
-                "INSERT OR REPLACE INTO handoff_tables VALUES (?, ?, ?, ?)",
-                (arn, table.schema, table.name, json.dumps(table_to_json(table))),
+                "INSERT OR REPLACE INTO handoff_tables VALUES (?, ?, ?, ?, ?)",
+                (arn, table.schema, table.name, json.dumps(table_to_json(table)), time.time()),
             )
 
-    def definitions(self, arn: str) -> dict[str, Table]:
+    def definitions(self, arn: str) -> dict[str, tuple[Table, float]]:
+        """Per ``schema.table``: the definition the last full load read, and when (epoch seconds)."""
         rows = self.store.query("SELECT * FROM handoff_tables WHERE task_arn = ?", (arn,))
         return {
-            f"{r['schema_name']}.{r['table_name']}": table_from_json(json.loads(r["definition"]))
+            f"{r['schema_name']}.{r['table_name']}": (
+                table_from_json(json.loads(r["definition"])),
+                r["defined"],
+            )
             for r in rows
         }
 
@@ -116,6 +121,7 @@ class TableHandoff:
     bounds: list[tuple[Any, ...]]  # chunk lower bounds (exclusive), ascending; empty: one threshold
     positions: list[BinlogPosition]  # bounds[i]'s chunk position; positions[0] alone when no bounds
     last: BinlogPosition  # past this, nothing is skipped
+    first: BinlogPosition | None = None  # the earliest chunk's: DDL up to here is in the LOAD files
 
     @classmethod
     def build(
@@ -124,18 +130,18 @@ class TableHandoff:
         if not marks:
             return None
         positions = [BinlogPosition(m.file, m.pos) for _s, m in marks]
-        last = max(positions)
+        last, first = max(positions), min(positions)
         segments = {s for s, _m in marks}
         exact = (len(marks) == 1) or (
             len(segments) == 1 and bool(key) and all(_is_integer(source, k) for k in key)
         )
         if not exact:
-            return cls(tuple(key), [], [min(positions)], last)
+            return cls(tuple(key), [], [first], last, first)
         if len(marks) == 1:
-            return cls(tuple(key), [], positions, last)
+            return cls(tuple(key), [], positions, last, first)
         ordered = sorted(zip([m.after for _s, m in marks], positions, strict=True), key=lambda x: x[0] or ())
         # the first chunk has no lower bound: every key below the second chunk's bound is its
-        return cls(tuple(key), [a or () for a, _p in ordered[1:]], [p for _a, p in ordered], last)
+        return cls(tuple(key), [a or () for a, _p in ordered[1:]], [p for _a, p in ordered], last, first)
 
     def skip(self, change: Change) -> bool:
         """Whether ``change`` is already in the LOAD files (its transaction ended at or before the
