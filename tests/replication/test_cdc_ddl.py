@@ -278,3 +278,9 @@ def test_truncate_fails_the_task_with_apply_error_fail_on_truncation_ddl(load_ow
     with pytest.raises(OperationFailed, match="ApplyErrorFailOnTruncationDdl is true"):
         delta(loaded, start)
     assert len(loaded.storage.list("shop/ddl_items")) == 1  # nothing deleted: the LOAD file stays
+    # a reload gets past it: the TRUNCATE is before the new snapshot, so it is not applied again
+    execute(admin, "INSERT INTO shop.ddl_items VALUES (4, 'four', 4, NULL)")
+    assert load_owner_once(start_type=status.RELOAD_TARGET).outcome.tables_loaded == 2
+    assert not delta(loaded, start).suspended  # no checkpoint was saved: from the same start again
+    assert lake(loaded, "ddl_items").to_pylist() == source(admin, "ddl_items", ["id", "name", "n", "at"])
+    assert [r["id"] for r in lake(loaded, "ddl_items").to_pylist()] == [4]
