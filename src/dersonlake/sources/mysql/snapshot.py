@@ -18,10 +18,11 @@ here, the same client-side binding PyMySQL does (no value from a mapping is past
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
@@ -42,6 +43,7 @@ from dersonlake.sources.catalog import Column, Table
 from dersonlake.sources.mysql.binlog_position import current_position
 from dersonlake.sources.mysql.connection import ConnectionParams
 
+log = logging.getLogger(__name__)
 FSP_KEY = b"dms.fsp"  # same key the lake's CSV writer reads
 _KEY_ALIAS = "__dl_key{}"
 # Our literals escape backslashes, so the session must read them that way whatever the server's
@@ -309,8 +311,15 @@ def read_batches(
     """
 
     url = connection_url(endpoint, query.table.schema)
+    binlog = ""
+    if query.mark_snapshot and on_snapshot is not None:
+        try:  # the binlog's file name; without a binlog (or the privilege) there is no position
+            binlog = current_position(endpoint).file
+        except OperationFailed as exc:
+            log.info("%s: read without snapshot positions (%s)", query.table.qualified, exc)
+    if query.mark_snapshot and not binlog:
+        query = replace(query, mark_snapshot=False)
     setup = SESSION_SETUP + (SNAPSHOT_SETUP if query.mark_snapshot else [])
-    binlog = current_position(endpoint).file if query.mark_snapshot and on_snapshot else ""
     base, _, digits = binlog.rpartition(".")
     schema = query.schema
     n_keys = len(query.key)
