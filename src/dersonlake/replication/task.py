@@ -228,6 +228,7 @@ def run_task(store: ReplicationStore, arn: str, start_type: str, run: TaskRun) -
                 store=store,
                 start=cdc_from,
                 stop=current_position(run.source),
+                replan=run.plan,  # DDL during CDC: the rules over the new definition
             ).run()
             if cdc_outcome.suspended:
                 outcome.tables_errored += len(cdc_outcome.suspended)
