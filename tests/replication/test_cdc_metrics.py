@@ -52,3 +52,17 @@ def test_latency_and_throughput_follow_what_was_read_and_committed(tmp_path):
     (task,) = replication(store)["tasks"]
     assert task["cdc"]["CDCThroughputRowsTarget"] == 10.0
     store.close()
+
+
+def test_the_latency_reaches_the_monitoring_snapshot(tmp_path):
+    from dersonlake.replication.stats import read_tasks
+
+    store = ReplicationStore(tmp_path / "replication.sqlite")
+    arn = create_task(store, "t", migration_type="cdc", table_mappings="{}", settings_json="{}")
+    clock = Clock(2_000.0)
+    meter = CdcMeter(store, arn, clock=clock)
+    meter.read(datetime.fromtimestamp(1_997.0, UTC).replace(tzinfo=None), 5)
+    meter.save(force=True)
+    store.close()
+    (task,) = read_tasks(tmp_path / "replication.sqlite")
+    assert (task.latency_source, task.latency_target) == (3.0, 3.0)

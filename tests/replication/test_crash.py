@@ -6,7 +6,9 @@ in a child process that is killed with SIGKILL at a random (seeded) instant insi
 
 * ``full load``: the task is loading (no checkpoint yet: the next run loads again);
 * ``handoff``: the full load is committed and the first CDC read of the changes made during it runs;
-* ``cdc``: a later delta run (from the checkpoint).
+* ``cdc``: a later delta run (from the checkpoint);
+* ``after a CDC file``: right after a CDC file's commit, before the checkpoint covering it
+  (``crash_child.py`` steers that instant; random kills rarely hit it).
 
 The phase is seen from the replication store, as the child writes it, so each kill lands where it
 is meant to. After each kill the writer pauses, a resumed ``--delta`` run goes to the source's
@@ -47,7 +49,7 @@ COMPARED = {
     "customers": "id, email",
     "order_items": "order_id, line_no, qty",
 }
-PLAN = ["full load"] * 8 + ["handoff"] * 6 + ["cdc"] * 10  # 24 kills
+PLAN = ["full load"] * 8 + ["handoff"] * 6 + ["cdc"] * 10 + ["after a CDC file"] * 4  # 28 kills
 
 
 def mapping() -> dict:
@@ -156,19 +158,16 @@ def _env(tmp_path: Path) -> dict[str, str]:
     return {**os.environ, "DERSON_HOME": str(tmp_path / ".derson"), "PYTHONPATH": str(ROOT / "src")}
 
 
-def _delta(tmp_path: Path) -> subprocess.Popen:
+def _delta(tmp_path: Path, crash_after_files: int = 0) -> subprocess.Popen:
+    env = _env(tmp_path)
+    launcher = ["-m", "dersonlake"]
+    if crash_after_files:
+        launcher = [str(Path(__file__).with_name("crash_child.py"))]
+        env["DERSON_CRASH_AFTER_CDC_FILES"] = str(crash_after_files)
+    owners = str(tmp_path / "owners")
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "dersonlake",
-            "load",
-            "acme",
-            "--delta",
-            "--owners-dir",
-            str(tmp_path / "owners"),
-        ],
-        env=_env(tmp_path),
+        [sys.executable, *launcher, "load", "acme", "--delta", "--owners-dir", owners],
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -236,7 +235,7 @@ def _check(tmp_path: Path, box) -> None:
 
 
 @pytest.mark.slow
-def test_sigkill_at_24_points_then_resume_leaves_an_exact_lake(tmp_path, sandbox_factory):
+def test_sigkill_at_28_points_then_resume_leaves_an_exact_lake(tmp_path, sandbox_factory):
     box = sandbox_factory("crash")
     with box.admin_connection() as conn:
         seed(conn, rows=8_000)
@@ -258,8 +257,16 @@ def test_sigkill_at_24_points_then_resume_leaves_an_exact_lake(tmp_path, sandbox
             if phase != "cdc":
                 _start_over(tmp_path)  # the next run is a first run again: full load, then its handoff
             writer.resume()
-            child = _delta(tmp_path)
-            outcomes.append((phase, _kill_in(tmp_path, child, "cdc" if phase == "handoff" else phase, rng)))
+            if phase == "after a CDC file":  # between a file's commit and its checkpoint
+                time.sleep(0.5)  # changes to capture
+                child = _delta(tmp_path, crash_after_files=rng.randint(1, 2))
+                child.communicate(timeout=300)
+                outcomes.append((phase, "killed" if child.returncode == -signal.SIGKILL else "finished"))
+            else:
+                child = _delta(tmp_path)
+                outcomes.append(
+                    (phase, _kill_in(tmp_path, child, "cdc" if phase == "handoff" else phase, rng))
+                )
             writer.pause()
             resumed = _delta(tmp_path)
             _out, err = resumed.communicate(timeout=300)
@@ -272,7 +279,7 @@ def test_sigkill_at_24_points_then_resume_leaves_an_exact_lake(tmp_path, sandbox
         writer.join(30)
     killed = Counter(phase for phase, what in outcomes if what == "killed")
     assert sum(killed.values()) >= 20, outcomes  # most kills land while the child runs
-    assert all(killed[p] >= 3 for p in ("full load", "handoff", "cdc")), outcomes
+    assert all(killed[p] >= 3 for p in ("full load", "handoff", "cdc", "after a CDC file")), outcomes
 
 
 def _start_over(tmp_path: Path) -> None:

@@ -25,7 +25,7 @@ from dersonlake.api import dms, protocol, stepfunctions
 from dersonlake.replication.store import ReplicationStore
 from dersonlake.states import Engine
 
-log = logging.getLogger("dersonlake.api")
+log = logging.getLogger("dersonlake.REST_SERVER")
 
 
 @dataclass(frozen=True)

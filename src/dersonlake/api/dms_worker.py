@@ -22,7 +22,7 @@ from dersonlake.replication.full_load import FullLoad
 from dersonlake.replication.store import ReplicationStore
 from dersonlake.replication.task import TaskRun, reconcile, run_task
 
-log = logging.getLogger("dersonlake.api.dms")
+log = logging.getLogger("dersonlake.TASK_MANAGER")
 OWNER_TAG = "derson-lake:owner"
 STARTABLE = (status.READY, status.STOPPED, status.FAILED)
 

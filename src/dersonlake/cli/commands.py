@@ -12,5 +12,6 @@ from dersonlake.cli import (  # noqa: F401
     sandbox_cmd,
     serve_cmd,
     states_cmd,
+    status_cmd,
     stream_cmd,
 )

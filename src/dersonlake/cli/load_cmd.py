@@ -139,8 +139,9 @@ def delta_owner_task(
     """The seed's delta run: the first time a full load (its binlog position recorded before it
     starts, so no change is lost), then CDC from the task's checkpoint up to the source's position now.
 
-    Changes that land during the full load are also in the CDC files (as with DMS); the merged state
-    (upsert by key, deletes applied) is the source's at the end of the run.
+    On MariaDB a change that lands during the full load is in the LOAD files or in the CDC files,
+    never both (``replication.handoff``: each chunk's snapshot position); on MySQL 8 it may be in
+    both, as with DMS. Either way the merged state is the source's at the end of the run.
     """
     from dersonlake.cli.cdc_task import cdc_owner_task
 

@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from dersonlake import __version__
+from dersonlake import __version__, logs
 from dersonlake.errors import DersonError
 
 app = typer.Typer(
@@ -46,6 +46,7 @@ def main(argv: list[str] | None = None) -> None:
     """Run the CLI; turn our errors into one line and an exit code (usage errors exit 2 via click)."""
     _register()
     try:
+        logs.setup()
         app(args=argv)
     except DersonError as exc:
         typer.echo(f"error: {exc}", err=True)

@@ -20,6 +20,7 @@ import typer
 
 from dersonlake.cli.main import app
 from dersonlake.errors import BadInput, OperationFailed
+from dersonlake.states.stats import root_cause
 
 INTAKE = "dersonlake.intake.lambda_function:lambda_handler"
 PIPELINES = ("derson-Main", "DMS-Handler", "DMS-ErrorHandling")
@@ -74,30 +75,6 @@ def follow(
         if time.monotonic() > deadline:
             raise OperationFailed(f"derson-Main did not end within {timeout:.0f}s: {arn} is still running")
         time.sleep(poll)
-
-
-def root_cause(error: str, cause: str) -> tuple[str, str]:
-    """The innermost error and message: ``.sync`` nests the child execution (``Error``/``Cause``) and
-    Lambda its own (``errorType``/``errorMessage``) inside each cause as JSON."""
-    for _ in range(10):
-        try:
-            inner = json.loads(cause)
-        except ValueError:
-            break
-        if not isinstance(inner, dict):
-            break
-        if "Cause" in inner:
-            error, cause = inner.get("Error") or error, inner["Cause"] or ""
-        elif "errorMessage" in inner:
-            return inner.get("errorType") or error, inner["errorMessage"]
-        elif "LastFailureMessage" in inner.get("detail", inner):  # a failed task, as DMS-Handler saw it
-            task = inner.get("detail", inner)
-            reason = f" ({task['StopReason']})" if task.get("StopReason") else ""
-            arn = task.get("ReplicationTaskArn")
-            return error, f"replication task {arn}{reason}: {task['LastFailureMessage']}"
-        else:
-            break
-    return error, cause
 
 
 def lake_files(owner: Any) -> int:
@@ -201,19 +178,25 @@ def _run_locally(
     from dersonlake.api.local import LocalServer
     from dersonlake.api.pipelines import PipelineValues, register_pipelines
     from dersonlake.home import derson_home
+    from dersonlake.notify import AlertWatcher, Notifier
     from dersonlake.replication.store import ReplicationStore
     from dersonlake.states import Engine, default_db_path
 
     if not pipelines.is_dir():
         raise BadInput("no pipelines folder", value=str(pipelines), hint="Pass --pipelines")
-    engine = Engine(default_db_path(), time_scale=time_scale)
+    notifier = Notifier.from_files(derson_home())  # notify.yaml: sns:publish and failure alerts
+    engine = Engine(default_db_path(), time_scale=time_scale, notifier=notifier.sns_publish)
     store = ReplicationStore(derson_home() / "replication.sqlite")
+    watcher = AlertWatcher(notifier, default_db_path(), derson_home() / "replication.sqlite")
     try:
         engine.register_lambda("DMS-intake", INTAKE)
         register_pipelines(engine, pipelines, PipelineValues())
+        watcher.start()
         with LocalServer(engine, store, owners_dir=base) as server:
             os.environ["DERSON_DMS_ENDPOINT_URL"] = server.url
             return follow(owner, server.url, timeout, 0.3, delta)
     finally:
+        watcher.stop()  # one last check: the run's own failure is alerted before the command exits
         engine.close()
         store.close()
+        notifier.close()

@@ -50,13 +50,21 @@ def serve(
 
     from dersonlake.api.app import create_app, dms_service, stepfunctions_service
     from dersonlake.api.dashboard import dashboard_routes
+    from dersonlake.api.metrics import metrics_route
     from dersonlake.api.pipelines import PipelineValues, register_pipelines
     from dersonlake.home import derson_home
+    from dersonlake.notify import AlertWatcher, Notifier
     from dersonlake.replication.store import ReplicationStore
     from dersonlake.states import Engine, default_db_path
 
-    engine = Engine(db or default_db_path(), time_scale=time_scale, region=region, account=account_id)
-    store = ReplicationStore(replication_db or derson_home() / "replication.sqlite")
+    states_path = db or default_db_path()
+    replication_path = replication_db or derson_home() / "replication.sqlite"
+    notifier = Notifier.from_files(Path(states_path).parent)  # notify.yaml; alerts.sqlite by the stores
+    engine = Engine(
+        states_path, time_scale=time_scale, region=region, account=account_id, notifier=notifier.sns_publish
+    )
+    store = ReplicationStore(replication_path)
+    watcher = AlertWatcher(notifier, states_path, replication_path)
     try:
         register_lambdas(engine, lambdas)
         registered: list[str] = []
@@ -81,10 +89,14 @@ def serve(
         local = "127.0.0.1" if host in ("0.0.0.0", "::") else shown
         os.environ.setdefault("DERSON_DMS_ENDPOINT_URL", f"http://{local}:{bound}")
         engine.start_background()
+        watcher.start()
         services = [stepfunctions_service(engine), dms_service(store, region, account_id)]
         dashboard = dashboard_routes(engine, store, os.environ.get("DERSON_OWNERS_DIR"))
-        config = uvicorn.Config(create_app(services, dashboard), log_level="warning")
+        routes = [metrics_route(replication_path, states_path), *dashboard]
+        config = uvicorn.Config(create_app(services, routes), log_level="warning")
         uvicorn.Server(config).run(sockets=[sock])
     finally:
+        watcher.stop()
         engine.close()
         store.close()
+        notifier.close()

@@ -22,7 +22,7 @@ from dersonlake.config import Owner, load_owner
 from dersonlake.intake.checkpoints import CheckpointStore
 from dersonlake.intake.errors import DeltaNotAvailable, code_of, dms_error, error_class
 
-log = logging.getLogger("dersonlake.intake")
+log = logging.getLogger("dersonlake.INTAKE")
 OWNER_TAG = "derson-lake:owner"
 DEFAULT_PREFIX = "derson"
 DEFAULT_CLASS = "dms.t3.medium"

@@ -15,7 +15,7 @@ from dersonlake.intake.dms import Dms
 from dersonlake.intake.errors import MissingOwner, UnknownStep
 from dersonlake.intake.states_mapping import STEPS
 
-log = logging.getLogger("dersonlake.intake")
+log = logging.getLogger("dersonlake.INTAKE")
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from dersonlake.mapping.expressions import Expression, evaluate
 from dersonlake.mapping.plan import TablePlan
 from dersonlake.mapping.transformations import Mask, OutputColumn
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("dersonlake.TRANSFORMATION")
 _RANDOM = random.SystemRandom()  # data-masking-digits-randomize: unpredictable, and no per-batch seeding
 _STRINGISH = frozenset({"string", "wstring", "clob", "nclob"})
 

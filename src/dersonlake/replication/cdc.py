@@ -24,7 +24,7 @@ import json
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -32,16 +32,22 @@ from typing import Any
 import pyarrow as pa
 
 from dersonlake.config.s3_settings import S3Settings
+from dersonlake.errors import BadInput, OperationFailed
+from dersonlake.lake import layout
 from dersonlake.lake.cdc_writer import CdcTableWriter
 from dersonlake.lake.storage import Storage
 from dersonlake.mapping import Plan, TablePlan, transform_batch
+from dersonlake.replication import cdc_ddl, status
+from dersonlake.replication.cdc_ddl import table_from_json, table_to_json
 from dersonlake.replication.full_load import lake_schema
+from dersonlake.replication.handoff import HandoffMarks, TableHandoff
 from dersonlake.replication.store import ReplicationStore
 from dersonlake.sources.catalog import Catalog, Table
 from dersonlake.sources.mysql.binlog_batches import changes_to_batch
 from dersonlake.sources.mysql.binlog_items import Change, Checkpoint, Commit, Ddl, Item
 from dersonlake.sources.mysql.binlog_position import BinlogPosition
 from dersonlake.sources.mysql.binlog_reader import BinlogReader
+from dersonlake.sources.mysql.catalog import discover_catalog
 from dersonlake.sources.mysql.connection import ConnectionParams
 from dersonlake.sources.mysql.snapshot import column_read
 
@@ -59,15 +65,23 @@ class CdcCheckpoint:
 
     position: BinlogPosition
     stems: dict[str, str] = field(default_factory=dict)
+    schemas: dict[str, dict[str, Any]] = field(default_factory=dict)  # source table -> its definition
+    saved: float = 0.0  # when (epoch seconds): a full load after it has the newer definitions
 
     def to_json(self) -> str:
         p = self.position
-        return json.dumps({"file": p.file, "pos": p.pos, "gtid": p.gtid, "stems": self.stems}, sort_keys=True)
+        doc = {"file": p.file, "pos": p.pos, "gtid": p.gtid, "stems": self.stems, "schemas": self.schemas}
+        return json.dumps({**doc, "saved": self.saved}, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> CdcCheckpoint:
         doc = json.loads(text)
-        return cls(BinlogPosition(doc["file"], doc["pos"], doc.get("gtid")), dict(doc.get("stems", {})))
+        return cls(
+            BinlogPosition(doc["file"], doc["pos"], doc.get("gtid")),
+            dict(doc.get("stems", {})),
+            dict(doc.get("schemas", {})),
+            float(doc.get("saved", 0.0)),
+        )
 
 
 class CdcState:
@@ -163,6 +177,9 @@ class _Table:
     source: Table
     writer: CdcTableWriter
     pending: list[Change] = field(default_factory=list)
+    handoff: TableHandoff | None = None  # drops the changes the LOAD files already hold
+    verify: bool = True  # check the next row image's columns against ``source`` (start, after DDL)
+    known: list[Table] = field(default_factory=list)  # every definition seen this run, oldest first
 
 
 class CdcRun:
@@ -181,6 +198,7 @@ class CdcRun:
         start: BinlogPosition | None = None,
         stop: BinlogPosition | None = None,
         clock: Any = time.time,
+        replan: Callable[[Catalog], Plan] | None = None,
     ) -> None:
         self.arn = arn
         self.plan = plan
@@ -193,7 +211,9 @@ class CdcRun:
         self.start = start
         self.stop = stop
         self.clock = clock
+        self.replan = replan  # the mapping over another catalog: for DDL (None: DDL suspends the table)
         self._seq = 0
+        self._stems: dict[str, str] = {}  # newest names of tables dropped during this run
         self._counts: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
 
     def run(self) -> CdcOutcome:
@@ -207,12 +227,15 @@ class CdcRun:
             self.storage.delete(leftovers)
             self.state.forget(self.arn, leftovers)
             log.info("removed %d CDC file(s) written after the last checkpoint", len(leftovers))
-        tables = self._tables(cp)
         outcome = CdcOutcome(checkpoint=cp)
-        for item in self._reader(tables, cp.position):
+        tables = self._tables(cp, outcome)
+        reader = self._reader(tables, cp.position)
+        for item in self._items(reader, tables):
             if isinstance(item, Change):
                 t = tables.get((item.schema, item.table))
                 if t is None or t.plan.source in outcome.suspended:
+                    continue
+                if t.verify and not self._conform(t, item, outcome):
                     continue
                 t.pending.append(item)
                 if len(t.pending) >= CHUNK:
@@ -223,37 +246,96 @@ class CdcRun:
                 if any(t.writer.flush_due() for t in tables.values()):
                     outcome.checkpoint = self._checkpoint(tables, item.position, outcome)
             elif isinstance(item, Ddl):
-                self._ddl(item, tables, outcome)
+                self._ddl(item, tables, outcome, reader)
             elif isinstance(item, Checkpoint):
                 outcome.checkpoint = self._checkpoint(tables, item.position, outcome)
         return outcome
 
-    def _reader(self, tables: dict[tuple[str, str], _Table], start: BinlogPosition) -> Iterator[Item]:
-        """The items to apply: a bounded read up to ``stop`` (``cdc_stream`` streams instead)."""
-        return iter(BinlogReader(self.endpoint, [t.source for t in tables.values()], start, stop=self.stop))
+    def _reader(self, tables: dict[tuple[str, str], _Table], start: BinlogPosition) -> BinlogReader:
+        """The binlog read: bounded up to ``stop`` (``cdc_stream`` streams instead)."""
+        return BinlogReader(self.endpoint, [t.source for t in tables.values()], start, stop=self.stop)
 
-    def _tables(self, cp: CdcCheckpoint) -> dict[tuple[str, str], _Table]:
+    def _items(self, reader: BinlogReader, tables: dict[tuple[str, str], _Table]) -> Iterator[Item]:
+        """The items to apply, in order (``cdc_stream`` decides which heartbeats checkpoint)."""
+        return iter(reader)
+
+    def _tables(self, cp: CdcCheckpoint, outcome: CdcOutcome) -> dict[tuple[str, str], _Table]:
+        """The captured tables, each with the definition the lake has (kept with the checkpoint after
+        a DDL, else the one the full load read, else the catalog's): a table altered or dropped since
+        is still read from the binlog as it was. Tables suspended by an earlier run stay so until
+        reloaded; dropped ones are not captured again until created again."""
         out = {}
+        handoff = HandoffMarks(self.store)
+        marks, loaded = handoff.load(self.arn), handoff.definitions(self.arn)
+        states = {f"{r['schema_name']}.{r['table_name']}": r for r in self.store.table_stats(self.arn)}
+        lake = {name: table for name, (table, _at) in loaded.items()}
+        for name, doc in cp.schemas.items():  # the newer of the checkpoint's and the full load's
+            if name not in loaded or loaded[name][1] <= cp.saved:
+                lake[name] = table_from_json(doc)
+        if self.replan is None:  # the lake's definitions need the mapping re-resolved: the catalog's
+            lake = {}
+        candidates: list[tuple[TablePlan, Table]] = []
         for t in self.plan.tables:
-            source = self.catalog.table(t.source_schema, t.source_table)
-            if source is None or t.kind == "view":
-                continue
-            read = pa.schema([column_read(source.column(c)).field for c in t.source_columns])
-            writer = CdcTableWriter(
-                self.storage,
-                self.s3,
-                t.target_schema,
-                t.target_table,
-                lake_schema(t, read),
-                last_stem=cp.stems.get(t.target),
-                clock=self.clock,
-                on_name=lambda key: self.state.intend(self.arn, key),
+            now = self.catalog.table(t.source_schema, t.source_table)
+            kept = lake.pop(t.source, None)
+            plan = self._replan(kept) if kept is not None else None
+            if plan is not None and kept is not None:
+                candidates.append((plan, kept))
+            elif now is not None and t.kind != "view":
+                candidates.append((t, now))
+        for name, source in lake.items():  # gone from the catalog now: dropped (or renamed) later
+            row = states.get(name)
+            plan = (
+                self._replan(source) if row is None or row["state"] != status.TABLE_DOES_NOT_EXIST else None
             )
-            out[(t.source_schema, t.source_table)] = _Table(t, source, writer)
+            if plan is not None:
+                candidates.append((plan, source))
+        for t, source in candidates:
+            row = states.get(t.source)
+            if row is not None and row["state"] == status.TABLE_ERROR:
+                outcome.suspended[t.source] = row["error"] or "suspended"
+                continue
+            if row is None:
+                self._register(t.source_schema, t.source_table)
+            writer = self._writer(t, source, cp.stems.get(t.target))
+            handoff_filter = TableHandoff.build(
+                source, t.source_key_columns, marks.get((t.source_schema, t.source_table), [])
+            )
+            out[(t.source_schema, t.source_table)] = _Table(
+                t, source, writer, handoff=handoff_filter, known=[source]
+            )
         return out
+
+    def _writer(self, t: TablePlan, source: Table, last_stem: str | None) -> CdcTableWriter:
+        read = pa.schema([column_read(source.column(c)).field for c in t.source_columns])
+        return CdcTableWriter(
+            self.storage,
+            self.s3,
+            t.target_schema,
+            t.target_table,
+            lake_schema(t, read),
+            last_stem=last_stem,
+            clock=self.clock,
+            on_name=lambda key: self.state.intend(self.arn, key),
+        )
+
+    def _replan(self, source: Table) -> TablePlan | None:
+        """The mapping's plan for ``source`` as defined now (None: not selected, or no replan)."""
+        if self.replan is None:
+            return None
+        try:
+            plan = self.replan(Catalog(tables=(source,), server_version=self.catalog.server_version))
+        except BadInput as exc:  # FailOnNoTablesCaptured: the rules do not select it
+            log.debug("%s is not selected: %s", source.qualified, exc)
+            return None
+        return plan.table(source.schema, source.name)
 
     def _write(self, t: _Table, commit_time: datetime | None) -> int:
         changes, t.pending = _split_key_updates(t.pending, t.plan.source_key_columns), []
+        if t.handoff is not None:
+            changes = [c for c in changes if not t.handoff.skip(c)]
+            if not changes:
+                return 0
         columns = [t.source.column(c) for c in t.plan.source_columns]
         batch = changes_to_batch(t.source, columns, changes, commit_time=commit_time)
         data, ops = batch.data, batch.op.to_pylist()
@@ -287,18 +369,165 @@ class CdcRun:
             counts[_COUNTERS[op]] += 1
         return kept
 
-    def _ddl(self, item: Ddl, tables: dict[tuple[str, str], _Table], outcome: CdcOutcome) -> None:
-        t = tables.get((item.schema, item.table or ""))
-        if t is None:
+    # -- DDL during CDC (cdc_ddl; dms.md §4.4) -----------------------------------------------------
+
+    def _ddl(
+        self, item: Ddl, tables: dict[tuple[str, str], _Table], outcome: CdcOutcome, reader: BinlogReader
+    ) -> None:
+        """Apply a DDL statement to the captured tables it names, per ChangeProcessingDdlHandlingPolicy.
+
+        It arrives as its own transaction, so no change of the table is pending: the table's open
+        files (old schema) are committed before anything else happens.
+        """
+        kind, what = cdc_ddl.classify(item.sql)
+        if kind == cdc_ddl.CREATE:
+            self._create(item, tables, reader)
             return
-        self._counts[(item.schema, item.table or "")]["ddls"] += 1
-        # Schema changes during CDC are not handled yet: the table is suspended, as DMS does for DDL
-        # it cannot apply, and the others go on.
-        why = f"DDL during CDC is not supported yet ({item.sql.strip()[:120]}); reload the table"
+        names = cdc_ddl.dropped_tables(item.sql, item.schema) if kind == cdc_ddl.DROP else []
+        for key in names or [(item.schema, item.table or "")]:
+            t = tables.get(key)
+            if t is None or t.plan.source in outcome.suspended:
+                continue
+            if t.handoff is not None and t.handoff.first is not None and item.position <= t.handoff.first:
+                continue  # before the table's (re)load read it: its LOAD files already reflect it
+            self._counts[key]["ddls"] += 1
+            settings = self.plan.settings
+            policy = {
+                cdc_ddl.ALTER: ("HandleSourceTableAltered", settings.handle_source_table_altered),
+                cdc_ddl.TRUNCATE: ("HandleSourceTableTruncated", settings.handle_source_table_truncated),
+                cdc_ddl.DROP: ("HandleSourceTableDropped", settings.handle_source_table_dropped),
+            }.get(kind)
+            sql = " ".join(item.sql.split())[:160]
+            if policy is None:
+                self._suspend(
+                    t,
+                    f"{what} is not supported during CDC ({sql} at {item.position}); reload the table",
+                    outcome,
+                )
+            elif not policy[1]:
+                self._suspend(
+                    t,
+                    f"{what} at {item.position} and ChangeProcessingDdlHandlingPolicy.{policy[0]} "
+                    f"is false ({sql}); reload the table",
+                    outcome,
+                )
+            elif kind == cdc_ddl.ALTER:
+                self._alter(t, item, outcome)
+            elif kind == cdc_ddl.TRUNCATE and settings.error_behavior.apply_error_fail_on_truncation_ddl:
+                raise OperationFailed(
+                    f"{t.plan.source} was truncated at {item.position} and "
+                    "ErrorBehavior.ApplyErrorFailOnTruncationDdl is true: the task stops"
+                )
+            else:  # TRUNCATE and DROP on S3: the table's objects are deleted (dms.md §2, §3)
+                outcome.files += len(t.writer.flush())
+                removed = self.storage.delete_prefix(
+                    layout.table_prefix(t.plan.target_schema, t.plan.target_table)
+                )
+                log.info(
+                    "%s: %s at %s: removed its %d lake object(s)", t.plan.source, what, item.position, removed
+                )
+                if kind == cdc_ddl.DROP:
+                    if t.writer.last_stem:
+                        self._stems[t.plan.target] = t.writer.last_stem
+                    del tables[key]
+                    self.store.set_table(self.arn, *key, state=status.TABLE_DOES_NOT_EXIST)
+
+    def _alter(self, t: _Table, item: Ddl, outcome: CdcOutcome) -> None:
+        """New columns from the catalog (checked against the next row image), a new plan, new files."""
+        now = discover_catalog(self.endpoint, [t.plan.source_schema]).table(
+            t.plan.source_schema, t.plan.source_table
+        )
+        if now is not None:
+            t.known.append(now)
+        self._retable(t, now or t.source, outcome)
+        t.verify = True
+
+    def _conform(self, t: _Table, change: Change, outcome: CdcOutcome) -> bool:
+        """The first row image after the start or a DDL shows the table's columns at that point: when
+        they differ from the definition in use (the table was altered again later), rebuild it."""
+        t.verify = False
+        names = list(change.row)
+        if cdc_ddl.same_columns(t.source, names):
+            return True
+        now = discover_catalog(self.endpoint, [t.plan.source_schema]).table(
+            t.plan.source_schema, t.plan.source_table
+        )
+        # a name's type: the definition in use, the source's now, then older ones (dropped columns)
+        source = cdc_ddl.table_for_image(t.source, names, now, *reversed(t.known))
+        if source is None:
+            self._suspend(
+                t,
+                f"binlog rows at {change.position} have columns {names} whose types neither the lake's "
+                "definition nor the source's now knows (altered more than once since the checkpoint); "
+                "reload the table",
+                outcome,
+            )
+            return False
+        return self._retable(t, source, outcome)
+
+    def _retable(self, t: _Table, source: Table, outcome: CdcOutcome) -> bool:
+        plan = self._replan(source)
+        if plan is None:
+            self._suspend(
+                t,
+                f"the new definition of {source.qualified} cannot be mapped "
+                f"({'no replan given' if self.replan is None else 'the rules no longer select it'}); "
+                "reload the table",
+                outcome,
+            )
+            return False
+        outcome.files += len(t.writer.flush())
+        t.writer = self._writer(plan, source, t.writer.last_stem)
+        t.plan, t.source = plan, source
+        log.info(
+            "%s: new definition (%s); new CDC files carry it",
+            source.qualified,
+            ", ".join(c.name for c in source.columns),
+        )
+        return True
+
+    def _create(self, item: Ddl, tables: dict[tuple[str, str], _Table], reader: BinlogReader) -> None:
+        """A table created during CDC that the selection rules match is captured from its CREATE on."""
+        key = (item.schema, item.table or "")
+        if key in tables:  # selected since the run started (it exists now): captured already
+            self._counts[key]["ddls"] += 1
+            return
+        if not item.table:
+            return
+        source = discover_catalog(self.endpoint, [item.schema]).table(*key)
+        plan = self._replan(source) if source is not None and source.kind == "table" else None
+        if plan is None:
+            return
+        writer = self._writer(plan, source, self._stems.get(plan.target) or self._state_stem(plan.target))
+        tables[key] = _Table(plan, source, writer, known=[source])
+        reader.capture_table(*key)
+        self._register(*key)
+        self._counts[key]["ddls"] += 1
+        log.info(
+            "%s: created at %s and selected by the rules: captured from here on", plan.source, item.position
+        )
+
+    def _register(self, schema: str, table: str) -> None:
+        """A statistics row for a table CDC captures without a full load (created during CDC)."""
+        with self.store.transaction() as db:
+            db.execute(
+                "INSERT INTO table_stats (task_arn, schema_name, table_name, state, last_update)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (task_arn, schema_name, table_name) DO UPDATE SET"
+                " state = excluded.state, error = NULL",
+                (self.arn, schema, table, status.TABLE_COMPLETED, time.time()),
+            )
+
+    def _state_stem(self, target: str) -> str | None:
+        cp = self.state.checkpoint(self.arn)
+        return cp.stems.get(target) if cp else None
+
+    def _suspend(self, t: _Table, why: str, outcome: CdcOutcome) -> None:
+        """TableErrorPolicy SUSPEND_TABLE: the table stops (``Table error``) until reloaded; others go on."""
+        outcome.files += len(t.writer.flush())  # what it captured before the DDL is right: keep it
         outcome.suspended[t.plan.source] = why
         t.pending.clear()
         self.store.set_table(
-            self.arn, t.plan.source_schema, t.plan.source_table, state="Table error", error=why
+            self.arn, t.plan.source_schema, t.plan.source_table, state=status.TABLE_ERROR, error=why
         )
         log.error("%s: %s", t.plan.source, why)
 
@@ -309,7 +538,8 @@ class CdcRun:
             outcome.files += len(t.writer.flush())
         stems = {t.plan.target: t.writer.last_stem for t in tables.values() if t.writer.last_stem}
         previous = outcome.checkpoint.stems if outcome.checkpoint else {}
-        cp = CdcCheckpoint(position, {**previous, **stems})
+        schemas = {t.plan.source: table_to_json(t.source) for t in tables.values()}
+        cp = CdcCheckpoint(position, {**previous, **self._stems, **stems}, schemas, time.time())
         counts = {k: dict(v) for k, v in self._counts.items()}
         self.state.save(self.arn, cp, counts)
         self._counts.clear()

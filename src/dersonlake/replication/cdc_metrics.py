@@ -1,7 +1,9 @@
 """CDC latency and throughput of a running task, as DMS's CloudWatch task metrics (dms.md §5.6).
 
 The stream updates them about once a second in the replication store, so any other process (the
-API server, ``derson-lake stream``'s own status line, a dashboard) reads them while it runs:
+API server, ``derson-lake stream``'s own status line, a dashboard) reads them while it runs; the
+latencies also go to the ``tasks`` columns ``cdc_latency_source`` / ``cdc_latency_target``, which
+``replication.stats`` (``derson-lake status``, ``/metrics``, alerts) reads:
 
 * ``CDCLatencySource``: seconds from the commit of the last change read to now; 0 when the reader
   is caught up with the source (a heartbeat arrived with no transaction open), as DMS reports 0
@@ -110,6 +112,10 @@ class CdcMeter:
             db.execute(
                 "INSERT OR REPLACE INTO cdc_metrics VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (self.arn, source, target, rate(self._read), rate(self._applied), self._incoming, now),
+            )
+            db.execute(  # where replication.stats (status, /metrics, alerts) reads the latency
+                "UPDATE tasks SET cdc_latency_source = ?, cdc_latency_target = ? WHERE arn = ?",
+                (source, target, self.arn),
             )
         self._read = self._applied = 0
         self._since = now

@@ -109,6 +109,7 @@ def run_cdc(
         return CdcStream(
             arn=arn,
             plan=run.plan(catalog),
+            replan=run.plan,  # DDL during CDC: the rules over the table's new definition
             catalog=catalog,
             endpoint=run.source,
             storage=run.storage,

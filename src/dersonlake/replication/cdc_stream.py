@@ -64,13 +64,13 @@ class CdcStream(CdcRun):
         self._tables_open: dict[tuple[str, str], _Table] = {}
 
     # -- hooks of CdcRun ---------------------------------------------------------------------------
-    def _tables(self, cp: CdcCheckpoint) -> dict[tuple[str, str], _Table]:
-        self._tables_open = super()._tables(cp)
+    def _tables(self, cp: CdcCheckpoint, outcome: CdcOutcome) -> dict[tuple[str, str], _Table]:
+        self._tables_open = super()._tables(cp, outcome)
         return self._tables_open
 
-    def _reader(self, tables: dict[tuple[str, str], _Table], start: BinlogPosition) -> Iterator[Item]:
+    def _reader(self, tables: dict[tuple[str, str], _Table], start: BinlogPosition) -> BinlogReader:
         interval = float(self.s3.CdcMaxBatchInterval)
-        reader = BinlogReader(
+        return BinlogReader(
             self.endpoint,
             [t.source for t in tables.values()],
             start,
@@ -80,6 +80,8 @@ class CdcStream(CdcRun):
             heartbeat=max(0.1, min(1.0, interval / 2)),
             retries=0,  # a lost connection restarts the run under the task's ErrorBehavior instead
         )
+
+    def _items(self, reader: BinlogReader, tables: dict[tuple[str, str], _Table]) -> Iterator[Item]:
         return self._gate(iter(reader), tables)
 
     def _checkpoint(

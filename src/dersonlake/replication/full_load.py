@@ -38,11 +38,12 @@ from dersonlake.mapping import Plan, TablePlan, transform_batch
 from dersonlake.mapping.batches import full_load_headers
 from dersonlake.mapping.table_settings import Segment
 from dersonlake.replication import status
+from dersonlake.replication.handoff import HandoffMarks
 from dersonlake.replication.prefetch import prefetch
 from dersonlake.replication.store import ReplicationStore
 from dersonlake.sources.catalog import Catalog, Table
 from dersonlake.sources.mysql.connection import ConnectionParams
-from dersonlake.sources.mysql.snapshot import SnapshotQuery, read_batches
+from dersonlake.sources.mysql.snapshot import ChunkSnapshot, SnapshotQuery, read_batches
 
 log = logging.getLogger("dersonlake.TARGET_LOAD")
 STATS_INTERVAL = 1.0  # seconds between statistics updates of a running unit
@@ -161,6 +162,7 @@ class FullLoad:
         self.batch_rows = max(1, min(batch_rows, plan.settings.commit_rate))
         self.sleep = sleep
         self.errors = plan.settings.error_behavior
+        self.handoff = HandoffMarks(store)
         self._stop = threading.Event()
         self._data_errors: dict[str, int] = {}
         self._outcome = LoadOutcome()
@@ -224,6 +226,7 @@ class FullLoad:
             return None
         if row["prep_pending"]:  # a fresh start: remove the earlier run's objects, then say so durably
             self.store.clear_segments(self.arn, schema, name)
+            self.handoff.clear(self.arn, schema, name)
             if self.plan.settings.target_table_prep_mode in ("DROP_AND_CREATE", "TRUNCATE_BEFORE_LOAD"):
                 removed = self.storage.delete_prefix(prefix)
                 if removed:
@@ -258,6 +261,7 @@ class FullLoad:
                 full_load_start=time.time(),
             )
             self.progress.table_started(t, unit.source.approx_rows)
+            self.handoff.define(self.arn, unit.source)
         error: str | None = None
         try:
             self._with_retries(unit, run)
@@ -324,7 +328,9 @@ class FullLoad:
             params=seg.params if seg else t.params,
             key=t.source_key_columns,
             partition=seg.partition if seg else None,
+            mark_snapshot="mariadb" in self.catalog.server_version.lower(),
         )
+        marks: list[ChunkSnapshot] = []
         file_schema = self._file_schema(t, query.schema)
         if not t.source_key_columns:
             log.warning(
@@ -361,7 +367,11 @@ class FullLoad:
         last_flush = time.monotonic()
         try:
             batches = read_batches(
-                self.endpoint, query, chunk_rows=self.chunk_rows, batch_rows=self.batch_rows
+                self.endpoint,
+                query,
+                chunk_rows=self.chunk_rows,
+                batch_rows=self.batch_rows,
+                on_snapshot=marks.append,
             )
             for batch in prefetch(batches):
                 if self._stop.is_set():
@@ -395,6 +405,8 @@ class FullLoad:
             self.store.add_table_counts(
                 self.arn, t.source_schema, t.source_table, full_load_rows=rows - flushed
             )
+        # before the unit counts as finished: a crash in between loads the unit (and marks) again
+        self.handoff.replace(self.arn, t.source_schema, t.source_table, unit.name, marks)
         self.store.finish_segment(
             self.arn, t.source_schema, t.source_table, unit.name, rows, [f.key for f in files]
         )

@@ -139,6 +139,10 @@ class ReplicationStore:
         have = {r["name"] for r in self._db.execute("PRAGMA table_info(table_stats)")}
         if "prep_pending" not in have:
             self._db.execute("ALTER TABLE table_stats ADD COLUMN prep_pending INTEGER NOT NULL DEFAULT 0")
+        tasks = {r["name"] for r in self._db.execute("PRAGMA table_info(tasks)")}
+        for column in ("cdc_latency_source", "cdc_latency_target"):  # CDC metrics (cdc_metrics.py)
+            if column not in tasks:
+                self._db.execute(f"ALTER TABLE tasks ADD COLUMN {column} REAL")
 
     def close(self) -> None:
         with self._lock:

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from dersonlake import logs
 from dersonlake.config.s3_settings import S3Settings
 from dersonlake.errors import BadInput, DersonError, OperationFailed
 from dersonlake.lake.storage import Storage
@@ -35,6 +36,8 @@ from dersonlake.replication.store import ReplicationStore
 from dersonlake.sources.catalog import Catalog
 from dersonlake.sources.mysql.binlog_position import BinlogPosition, current_position
 from dersonlake.sources.mysql.connection import ConnectionParams
+
+log = logs.component("TASK_MANAGER")
 
 DEFAULT_REGION = "us-east-1"
 DEFAULT_ACCOUNT = "000000000000"
@@ -158,6 +161,9 @@ def run_task(store: ReplicationStore, arn: str, start_type: str, run: TaskRun) -
         )
     now = time.time()
     fresh = start_type != status.RESUME_PROCESSING
+    logs.apply_task_severities(row["settings"])  # Logging.LogComponents[].Severity
+    context = {"owner": row["owner"], "task": row["identifier"]}
+    log.info("task %s starting (%s)", row["identifier"], start_type, extra=context)
     store.update_task(
         arn,
         status=status.STARTING,
@@ -223,6 +229,7 @@ def run_task(store: ReplicationStore, arn: str, start_type: str, run: TaskRun) -
                 store=store,
                 start=cdc_from,
                 stop=current_position(run.source),
+                replan=run.plan,  # DDL during CDC: the rules over the new definition
             ).run()
             if cdc_outcome.suspended:
                 outcome.tables_errored += len(cdc_outcome.suspended)
@@ -240,8 +247,10 @@ def run_task(store: ReplicationStore, arn: str, start_type: str, run: TaskRun) -
     if outcome.failure:
         _fail(store, arn, outcome.failure, fatal=True)
     elif cdc and stop is not None:
+        log.info("task %s stopped: %s", row["identifier"], stop.reason, extra=context)
         store.update_task(arn, status=status.STOPPED, stop_reason=stop.reason, stop_date=time.time())
     else:
+        log.info("task %s stopped: full load finished", row["identifier"], extra=context)
         store.update_task(
             arn,
             status=status.STOPPED,
@@ -274,6 +283,9 @@ def _cdc_start(
 
 
 def _fail(store: ReplicationStore, arn: str, message: str, *, fatal: bool) -> None:
+    row = store.task(arn)
+    context = {"owner": row["owner"], "task": row["identifier"]} if row else {}
+    log.error("task %s failed: %s", context.get("task", arn), message, extra=context)
     store.update_task(
         arn,
         status=status.FAILED,

@@ -34,7 +34,7 @@ from dersonlake.states.history import data_details, emit, to_api
 from dersonlake.states.interpreter import Failed, Interpreter, Outcome, Succeeded
 from dersonlake.states.store import Frame, Store, Tx, dumps
 
-log = logging.getLogger("dersonlake.states")
+log = logging.getLogger("dersonlake.STATES")
 
 TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 _BAD_NAME = re.compile(r"[\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]")

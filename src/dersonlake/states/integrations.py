@@ -22,7 +22,7 @@ from typing import Any
 
 from dersonlake.errors import BadInput
 
-log = logging.getLogger("dersonlake.states")
+log = logging.getLogger("dersonlake.STATES")
 
 Handler = Callable[[Any, Any], Any]
 _LAMBDA_ARN = re.compile(r"^arn:aws[a-z-]*:lambda:([a-z0-9-]+):(\d{12}):function:([A-Za-z0-9_-]+)(?::(.+))?$")

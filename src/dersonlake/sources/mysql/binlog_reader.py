@@ -63,7 +63,7 @@ from dersonlake.sources.mysql.binlog_items import (
 from dersonlake.sources.mysql.binlog_position import BinlogPosition, current_position, require_available
 from dersonlake.sources.mysql.connection import ConnectionParams, describe_error
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("dersonlake.SOURCE_CAPTURE")
 
 _EVENTS = [
     MariadbGtidEvent, GtidEvent, QueryEvent, XidEvent, RotateEvent, HeartbeatLogEvent,
@@ -141,6 +141,15 @@ class BinlogReader:
         self._file = start.file
         self._open_items = 0  # items of the open transaction already yielded
         self._skip = 0  # items to drop while replaying the open transaction after a reconnect
+        self._live_schemas: list[str] = []  # the open stream's filters (capture_table extends them)
+        self._live_tables: list[str] = []
+
+    def capture_table(self, schema: str, name: str) -> None:
+        """Capture ``schema.name`` from the next event on (a table created while reading)."""
+        self.capture = self.capture | {(schema, name)}
+        for live, value in ((self._live_schemas, schema), (self._live_tables, name)):
+            if value not in live:
+                live.append(value)  # the library reads these lists at every event
 
     # -- iteration ------------------------------------------------------------------------------
     def __iter__(self) -> Iterator[Item]:
@@ -214,6 +223,8 @@ class BinlogReader:
         if self.blocking:  # a dead server is noticed after a few missed heartbeats
             settings["read_timeout"] = max(10, round(self.heartbeat * 4))
         self._file = at.file
+        self._live_schemas = sorted({s for s, _ in self.capture})
+        self._live_tables = sorted({t for _, t in self.capture})
         return BinLogStreamReader(
             connection_settings=settings,
             server_id=self.server_id,
@@ -222,8 +233,8 @@ class BinlogReader:
             resume_stream=True,
             blocking=self.blocking,
             only_events=_EVENTS,
-            only_schemas=sorted({s for s, _ in self.capture}),
-            only_tables=sorted({t for _, t in self.capture}),
+            only_schemas=self._live_schemas,
+            only_tables=self._live_tables,
             freeze_schema=True,
             slave_heartbeat=self.heartbeat if self.blocking else None,
             is_mariadb=False,

@@ -24,7 +24,7 @@ from dersonlake.sources.catalog import Catalog, Column, Table
 from dersonlake.sources.mysql.connection import ConnectionParams, connect, describe_error
 from dersonlake.sources.mysql.types import UnmappedType, dms_type_for
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("dersonlake.METADATA_MANAGER")
 
 SYSTEM_SCHEMAS = frozenset({"mysql", "information_schema", "performance_schema", "sys"})
 

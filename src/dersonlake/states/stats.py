@@ -1,0 +1,171 @@
+"""A read-only view of the engine's store for monitoring: executions and how long states took.
+
+Like ``replication.stats`` it opens the SQLite file read-only per read, so a metrics scrape or
+``derson-lake status`` in another process never blocks the engine. The owner of an execution is
+its input's ``owner`` (the seed's pipelines all take ``{"owner": ...}``); other executions have
+none.
+
+State durations pair each ``*StateEntered`` event with the next ``*StateExited`` of the same
+state name in the same execution; a finished execution's pairs never change, so
+``StateDurations`` computes them once and keeps them.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+STATUSES = ("RUNNING", *TERMINAL)
+
+
+@dataclass(frozen=True)
+class ExecutionStat:
+    arn: str
+    state_machine: str
+    name: str
+    status: str
+    owner: str
+    start: float
+    stop: float | None
+    error: str | None
+    cause: str | None
+    nested: bool  # started by another execution (states:startExecution)
+
+
+@dataclass(frozen=True)
+class StateDuration:
+    state_machine: str
+    state: str
+    seconds: float
+
+
+@contextmanager
+def read_only(path: Path) -> Iterator[sqlite3.Connection | None]:
+    if not path.exists():
+        yield None
+        return
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+    conn.row_factory = sqlite3.Row
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+_EXECUTIONS = (
+    "SELECT e.arn, m.name AS sm, e.name, e.status, e.start, e.stop, e.error, e.cause,"
+    " e.parent_task IS NOT NULL AS nested,"
+    " CASE WHEN json_valid(e.input) AND json_type(e.input) = 'object'"
+    " THEN json_extract(e.input, '$.owner') END AS owner"
+    " FROM executions e JOIN state_machines m ON m.arn = e.sm_arn"
+)
+
+
+def read_executions(
+    path: str | Path, *, owner: str | None = None, since: float | None = None
+) -> list[ExecutionStat]:
+    """Executions (oldest first), only ``owner``'s and those started or stopped after ``since``."""
+    with read_only(Path(path)) as conn:
+        if conn is None or not _has_tables(conn):
+            return []
+        rows = conn.execute(_EXECUTIONS + " ORDER BY e.start, e.arn").fetchall()
+    out = []
+    for r in rows:
+        stat = ExecutionStat(
+            arn=r["arn"],
+            state_machine=r["sm"],
+            name=r["name"],
+            status=r["status"],
+            owner=str(r["owner"]) if r["owner"] is not None else "",
+            start=r["start"],
+            stop=r["stop"],
+            error=r["error"],
+            cause=r["cause"],
+            nested=bool(r["nested"]),
+        )
+        if owner is not None and stat.owner != owner:
+            continue
+        if since is not None and max(stat.start, stat.stop or 0) < since:
+            continue
+        out.append(stat)
+    return out
+
+
+def _has_tables(conn: sqlite3.Connection) -> bool:
+    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    return {"executions", "state_machines", "history"} <= names
+
+
+class StateDurations:
+    """Every state's duration in the store at ``path``; finished executions are read once."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._finished: dict[str, list[StateDuration]] = {}
+
+    def read(self) -> list[StateDuration]:
+        with read_only(self.path) as conn:
+            if conn is None or not _has_tables(conn):
+                return []
+            execs = conn.execute(
+                "SELECT e.arn, e.status, m.name AS sm FROM executions e"
+                " JOIN state_machines m ON m.arn = e.sm_arn"
+            ).fetchall()
+            out: list[StateDuration] = []
+            for e in execs:
+                cached = self._finished.get(e["arn"])
+                if cached is None:
+                    cached = _durations(conn, e["arn"], e["sm"])
+                    if e["status"] in TERMINAL:
+                        self._finished[e["arn"]] = cached
+                out.extend(cached)
+        return out
+
+
+def _durations(conn: sqlite3.Connection, arn: str, machine: str) -> list[StateDuration]:
+    entered: dict[str, list[float]] = {}
+    out = []
+    rows = conn.execute(
+        "SELECT ts, type, json_extract(details, '$.name') AS name FROM history"
+        " WHERE exec_arn = ? AND (type LIKE '%StateEntered' OR type LIKE '%StateExited') ORDER BY id",
+        (arn,),
+    )
+    for r in rows:
+        if r["name"] is None:
+            continue
+        if r["type"].endswith("Entered"):
+            entered.setdefault(r["name"], []).append(r["ts"])
+        elif entered.get(r["name"]):
+            start = entered[r["name"]].pop(0)
+            out.append(StateDuration(machine, r["name"], max(r["ts"] - start, 0.0)))
+    return out
+
+
+def root_cause(error: str, cause: str) -> tuple[str, str]:
+    """The innermost error and message of a failed execution: ``.sync`` nests the child
+    execution's ``Error``/``Cause``, Lambda its ``errorType``/``errorMessage``, and DMS-Handler a
+    failed task's description (``LastFailureMessage``) as JSON in each cause."""
+    for _ in range(10):
+        try:
+            inner = json.loads(cause)
+        except ValueError:
+            break
+        if not isinstance(inner, dict):
+            break
+        if "Cause" in inner:
+            error, cause = inner.get("Error") or error, inner["Cause"] or ""
+        elif "errorMessage" in inner:
+            return inner.get("errorType") or error, inner["errorMessage"]
+        elif "LastFailureMessage" in inner.get("detail", inner):  # a failed task, as DMS-Handler saw it
+            task = inner.get("detail", inner)
+            reason = f" ({task['StopReason']})" if task.get("StopReason") else ""
+            arn = task.get("ReplicationTaskArn")
+            return error, f"replication task {arn}{reason}: {task['LastFailureMessage']}"
+        else:
+            break
+    return error, cause
