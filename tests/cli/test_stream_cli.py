@@ -4,6 +4,8 @@ sets the task stopped (Stop Reason NORMAL) and exits 0; the CDC metrics are read
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from dersonlake.replication import status
@@ -132,15 +134,14 @@ def test_a_change_is_flushed_on_time_while_only_other_tables_keep_the_server_bus
     with admin.cursor() as cur:
         cur.execute("CREATE TABLE IF NOT EXISTS shop.stream_noise (id INT AUTO_INCREMENT PRIMARY KEY, v INT)")
     done = threading.Event()
-    writes = []
 
     def noise() -> None:
         conn = sandbox.admin_connection()
         try:
             with conn.cursor() as cur:
-                while not done.is_set() and len(writes) < 5000:
+                deadline = time.monotonic() + 30  # longer than the flush needs, bounded if it never comes
+                while not done.is_set() and time.monotonic() < deadline:
                     cur.execute("INSERT INTO shop.stream_noise (v) VALUES (1)")
-                    writes.append(1)
         finally:
             conn.close()
 
@@ -161,3 +162,24 @@ def test_a_change_is_flushed_on_time_while_only_other_tables_keep_the_server_bus
         stop_stream(proc)
         with admin.cursor() as cur:
             cur.execute("DROP TABLE IF EXISTS shop.stream_noise")
+
+
+def test_a_stream_follows_an_added_column(sandbox, tmp_path, admin, stream_items):
+    """DDL during CDC (the ddl work) inside a stream: new files carry the new column."""
+    make_owner(tmp_path, sandbox, TABLE)
+    proc = start_stream(tmp_path, "--status-every", "0")
+    try:
+        wait_for(lambda: lake_state(tmp_path, TABLE) == source_rows(admin, TABLE), "the full load", proc=proc)
+        wait_for(lambda: task(tmp_path)["status"] == status.RUNNING, "running", proc=proc)
+        with admin.cursor() as cur:
+            cur.execute(f"ALTER TABLE shop.{TABLE} ADD COLUMN note VARCHAR(10)")
+            cur.execute(f"INSERT INTO shop.{TABLE} VALUES (8, 'eight', 8, 'new')")
+        wait_for(
+            lambda: any(r.get("note") == "new" for r in cdc_rows(tmp_path, TABLE)),
+            "the new column",
+            proc=proc,
+        )
+    finally:
+        code, _out, err = stop_stream(proc)
+    assert code == 0, err
+    assert lake_state(tmp_path, TABLE) == source_rows(admin, TABLE)
