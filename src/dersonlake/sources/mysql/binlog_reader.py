@@ -60,6 +60,7 @@ from dersonlake.sources.mysql.binlog_items import (
     Transaction,
 )
 from dersonlake.sources.mysql.binlog_position import BinlogPosition, current_position, require_available
+from dersonlake.sources.mysql.binlog_rows import decode_rows, decoder_for
 from dersonlake.sources.mysql.connection import ConnectionParams, describe_error
 
 log = logging.getLogger(__name__)
@@ -139,6 +140,7 @@ class BinlogReader:
         self._file = start.file
         self._open_items = 0  # items of the open transaction already yielded
         self._skip = 0  # items to drop while replaying the open transaction after a reconnect
+        self._decoders: dict[int, Any] = {}  # table id -> compiled row decoder (binlog_rows)
 
     # -- iteration ------------------------------------------------------------------------------
     def __iter__(self) -> Iterator[Item]:
@@ -356,6 +358,20 @@ class BinlogReader:
         if self._group is None:  # rows outside a group (should not happen): a group of their own
             self._group = _Group(first, None, False, when)
         yield from self._begin()
+        decoder = decoder_for(ev, self._decoders)
+        if decoder is not None:  # our decoder (binlog_rows): full images, SETs as text already
+            update = isinstance(ev, UpdateRowsEvent)
+            op = "U" if update else "I" if isinstance(ev, WriteRowsEvent) else "D"
+            schema, table, group = ev.schema, ev.table, self._group
+            for index, (image, after) in enumerate(decode_rows(ev, decoder)):
+                group.changes += 1
+                if update:
+                    yield Change(schema, table, op, image, after, end, index, when)
+                elif op == "I":
+                    yield Change(schema, table, op, None, image, end, index, when)
+                else:
+                    yield Change(schema, table, op, image, None, end, index, when)
+            return
         sets = [(c.name, c.set_values or []) for c in ev.columns if c.type == FIELD_TYPE.SET]
         for index, row in enumerate(ev.rows):
             self._require_full_image(ev, row, end)
