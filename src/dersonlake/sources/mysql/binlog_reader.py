@@ -147,6 +147,7 @@ class BinlogReader:
         self._skip = 0  # items to drop while replaying the open transaction after a reconnect
         self.fast_rows = fast_rows  # False: the library decodes the rows (bench/cdc.py compares)
         self._decoders: dict[int, Any] = {}  # table id -> compiled row decoder (binlog_rows)
+        self._when: tuple[int, dt.datetime] = (-1, _utc(0))  # the last event time seen, converted
 
     # -- iteration ------------------------------------------------------------------------------
     def __iter__(self) -> Iterator[Item]:
@@ -289,7 +290,9 @@ class BinlogReader:
                 continue
             end = BinlogPosition(self._file, ev.packet.log_pos)
             first = BinlogPosition(self._file, ev.packet.log_pos - ev.packet.event_size)
-            when = _utc(ev.timestamp)
+            if ev.timestamp != self._when[0]:  # one datetime per second, not per event
+                self._when = (ev.timestamp, _utc(ev.timestamp))
+            when = self._when[1]
             if isinstance(ev, MariadbGtidEvent | GtidEvent):
                 if self._group is not None and self._group.begun:
                     raise OperationFailed(
