@@ -11,6 +11,7 @@ up); ``binlog_batches`` turns both into ``b""``.
 
 from __future__ import annotations
 
+import random
 from importlib.metadata import version
 from typing import Any
 
@@ -134,3 +135,29 @@ def test_a_minimal_image_goes_back_to_the_library(cdc: Cdc) -> None:
         assert decoder_for(events[0], {}) is None
     finally:
         stream.close()
+
+
+def test_random_decimals_of_every_group_layout_decode_exactly_as_the_library_does(cdc: Cdc) -> None:
+    shapes = [(1, 0), (7, 7), (9, 1), (10, 3), (17, 8), (19, 9), (27, 18), (30, 4), (65, 0), (65, 30)]
+    rng = random.Random(4)
+    cdc.sql(
+        "DROP TABLE IF EXISTS cdc_t.decimals",
+        "CREATE TABLE cdc_t.decimals (id INT PRIMARY KEY, "
+        + ", ".join(f"d{p}_{s} DECIMAL({p},{s})" for p, s in shapes)
+        + ")",
+    )
+    rows = []
+    for i in range(60):
+        values = []
+        for p, s in shapes:
+            digits = "".join(rng.choice("0123456789") for _ in range(rng.randint(1, p)))
+            text = digits if s == 0 else f"{digits[:-s] or '0'}.{digits[-s:].rjust(s, '0')}"
+            values.append(("-" if rng.random() < 0.5 else "") + text)
+        rows.append(f"({i}, {', '.join(values)})")
+    start = cdc.position()
+    cdc.sql(f"INSERT INTO cdc_t.decimals VALUES {', '.join(rows)}")
+
+    ours, theirs, _ = both_ways(cdc, start, "decimals")
+
+    assert len(ours) == 60
+    assert_identical(ours, theirs)

@@ -67,6 +67,8 @@ class RowDecoder:
         self.names = names
         self.readers = list(zip(names, readers, strict=True))
         self.null_bytes = (len(names) + 7) // 8
+        # the columns-present bitmap of a full image: every column's bit set
+        self.full_bitmap = ((1 << len(names)) - 1).to_bytes(self.null_bytes, "little")
 
     def image(self, buf: bytes, pos: int) -> tuple[Row, int]:
         """One row image at ``pos``: (column name -> value, the position after it)."""
@@ -95,14 +97,10 @@ def decoder_for(ev: RowsEvent, cache: dict[int, tuple[Any, RowDecoder | None]]) 
     decoder = hit[1]
     if decoder is None or ev.event_type == _PARTIAL_UPDATE or not ev.complete:
         return None
-    full = b"\xff" * (len(table.columns) // 8)
-    rest = len(table.columns) % 8
-    if rest:
-        full += bytes([(1 << rest) - 1])
-    bitmaps = [ev.columns_present_bitmap]
-    if isinstance(ev, UpdateRowsEvent):
-        bitmaps.append(ev.columns_present_bitmap2)
-    if ev.number_of_columns != len(table.columns) or any(bytes(b) != full for b in bitmaps):
+    full = decoder.full_bitmap
+    if ev.number_of_columns != len(decoder.names) or ev.columns_present_bitmap != full:
+        return None
+    if isinstance(ev, UpdateRowsEvent) and ev.columns_present_bitmap2 != full:
         return None
     return decoder
 
@@ -240,34 +238,37 @@ def _string(length_size: int, charset: str | None) -> Reader:
 
 def _decimal(precision: int, scale: int) -> Reader:
     """MySQL's packed DECIMAL: 9 digits per 4 bytes, leftover digits in 1-4 bytes, big-endian,
-    the sign in the top bit (flipped), negative numbers stored inverted."""
+    the sign in the top bit (flipped), negative numbers stored inverted. Read as one integer, cut
+    into its byte-aligned groups; the text has the library's digits (``scale`` after the point)."""
     whole = precision - scale
     groups = [_DECIMAL_BYTES[whole % 9]] + [4] * (whole // 9)
     fraction = [4] * (scale // 9) + [_DECIMAL_BYTES[scale % 9]]
     size = sum(groups) + sum(fraction)
-    last_width = scale % 9
+    bits = 8 * size
+    sign_bit = 1 << (bits - 1)
+    negative_flip = ((1 << bits) - 1) ^ sign_bit  # flip the sign bit, then invert everything
+    # (shift, mask, 10 ** digits) per group, most significant first
+    digits = [whole % 9] + [9] * (whole // 9) + [9] * (scale // 9) + [scale % 9]
+    cuts, shift = [], bits
+    for n, d in zip(groups + fraction, digits, strict=True):
+        shift -= 8 * n
+        cuts.append((shift, (1 << 8 * n) - 1, 10**d))
+    whole_cuts, fraction_cuts = cuts[: len(groups)], cuts[len(groups) :]
 
     def read(buf: bytes, pos: int) -> tuple[decimal.Decimal, int]:
-        data = bytearray(buf[pos : pos + size])
-        negative = not data[0] & 0x80
-        data[0] ^= 0x80
-        if negative:
-            data = bytearray(b ^ 0xFF for b in data)
-        text = ["-" if negative else ""]
-        at = 0
-        for i, n in enumerate(groups):
-            if n:
-                value = int.from_bytes(data[at : at + n], "big")
-                text.append(str(value) if i == 0 else f"{value:09d}")
-                at += n
-        text.append(".")
-        for i, n in enumerate(fraction):
-            if n:
-                value = int.from_bytes(data[at : at + n], "big")
-                last = i == len(fraction) - 1
-                text.append(f"{value:0{last_width}d}" if last else f"{value:09d}")
-                at += n
-        return decimal.Decimal("".join(text)), pos + size
+        value = int.from_bytes(buf[pos : pos + size], "big")
+        negative = not value & sign_bit
+        value ^= negative_flip if negative else sign_bit
+        units = 0
+        for at, mask, weight in whole_cuts:
+            units = units * weight + (value >> at & mask)
+        if not scale:
+            return decimal.Decimal(f"-{units}" if negative else str(units)), pos + size
+        parts = 0
+        for at, mask, weight in fraction_cuts:
+            parts = parts * weight + (value >> at & mask)
+        text = f"{'-' if negative else ''}{units}.{parts:0{scale}d}"
+        return decimal.Decimal(text), pos + size
 
     return read
 
