@@ -16,7 +16,7 @@ How the library is driven, and why (``reference/deps.md`` §4):
   TRUNCATE and FLUSH give the table a new id), so a cached map is only unsafe across a restart; a
   restart starts a new binlog file, and the map is cleared at every file change.
 * Row images are decoded by ``binlog_rows``: per-table compiled readers on the event's bytes, the
-  library's values (its ``ev.rows`` was ~75% of a run); unusual events still go through the library.
+  library's values (its ``ev.rows`` was half of a run); unusual events still go through the library.
 * Bounded reads stop at a position (default: ``SHOW MASTER STATUS`` when the read starts): a
   transaction that *starts* at or after it is left for the next read. Streaming reads block and
   wake on heartbeats to ask ``should_stop``.

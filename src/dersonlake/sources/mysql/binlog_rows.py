@@ -1,7 +1,7 @@
 """Decoding the row images of a rows event ourselves: the same values as python-mysql-replication,
 several times faster.
 
-Why: profiled here, the library spends ~75% of a CDC run inside ``RowsEvent.rows``: per column it
+Why: profiled here, the library spent half of a reader run inside ``RowsEvent.rows``: per column it
 walks an if-chain of 30 types, calls ``packet.read`` (which slices and re-buffers bytes) two to four
 times, tests bitmaps through helper calls and looks the column's name up in the table map again.
 The binlog layout of a row is fixed by its Table_map, so all of that can be decided once per table
