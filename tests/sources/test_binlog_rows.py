@@ -15,6 +15,7 @@ import random
 from importlib.metadata import version
 from typing import Any
 
+import pytest
 from pymysqlreplication import BinLogStreamReader
 from pymysqlreplication.constants import FIELD_TYPE
 from pymysqlreplication.row_event import DeleteRowsEvent, UpdateRowsEvent, WriteRowsEvent
@@ -161,3 +162,31 @@ def test_random_decimals_of_every_group_layout_decode_exactly_as_the_library_doe
 
     assert len(ours) == 60
     assert_identical(ours, theirs)
+
+
+def test_bytes_that_do_not_add_up_raise_instead_of_giving_wrong_rows(cdc: Cdc) -> None:
+    """The guard behind the reader's fallback to the library: a decoder of another layout (here the
+    3-column ``items`` read with ``notes``' 2 columns) ends off the event's end and says so."""
+    cdc.sql("INSERT INTO cdc_t.notes VALUES (1, 'n')")
+    start = cdc.position()
+    cdc.sql(
+        "INSERT INTO cdc_t.items VALUES (1, 'x', 1), (2, 'y', 2)", "INSERT INTO cdc_t.notes VALUES (2, 'm')"
+    )
+    p = cdc.params
+    stream = BinLogStreamReader(
+        connection_settings={"host": p.host, "port": p.port, "user": p.user, "password": p.password},
+        server_id=4345, log_file=start.file, log_pos=start.pos, resume_stream=True, blocking=False,
+        only_events=[WriteRowsEvent], only_tables=["items", "notes"], only_schemas=["cdc_t"], freeze_schema=True,
+    )  # fmt: skip
+    try:
+        items, notes = list(stream)
+        wrong = decoder_for(notes, {})
+        assert wrong is not None and decode_rows(notes, wrong) == [({"id": 2, "body": "m"}, None)]
+        with pytest.raises((ValueError, IndexError)):
+            decode_rows(items, wrong)
+        assert [r["values"] for r in items.rows] == [
+            {"id": 1, "name": "x", "qty": 1},
+            {"id": 2, "name": "y", "qty": 2},
+        ]
+    finally:
+        stream.close()

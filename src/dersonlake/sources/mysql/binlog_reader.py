@@ -29,6 +29,7 @@ import datetime as dt
 import logging
 import re
 import secrets
+import struct
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -367,12 +368,12 @@ class BinlogReader:
         if self._group is None:  # rows outside a group (should not happen): a group of their own
             self._group = _Group(first, None, False, when)
         yield from self._begin()
-        decoder = decoder_for(ev, self._decoders) if self.fast_rows else None
-        if decoder is not None:  # our decoder (binlog_rows): full images, SETs as text already
+        decoded = self._decode(ev, end) if self.fast_rows else None
+        if decoded is not None:  # our decoder (binlog_rows): full images, SETs as text already
             update = isinstance(ev, UpdateRowsEvent)
             op = "U" if update else "I" if isinstance(ev, WriteRowsEvent) else "D"
             schema, table, group = ev.schema, ev.table, self._group
-            for index, (image, after) in enumerate(decode_rows(ev, decoder)):
+            for index, (image, after) in enumerate(decoded):
                 group.changes += 1
                 if update:
                     yield Change(schema, table, op, image, after, end, index, when)
@@ -394,6 +395,19 @@ class BinlogReader:
                 op, before, after = ("I", None, image) if inserted else ("D", image, None)
             self._group.changes += 1
             yield Change(ev.schema, ev.table, op, before, after, end, index, when)
+
+    def _decode(self, ev: Any, end: BinlogPosition) -> list[tuple[Row, Row | None]] | None:
+        """The event's rows by ``binlog_rows``, or None for the library to decode: an event it does
+        not take, or one whose bytes do not add up (the library's packet is untouched, so it can)."""
+        decoder = decoder_for(ev, self._decoders)
+        if decoder is None:
+            return None
+        try:
+            return decode_rows(ev, decoder)
+        except (ValueError, IndexError, struct.error) as exc:
+            log.warning("rows event of %s.%s ending at %s: %s; decoding it with the library", ev.schema,
+                        ev.table, end, exc)  # fmt: skip
+            return None
 
     def _require_full_image(self, ev: Any, row: dict[str, Any], end: BinlogPosition) -> None:
         """A column left out of an image (binlog_row_image=MINIMAL/NOBLOB) would read as NULL."""
