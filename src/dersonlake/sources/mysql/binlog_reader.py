@@ -277,6 +277,7 @@ class BinlogReader:
         for ev in stream:
             if isinstance(ev, RotateEvent):
                 stream.table_map.clear()  # see the module docstring (freeze_schema)
+                self._decoders.clear()
                 self._file = ev.next_binlog
                 if self._group is None:
                     self.position = BinlogPosition(ev.next_binlog, ev.position, self.position.gtid)

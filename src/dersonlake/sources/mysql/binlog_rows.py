@@ -108,8 +108,8 @@ def decoder_for(ev: RowsEvent, cache: dict[int, tuple[Any, RowDecoder | None]]) 
 def decode_rows(ev: RowsEvent, decoder: RowDecoder) -> list[tuple[Row, Row | None]]:
     """Every row of ``ev``: (image, None) for writes/deletes, (before, after) for updates.
 
-    Reads the bytes the library has not consumed yet and leaves its packet untouched, so ``ev.rows``
-    is not to be used on the same event afterwards.
+    Reads the bytes the library has not consumed yet without moving its packet's cursor, so
+    ``ev.rows`` still decodes the event afterwards (the reader's fallback when this raises).
     """
     raw = ev.packet.packet  # pymysql's packet under the library's wrapper
     if ev.packet._BinLogPacketWrapper__data_buffer:  # bytes pushed back by ``unread``: not ours
