@@ -75,6 +75,7 @@ def level_name(record: logging.LogRecord) -> str:
     in the global registry when a server starts in the same process)."""
     return "DETAILED_DEBUG" if record.levelno == DETAILED_DEBUG else record.levelname
 
+
 # Record attributes passed with ``extra=`` that belong in the JSON object.
 CONTEXT_FIELDS = ("owner", "task", "table", "execution", "state", "alert")
 
