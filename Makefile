@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint fmt install mariadb chromium clean bench tf-owners init plan apply destroy
+.PHONY: demo test lint fmt install mariadb chromium clean bench bench-cdc tf-owners init plan apply destroy
 
 # AWS deployment (docs/aws.md). TF_PLUGIN_DIR: a local provider mirror for offline init
 # (defaults to $DERSON_TF_PLUGIN_MIRROR; empty means the Terraform registry).
@@ -40,6 +40,10 @@ test: install mariadb chromium
 bench: install mariadb
 	$(BIN)/pip install -q -e '.[bench]'
 	$(BIN)/python bench/full_load.py --rows 1000000
+
+## bench-cdc: source write rate vs library / reader / lake CDC rates and lag (see docs/benchmarks.md)
+bench-cdc: install mariadb
+	$(BIN)/python bench/cdc.py --rows 20000 --lag-seconds 30
 
 lint: install
 	$(BIN)/ruff check src tests bench

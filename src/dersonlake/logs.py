@@ -69,6 +69,13 @@ SEVERITIES = {
 LEVELS = {"ERROR": logging.ERROR, "WARNING": logging.WARNING, "INFO": logging.INFO, "DEBUG": logging.DEBUG}
 LEVELS["DETAILED_DEBUG"] = DETAILED_DEBUG
 
+
+def level_name(record: logging.LogRecord) -> str:
+    """The record's level name; level 5 is always ``DETAILED_DEBUG`` (uvicorn renames it ``TRACE``
+    in the global registry when a server starts in the same process)."""
+    return "DETAILED_DEBUG" if record.levelno == DETAILED_DEBUG else record.levelname
+
+
 # Record attributes passed with ``extra=`` that belong in the JSON object.
 CONTEXT_FIELDS = ("owner", "task", "table", "execution", "state", "alert")
 
@@ -141,7 +148,7 @@ class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         doc: dict[str, Any] = {
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname,
+            "level": level_name(record),
             "component": component_of(record),
             "message": record.getMessage(),
         }
@@ -163,7 +170,7 @@ class ReadableFormatter(logging.Formatter):
         context = " ".join(
             f"{k}={getattr(record, k)}" for k in CONTEXT_FIELDS if getattr(record, k, None) is not None
         )
-        line = f"{ts} {record.levelname:<8} {component_of(record):<15} {record.getMessage()}"
+        line = f"{ts} {level_name(record):<8} {component_of(record):<15} {record.getMessage()}"
         if context:
             line += f"  ({context})"
         if record.exc_text:

@@ -35,6 +35,7 @@ INET4 / INET6       4 / 16 bytes, trailing 0x00 cut              the server's te
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import ipaddress
 import json
 import re
@@ -98,7 +99,7 @@ def changes_to_batch(
         stray = next(c for c in changes if not _owned(table, c))
         raise ValueError(f"a change of {stray.schema}.{stray.table} given with table {table.qualified}")
     arrays = [column_array(table, column, rows) for column in columns]
-    schema = pa.schema([column_read(c).field for c in columns])
+    schema = pa.schema([_read(c).field for c in columns])
     return ChangeBatch(
         data=pa.RecordBatch.from_arrays(arrays, schema=schema),
         op=pa.array([c.op for c in changes], pa.string()),
@@ -110,7 +111,7 @@ def changes_to_batch(
 
 def column_array(table: Table, column: Column, rows: Sequence[Row | None]) -> pa.Array:
     """One column of ``rows`` (None rows give NULL) in the column's Arrow type."""
-    convert = value_converter(column)
+    convert = _converter(column)
     name = column.name
     values = []
     for row in rows:
@@ -127,7 +128,7 @@ def column_array(table: Table, column: Column, rows: Sequence[Row | None]) -> pa
             )
         value = row[name]
         values.append(None if value is None else convert(value))
-    return pa.array(values, type=column_read(column).target)
+    return pa.array(values, type=_read(column).target)
 
 
 def value_converter(column: Column) -> Converter:
@@ -161,6 +162,12 @@ def value_converter(column: Column) -> Converter:
     if t in _TEXT_TYPES:
         return _text
     return _same
+
+
+# Per column, once: a CDC run converts every column of every transaction, and a single-row
+# transaction paid more for recomputing these than for its values (bench/cdc.py's profile).
+_read = functools.lru_cache(maxsize=4096)(column_read)
+_converter = functools.lru_cache(maxsize=4096)(value_converter)
 
 
 def _owned(table: Table, change: Change) -> bool:

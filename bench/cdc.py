@@ -1,0 +1,390 @@
+"""CDC benchmark: the source's write rate next to every stage of our CDC path, in one run.
+
+A private sandbox (ROW, FULL image, binlog_row_metadata=FULL) gets an OLTP-style write load: for
+each transaction size in ``--txn`` (default 1, 10, 100, 1000 rows) a stored procedure makes
+``--rows`` single-row INSERTs, ``--rows``/2 UPDATEs and ``--rows``/4 DELETEs of a 7-column table,
+committing every <size> statements (as fast as the server goes: one writer saturating it). Then the
+binlog span of each size is read back by:
+
+  source        the procedure's own rate (row changes / s of CALL)
+  lib           python-mysql-replication alone: BinLogStreamReader, every ``ev.rows`` iterated
+                (reference/deps.md §4's method; no table-map cache)
+  reader-lib    our BinlogReader with the library decoding the rows (``fast_rows=False``): "before"
+  reader        our BinlogReader as shipped (rows decoded by ``binlog_rows``): "after"
+  lake          CdcRun, bounded, into Parquet files on local disk (DMS defaults): changes / s
+                into the lake, checkpoint included
+
+and, separately, the lag: a writer process commits ``--lag-rate`` transactions/s (5 INSERTs, then
+those 5 rows UPDATEd: not saturated) for ``--lag-seconds``, while a continuous CDC loop (BinlogReader in
+blocking mode + CdcRun's conversion and writers, flushing when CdcMaxBatchInterval=1 s is due)
+writes the lake. Lag = file visible (after the writer's flush returned) - COMMIT returned in the
+writer, per transaction; p50/p99 reported. ``derson-lake stream`` (branch ``stream``) will be the
+real continuous runner; this loop is what it does per item.
+
+  python bench/cdc.py [--rows 20000] [--txn 1,10,100,1000] [--runs 1] [--lag-rate 100]
+                      [--lag-seconds 20] [--profile FILE]
+
+``--profile FILE`` also writes a cProfile of the ``reader`` pass over the size-1 span (sorted by own
+time) to FILE. The sandbox lives in .derson/bench-cdc-sandbox and is left running for re-runs
+(``kill $(cat .derson/bench-cdc-sandbox/mariadbd.pid)`` stops it). Timings are never tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import multiprocessing
+import os
+import platform
+import pstats
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+STAGES = ("lib", "reader-lib", "reader", "lake")
+SCHEMA = "bench_cdc"
+DDL = f"""CREATE TABLE {SCHEMA}.t (
+  id BIGINT PRIMARY KEY, a INT NOT NULL, b CHAR(32) NOT NULL, c DOUBLE NOT NULL, d DATETIME NOT NULL,
+  e DECIMAL(12,2) NOT NULL, f VARCHAR(200) NOT NULL) ENGINE=InnoDB"""
+ROW = """base + i, i % 100000, md5(i), i / 7.0, '2020-01-01' + INTERVAL i SECOND, (i % 1000000) / 100,
+  concat(repeat('x', i % 50), md5(i))"""
+PROC = f"""CREATE PROCEDURE {SCHEMA}.churn(base BIGINT, n INT, txn INT)
+BEGIN
+  DECLARE i INT DEFAULT 0;
+  START TRANSACTION;
+  WHILE i < n DO
+    INSERT INTO {SCHEMA}.t VALUES ({ROW});
+    SET i = i + 1;
+    IF i % txn = 0 THEN COMMIT; START TRANSACTION; END IF;
+  END WHILE;
+  COMMIT;
+  SET i = 0;
+  START TRANSACTION;
+  WHILE i < n DIV 2 DO
+    UPDATE {SCHEMA}.t SET a = a + 1, f = 'updated' WHERE id = base + i;
+    SET i = i + 1;
+    IF i % txn = 0 THEN COMMIT; START TRANSACTION; END IF;
+  END WHILE;
+  COMMIT;
+  SET i = 0;
+  START TRANSACTION;
+  WHILE i < n DIV 4 DO
+    DELETE FROM {SCHEMA}.t WHERE id = base + n - 1 - i;
+    SET i = i + 1;
+    IF i % txn = 0 THEN COMMIT; START TRANSACTION; END IF;
+  END WHILE;
+  COMMIT;
+END"""
+
+
+# -- the source ---------------------------------------------------------------------------------------
+def sandbox():
+    from dersonlake.sandbox.server import Sandbox
+
+    box = Sandbox(ROOT / ".derson" / "bench-cdc-sandbox")
+    box.start()
+    return box
+
+
+def prepare(box) -> None:
+    with box.admin_connection() as conn, conn.cursor() as cur:
+        cur.execute(f"DROP DATABASE IF EXISTS {SCHEMA}")
+        cur.execute(f"CREATE DATABASE {SCHEMA}")
+        cur.execute(DDL)
+        cur.execute(PROC)
+        cur.execute("FLUSH BINARY LOGS")
+
+
+def write_load(box, params, sizes: list[int], rows: int) -> dict[int, tuple]:
+    """{txn size: (start, stop, row changes, seconds)} of one CALL per size."""
+    from dersonlake.sources.mysql.binlog import current_position
+
+    spans = {}
+    with box.admin_connection() as conn, conn.cursor() as cur:
+        for k, size in enumerate(sizes):
+            start = current_position(params)
+            began = time.perf_counter()
+            cur.execute(f"CALL {SCHEMA}.churn(%s, %s, %s)", ((k + 1) * 100_000_000, rows, size))
+            took = time.perf_counter() - began
+            spans[size] = (start, current_position(params), rows + rows // 2 + rows // 4, took)
+    return spans
+
+
+# -- the readers --------------------------------------------------------------------------------------
+def read_lib(params, start, stop) -> int:
+    from pymysqlreplication import BinLogStreamReader
+    from pymysqlreplication.row_event import DeleteRowsEvent, UpdateRowsEvent, WriteRowsEvent
+
+    stream = BinLogStreamReader(
+        connection_settings={"host": params.host, "port": params.port, "user": params.user,
+                             "password": params.password},
+        server_id=4242, log_file=start.file, log_pos=start.pos, resume_stream=True, blocking=False,
+        end_log_pos=stop.pos if stop.file == start.file else None,
+        only_events=[WriteRowsEvent, UpdateRowsEvent, DeleteRowsEvent], enable_logging=False,
+    )  # fmt: skip
+    rows = 0
+    try:
+        for event in stream:
+            if (stream.log_file, stream.log_pos) > (stop.file, stop.pos):
+                break
+            rows += len(event.rows)
+    finally:
+        stream.close()
+    return rows
+
+
+def read_ours(params, start, stop, fast: bool) -> int:
+    from dersonlake.sources.mysql.binlog import BinlogReader, Change
+
+    return sum(
+        isinstance(item, Change)
+        for item in BinlogReader(params, [(SCHEMA, "t")], start, stop=stop, fast_rows=fast)
+    )
+
+
+class Lake:
+    """An owner folder, store and lake in a temporary directory, pointing at the sandbox."""
+
+    def __init__(self, box, root: Path, s3: dict) -> None:
+        import yaml
+
+        from dersonlake.config import load_owner
+        from dersonlake.replication.owner_run import prepare as prepare_owner
+        from dersonlake.replication.store import ReplicationStore
+
+        folder = root / "owners" / "bench"
+        folder.mkdir(parents=True)
+        doc = {
+            "source": {"engine": "mariadb", "host": "127.0.0.1", "port": box.port,
+                       "user": box.replication_user, "password_file": str(box.password_file),
+                       "databases": [SCHEMA]},
+            "target": {"uri": str(root / "lake"), "s3_settings": {"DataFormat": "parquet", **s3}},
+            "migration_type": "full-load-and-cdc",
+        }  # fmt: skip
+        (folder / "owner.yaml").write_text(yaml.safe_dump(doc))
+        rule = {"rule-type": "selection", "rule-id": "1", "rule-name": "t", "rule-action": "include",
+                "object-locator": {"schema-name": SCHEMA, "table-name": "t"}}  # fmt: skip
+        (folder / "mapping.json").write_text(json.dumps({"rules": [rule]}))
+        (folder / "task_settings.json").write_text("{}")
+        self.run = prepare_owner(load_owner("bench", root / "owners"))
+        self.store = ReplicationStore(root / "replication.sqlite")
+        self.root = root
+        self.tasks = 0
+
+    def cdc_run(self, start, stop=None):
+        from dersonlake.replication.cdc import CdcRun
+        from dersonlake.replication.task import create_task
+
+        self.tasks += 1
+        arn = create_task(
+            self.store, f"bench-{self.tasks}", migration_type="cdc",
+            table_mappings=json.dumps(self.run.owner.mapping), settings_json=self.run.settings.to_json(),
+        )  # fmt: skip
+        catalog = self.run.catalog()
+        return CdcRun(
+            arn=arn, plan=self.run.plan(catalog, "cdc"), catalog=catalog, endpoint=self.run.source(),
+            storage=self.run.storage(), s3=self.run.s3, store=self.store, start=start, stop=stop,
+        )  # fmt: skip
+
+
+def read_lake(lake: Lake, start, stop) -> int:
+    return lake.cdc_run(start, stop).run().changes
+
+
+# -- lag ----------------------------------------------------------------------------------------------
+def lag_writer(directory: str, rate: float, seconds: float, out: str) -> None:
+    """Child process: ``rate`` transactions/s of 5 INSERTs then an UPDATE of those 5 rows setting
+    ``a`` = the transaction number; writes {number: COMMIT-returned epoch time} to ``out``."""
+    from dersonlake.sandbox.server import Sandbox
+
+    box = Sandbox(Path(directory))
+    done: dict[int, float] = {}
+    base = 900_000_000
+    insert = f"INSERT INTO {SCHEMA}.t VALUES (%s, 0, md5(%s), %s, %s, %s, %s)"
+    update = f"UPDATE {SCHEMA}.t SET a = %s WHERE id BETWEEN %s AND %s"
+    with box.admin_connection() as conn, conn.cursor() as cur:
+        began = time.time()
+        n = 0
+        while time.time() - began < seconds:
+            n += 1
+            ids = [base + n * 5 + j for j in range(5)]
+            cur.execute("BEGIN")
+            cur.executemany(
+                insert, [(i, i, i / 7, "2020-01-01 00:00:00", i % 10_000, f"row {i}") for i in ids]
+            )
+            cur.execute(update, (n, ids[0], ids[-1]))
+            conn.commit()
+            done[n] = time.time()
+            pause = began + n / rate - time.time()
+            if pause > 0:
+                time.sleep(pause)
+    Path(out).write_text(json.dumps(done))
+
+
+def measure_lag(box, lake: Lake, rate: float, seconds: float) -> dict:
+    """The continuous loop (module docstring) against a paced writer; lag per transaction."""
+    from dersonlake.replication.cdc import CdcCheckpoint, CdcOutcome
+    from dersonlake.sources.mysql.binlog import BinlogReader, Change, Checkpoint, Commit, current_position
+
+    params = lake.run.source()
+    start = current_position(params)
+    run = lake.cdc_run(start)
+    tables = run._tables(CdcCheckpoint(start))  # the bounded run's own pieces, driven continuously
+    out = str(lake.root / "lag-commits.json")
+    writer = multiprocessing.get_context("spawn").Process(
+        target=lag_writer, args=(str(box.dir), rate, seconds, out)
+    )
+    writer.start()
+    seen: dict[int, float] = {}
+    unflushed: set[int] = set()
+    deadline = time.time() + seconds + 15
+
+    def should_stop() -> bool:
+        return (not writer.is_alive() and not unflushed and Path(out).exists()) or time.time() > deadline
+
+    def flush(position) -> None:
+        run._checkpoint(tables, position, outcome)
+        visible = time.time()
+        for n in unflushed:
+            seen.setdefault(n, visible)
+        unflushed.clear()
+
+    outcome = CdcOutcome(checkpoint=CdcCheckpoint(start))
+    reader = BinlogReader(params, [t.source for t in tables.values()], start, blocking=True,
+                          should_stop=should_stop, heartbeat=0.25)  # fmt: skip
+    for item in reader:
+        if isinstance(item, Change):
+            tables[(item.schema, item.table)].pending.append(item)
+            if item.op == "U":
+                unflushed.add(item.after["a"])
+        elif isinstance(item, Commit):
+            for t in tables.values():
+                if t.pending:
+                    run._write(t, item.commit_time)
+            if any(t.writer.flush_due() for t in tables.values()):
+                flush(item.position)
+        elif isinstance(item, Checkpoint) and any(t.writer.flush_due() for t in tables.values()):
+            flush(item.position)
+    flush(reader.position)
+    writer.join()
+    commits = {int(k): v for k, v in json.loads(Path(out).read_text()).items()}
+    lags = sorted(seen[n] - t for n, t in commits.items() if n in seen)
+    return {
+        "transactions": len(commits),
+        "seen": len(lags),
+        "p50": statistics.median(lags) if lags else float("nan"),
+        "p99": lags[min(len(lags) - 1, int(len(lags) * 0.99))] if lags else float("nan"),
+        "max": lags[-1] if lags else float("nan"),
+    }
+
+
+# -- report -------------------------------------------------------------------------------------------
+def machine() -> str:
+    cores = os.cpu_count()
+    load = "/".join(f"{x:.1f}" for x in os.getloadavg())
+    return (
+        f"{platform.platform()}, {cores} cores, Python {platform.python_version()}, "
+        f"load average {load} at the start"
+    )
+
+
+def stage_reader(stage: str, params, lake: Lake, start, stop):
+    """The read of one stage over [start, stop), as a function of no arguments."""
+    if stage == "lib":
+        return lambda: read_lib(params, start, stop)
+    if stage == "lake":
+        return lambda: read_lake(lake, start, stop)
+    return lambda: read_ours(params, start, stop, fast=stage == "reader")
+
+
+def timed(fn, runs: int):
+    times, result = [], None
+    for _ in range(runs):
+        began = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - began)
+    return result, statistics.median(times), times
+
+
+def main() -> None:
+    formatter = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=formatter)
+    parser.add_argument("--rows", type=int, default=20_000, help="INSERTs per transaction size")
+    parser.add_argument("--txn", default="1,10,100,1000", help="transaction sizes (rows)")
+    parser.add_argument("--runs", type=int, default=1, help="reads per stage (median)")
+    parser.add_argument("--only", default=",".join(STAGES))
+    parser.add_argument("--lag-rate", type=float, default=100.0, help="transactions/s (10 row changes)")
+    parser.add_argument("--lag-seconds", type=float, default=20.0, help="0 skips the lag measurement")
+    parser.add_argument("--profile", type=Path, help="write a cProfile of the reader (size 1) here")
+    args = parser.parse_args()
+    sizes = [int(x) for x in args.txn.split(",") if x]
+    stages = [s for s in args.only.split(",") if s]
+    print(f"machine: {machine()}", file=sys.stderr)
+    box = sandbox()
+    params = box.params([SCHEMA])
+    prepare(box)
+    print(f"writing {args.rows:,} inserts + updates + deletes per transaction size...", file=sys.stderr)
+    spans = write_load(box, params, sizes, args.rows)
+    rates: dict[tuple[int, str], float] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-cdc-") as tmp:
+        lake = Lake(box, Path(tmp), {})
+        for size, (start, stop, expected, took) in spans.items():
+            rates[(size, "source")] = expected / took
+            for stage in stages:
+                got, median, times = timed(stage_reader(stage, params, lake, start, stop), args.runs)
+                if got != expected:
+                    raise SystemExit(f"{stage} read {got} changes of size {size}, expected {expected}")
+                rates[(size, stage)] = expected / median
+                shown = "/".join(f"{t:.2f}" for t in times)
+                print(
+                    f"  txn {size:>5} {stage:11} {expected:>8,} changes {median:6.2f} s ({shown})",
+                    file=sys.stderr,
+                )
+        if args.profile:
+            start, stop, _e, _t = spans[sizes[0]]
+            profile = cProfile.Profile()
+            profile.runcall(read_ours, params, start, stop, True)
+            text = io.StringIO()
+            pstats.Stats(profile, stream=text).sort_stats("tottime").print_stats(25)
+            args.profile.write_text(text.getvalue())
+        lag = None
+        if args.lag_seconds > 0:
+            print(f"lag: {args.lag_rate:g} txn/s for {args.lag_seconds:g} s...", file=sys.stderr)
+            lag = measure_lag(box, Lake(box, Path(tmp) / "lag", {"CdcMaxBatchInterval": 1}), args.lag_rate,
+                              args.lag_seconds)  # fmt: skip
+    report(sizes, stages, rates, lag, args)
+
+
+def report(sizes, stages, rates, lag, args) -> None:
+    n = args.rows
+    print(f"Row changes/s ({n:,} inserts, {n // 2:,} updates, {n // 4:,} deletes per size; x = / source)\n")
+    head = ["txn rows", "source"] + [f"{s}" for s in stages] + [f"{s} / source" for s in stages]
+    if "reader" in stages and "reader-lib" in stages:
+        head.append("reader / reader-lib")
+    print("| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    for size in sizes:
+        src = rates[(size, "source")]
+        cells = [str(size), f"{src:,.0f}"]
+        cells += [f"{rates[(size, s)]:,.0f}" for s in stages]
+        cells += [f"{rates[(size, s)] / src:.2f}x" for s in stages]
+        if "reader" in stages and "reader-lib" in stages:
+            cells.append(f"{rates[(size, 'reader')] / rates[(size, 'reader-lib')]:.2f}x")
+        print("| " + " | ".join(cells) + " |")
+    if lag:
+        print(
+            f"\nLag at CdcMaxBatchInterval=1, {args.lag_rate:g} transactions/s of 10 row changes for "
+            f"{args.lag_seconds:g} s: p50 {lag['p50']:.2f} s, p99 {lag['p99']:.2f} s, max {lag['max']:.2f} s "
+            f"({lag['seen']} of {lag['transactions']} transactions seen)"
+        )
+
+
+if __name__ == "__main__":
+    main()
