@@ -8,7 +8,8 @@ in a child process that is killed with SIGKILL at a random (seeded) instant insi
 * ``handoff``: the full load is committed and the first CDC read of the changes made during it runs;
 * ``cdc``: a later delta run (from the checkpoint);
 * ``after a CDC file``: right after a CDC file's commit, before the checkpoint covering it
-  (``crash_child.py`` steers that instant; random kills rarely hit it).
+  (``crash_child.py`` steers that instant; random kills rarely hit it);
+* ``stream``: ``derson-lake stream``, killed up to 2 s into its continuous capture.
 
 The phase is seen from the replication store, as the child writes it, so each kill lands where it
 is meant to. After each kill the writer pauses, a resumed ``--delta`` run goes to the source's
@@ -49,7 +50,7 @@ COMPARED = {
     "customers": "id, email",
     "order_items": "order_id, line_no, qty",
 }
-PLAN = ["full load"] * 8 + ["handoff"] * 6 + ["cdc"] * 10 + ["after a CDC file"] * 4  # 28 kills
+PLAN = ["full load"] * 8 + ["handoff"] * 6 + ["cdc"] * 8 + ["after a CDC file"] * 4 + ["stream"] * 4
 
 
 def mapping() -> dict:
@@ -158,15 +159,16 @@ def _env(tmp_path: Path) -> dict[str, str]:
     return {**os.environ, "DERSON_HOME": str(tmp_path / ".derson"), "PYTHONPATH": str(ROOT / "src")}
 
 
-def _delta(tmp_path: Path, crash_after_files: int = 0) -> subprocess.Popen:
+def _delta(tmp_path: Path, crash_after_files: int = 0, stream: bool = False) -> subprocess.Popen:
     env = _env(tmp_path)
     launcher = ["-m", "dersonlake"]
     if crash_after_files:
         launcher = [str(Path(__file__).with_name("crash_child.py"))]
         env["DERSON_CRASH_AFTER_CDC_FILES"] = str(crash_after_files)
     owners = str(tmp_path / "owners")
+    command = ["stream", "acme"] if stream else ["load", "acme", "--delta"]
     return subprocess.Popen(
-        [sys.executable, *launcher, "load", "acme", "--delta", "--owners-dir", owners],
+        [sys.executable, *launcher, *command, "--owners-dir", owners],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -197,14 +199,16 @@ def _phase(tmp_path: Path) -> str | None:
     return "full load" if task[2] is None else None
 
 
-def _kill_in(tmp_path: Path, child: subprocess.Popen, phase: str, rng: random.Random) -> str:
+def _kill_in(
+    tmp_path: Path, child: subprocess.Popen, phase: str, rng: random.Random, within: float = 0.0
+) -> str:
     """SIGKILL ``child`` a random instant after it enters ``phase``; returns what happened."""
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if child.poll() is not None:
             return "finished before the kill"
         if _phase(tmp_path) == phase:
-            time.sleep(rng.uniform(0, 0.25 if phase == "full load" else 0.15))
+            time.sleep(rng.uniform(0, within or (0.25 if phase == "full load" else 0.15)))
             if child.poll() is not None:
                 return "finished before the kill"
             child.send_signal(signal.SIGKILL)
@@ -235,7 +239,7 @@ def _check(tmp_path: Path, box) -> None:
 
 
 @pytest.mark.slow
-def test_sigkill_at_28_points_then_resume_leaves_an_exact_lake(tmp_path, sandbox_factory):
+def test_sigkill_at_30_points_then_resume_leaves_an_exact_lake(tmp_path, sandbox_factory):
     box = sandbox_factory("crash")
     with box.admin_connection() as conn:
         seed(conn, rows=8_000)
@@ -262,6 +266,9 @@ def test_sigkill_at_28_points_then_resume_leaves_an_exact_lake(tmp_path, sandbox
                 child = _delta(tmp_path, crash_after_files=rng.randint(1, 2))
                 child.communicate(timeout=300)
                 outcomes.append((phase, "killed" if child.returncode == -signal.SIGKILL else "finished"))
+            elif phase == "stream":
+                child = _delta(tmp_path, stream=True)
+                outcomes.append((phase, _kill_in(tmp_path, child, "cdc", rng, within=2.0)))
             else:
                 child = _delta(tmp_path)
                 outcomes.append(
@@ -279,7 +286,9 @@ def test_sigkill_at_28_points_then_resume_leaves_an_exact_lake(tmp_path, sandbox
         writer.join(30)
     killed = Counter(phase for phase, what in outcomes if what == "killed")
     assert sum(killed.values()) >= 20, outcomes  # most kills land while the child runs
-    assert all(killed[p] >= 3 for p in ("full load", "handoff", "cdc", "after a CDC file")), outcomes
+    assert all(killed[p] >= 3 for p in ("full load", "handoff", "cdc", "after a CDC file", "stream")), (
+        outcomes
+    )
 
 
 def _start_over(tmp_path: Path) -> None:
