@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from dersonlake.api.dms_resources import AVAILABLE, Resources
+from dersonlake.api.dms_tags import Tags
 from dersonlake.api.dms_worker import OWNER_TAG, Worker
 from dersonlake.api.protocol import ApiError
 from dersonlake.errors import BadInput
@@ -49,6 +50,26 @@ OPERATIONS = (
     "StartReplicationTask",
     "StopReplicationTask",
 )
+TAG_OPERATIONS = (
+    "AddTagsToResource",
+    "RemoveTagsFromResource",
+    "ListTagsForResource",
+    "CreateReplicationSubnetGroup",
+    "ModifyReplicationSubnetGroup",
+    "DescribeReplicationSubnetGroups",
+    "DeleteReplicationSubnetGroup",
+)
+# Where a create's answer carries the new resource's ARN, so its Tags are kept (and dropped on delete).
+CREATED_ARN = {
+    "CreateEndpoint": ("Endpoint", "EndpointArn"),
+    "CreateReplicationInstance": ("ReplicationInstance", "ReplicationInstanceArn"),
+    "CreateReplicationTask": ("ReplicationTask", "ReplicationTaskArn"),
+}
+DELETED_ARN = {
+    "DeleteEndpoint": "EndpointArn",
+    "DeleteReplicationInstance": "ReplicationInstanceArn",
+    "DeleteReplicationTask": "ReplicationTaskArn",
+}
 RESOURCE_OPERATIONS = (
     "CreateEndpoint",
     "DescribeEndpoints",
@@ -74,19 +95,28 @@ class DmsApi:
         self.region = region
         self.account = account
         self.resources = Resources(store, region, account)
+        self.tags = Tags(store, region, account)
         self.worker = Worker(store, owners_dir)
 
     def call(self, operation: str, params: Params) -> dict[str, Any]:
         if operation in RESOURCE_OPERATIONS:
             target: Any = self.resources
+        elif operation in TAG_OPERATIONS:
+            target = self.tags
         elif operation in OPERATIONS:
             target = self
         else:
             raise ApiError("UnknownOperationException", f"{operation} is not served by derson-lake serve")
         try:
-            return getattr(target, _snake(operation))(params)
+            result = getattr(target, _snake(operation))(params)
         except BadInput as exc:
             raise ApiError("InvalidParameterValueException", str(exc)) from None
+        if operation in CREATED_ARN and params.get("Tags"):
+            member, key = CREATED_ARN[operation]
+            self.tags.put(result[member][key], params["Tags"])
+        if operation in DELETED_ARN:
+            self.tags.drop(params[DELETED_ARN[operation]])
+        return result
 
     # -- operations --------------------------------------------------------------------------------
     def create_replication_task(self, p: Params) -> dict[str, Any]:
