@@ -77,6 +77,8 @@ RESOURCE_OPERATIONS = (
     "CreateReplicationInstance",
     "DescribeReplicationInstances",
     "DeleteReplicationInstance",
+    "ModifyReplicationInstance",
+    "ModifyEndpoint",
 )
 
 
@@ -94,8 +96,8 @@ class DmsApi:
         self.store = store
         self.region = region
         self.account = account
-        self.resources = Resources(store, region, account)
         self.tags = Tags(store, region, account)
+        self.resources = Resources(store, region, account, self.tags)
         self.worker = Worker(store, owners_dir)
 
     def call(self, operation: str, params: Params) -> dict[str, Any]:
