@@ -2,23 +2,27 @@
 with boto3 (and once with the ``aws`` CLI): tags, replication subnet groups, ModifyEndpoint,
 ModifyReplicationInstance, ModifyReplicationTask, ReloadTables, TestConnection + DescribeConnections.
 
-A running task is held running for real: a root session keeps a WRITE lock on ``shop.orders``, so
-the full load's SELECT waits (the lock is released in a ``finally``; the sandbox's data is unchanged).
+A task is held in ``starting`` for real by a source that never answers (see the test); the
+sandbox's data is never changed.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
+import yaml
 from botocore.exceptions import ClientError
 
 from tests.intake.test_dms_api import FAST, _task, make_endpoints, make_instance
+from tests.replication.conftest import write_owner
 
 AWS = Path(sys.executable).parent / "aws"
 
@@ -156,7 +160,7 @@ def test_modify_endpoint_merges_settings_and_never_keeps_the_password(dms):
 
 
 # -- ModifyReplicationTask and ReloadTables --------------------------------------------------------
-def test_modify_task_only_when_not_running_and_settings_merge(dms, owner, admin):
+def test_modify_task_only_when_not_running_and_settings_merge(dms, owner, owners_root, sandbox):
     instance = available_instance(dms)
     source, target = make_endpoints(dms)
     arn = _task(dms, instance, source, target)["ReplicationTaskArn"]
@@ -190,18 +194,42 @@ def test_modify_task_only_when_not_running_and_settings_merge(dms, owner, admin)
     with pytest.raises(ClientError) as bad:
         dms.modify_replication_task(ReplicationTaskArn=arn, TableMappings='{"rules": [{"rule-typ": "x"}]}')
     assert code(bad) == "InvalidParameterValueException" and "TableMappings" in str(bad.value)
-
-    cur = admin.cursor()
-    cur.execute("LOCK TABLES shop.customers WRITE")
-    try:
-        dms.start_replication_task(ReplicationTaskArn=arn, StartReplicationTaskType="start-replication")
-        wait_status(dms, arn, ("running",))
-        with pytest.raises(dms.exceptions.InvalidResourceStateFault):
-            dms.modify_replication_task(ReplicationTaskArn=arn, MigrationType="full-load-and-cdc")
-    finally:
-        cur.execute("UNLOCK TABLES")
+    dms.start_replication_task(ReplicationTaskArn=arn, StartReplicationTaskType="start-replication")
     done = wait_status(dms, arn, ("stopped", "failed"))
     assert done["Status"] == "stopped" and done["MigrationType"] == "full-load"
+    assert set(stats(dms, arn)) == {("shop", "customers")}  # the modified mapping ran
+
+
+def test_a_starting_task_cannot_be_modified(dms, owners_root, sandbox):
+    """Held in ``starting`` for real: its owner's source accepts TCP connections but never sends
+    MySQL's greeting, so discovery waits; closing the listener then resets the connection and the
+    task fails."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(4)
+    try:
+        folder = write_owner(owners_root, sandbox, name="silent")
+        doc = yaml.safe_load((folder / "owner.yaml").read_text())
+        doc["source"].update(port=silent.getsockname()[1])
+        (folder / "owner.yaml").write_text(yaml.safe_dump(doc))
+        instance = available_instance(dms)
+        source, target = make_endpoints(dms)
+        arn = _task(dms, instance, source, target, owner="silent")["ReplicationTaskArn"]
+        starter = threading.Thread(
+            target=dms.start_replication_task,
+            kwargs={"ReplicationTaskArn": arn, "StartReplicationTaskType": "start-replication"},
+        )
+        starter.start()
+        wait_status(dms, arn, ("starting",))
+        with pytest.raises(dms.exceptions.InvalidResourceStateFault):
+            dms.modify_replication_task(ReplicationTaskArn=arn, MigrationType="full-load-and-cdc")
+        with pytest.raises(dms.exceptions.InvalidResourceStateFault):
+            dms.reload_tables(ReplicationTaskArn=arn, TablesToReload=[{"SchemaName": "shop", "TableName": "orders"}])
+    finally:
+        silent.close()
+    starter.join(timeout=30)
+    failed = wait_status(dms, arn, ("failed",))
+    assert failed["MigrationType"] == "full-load" and "Lost connection" in failed["LastFailureMessage"]
 
 
 def test_reload_tables_of_a_stopped_task_loads_just_them_again(dms, owner, owners_root):
@@ -248,18 +276,15 @@ def test_reload_tables_of_a_stopped_task_loads_just_them_again(dms, owner, owner
     )
 
 
-def test_reload_tables_of_a_running_task_runs_when_its_load_ends(dms, owner, admin):
+def test_reload_tables_right_after_start_ends_with_the_table_reloaded(dms, owner):
+    """Asked while the load runs, the reload waits for it to end; asked after, it runs at once.
+    Which of the two happens depends on how fast the load is, so only the outcome is checked."""
     instance = available_instance(dms)
     source, target = make_endpoints(dms)
     arn = _task(dms, instance, source, target)["ReplicationTaskArn"]
-    cur = admin.cursor()
-    cur.execute("LOCK TABLES shop.customers WRITE")
-    try:
-        dms.start_replication_task(ReplicationTaskArn=arn, StartReplicationTaskType="start-replication")
-        wait_status(dms, arn, ("running",))
-        dms.reload_tables(ReplicationTaskArn=arn, TablesToReload=[{"SchemaName": "shop", "TableName": "orders"}])
-    finally:
-        cur.execute("UNLOCK TABLES")
+    dms.start_replication_task(ReplicationTaskArn=arn, StartReplicationTaskType="start-replication")
+    wait_status(dms, arn, ("running", "stopped"))
+    dms.reload_tables(ReplicationTaskArn=arn, TablesToReload=[{"SchemaName": "shop", "TableName": "orders"}])
     deadline = time.monotonic() + 60
     while not (after := stats(dms, arn))[("shop", "orders")]["FullLoadReloaded"]:
         assert time.monotonic() < deadline, after[("shop", "orders")]
@@ -267,6 +292,7 @@ def test_reload_tables_of_a_running_task_runs_when_its_load_ends(dms, owner, adm
     done = wait_status(dms, arn, ("stopped",))
     assert done["StopReason"] == "Stop Reason FULL_LOAD_ONLY_FINISHED"
     assert after[("shop", "orders")]["TableState"] == "Table completed"
+    assert not after[("shop", "customers")]["FullLoadReloaded"]
 
 
 # -- TestConnection ---------------------------------------------------------------------------------

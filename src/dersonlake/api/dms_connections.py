@@ -78,7 +78,7 @@ class Connections:
 
     # -- operations --------------------------------------------------------------------------------
     def test_connection(self, p: Params) -> dict[str, Any]:
-        self.resources._advance()
+        # Like StartReplicationTask, a test does not move a creating instance on: its status as stored.
         instance = self.resources._instance_row(p["ReplicationInstanceArn"])
         endpoint = self.resources._endpoint_row(p["EndpointArn"])
         if instance["status"] != AVAILABLE:
