@@ -68,7 +68,10 @@ def _load_script():
 
 def python312() -> str | None:
     """A working CPython 3.12 (the Lambda runtime's), or None."""
-    candidates = [shutil.which("python3.12"), *sorted(Path.home().glob(".pyenv/versions/3.12*/bin/python3.12"))]
+    candidates = [
+        shutil.which("python3.12"),
+        *sorted(Path.home().glob(".pyenv/versions/3.12*/bin/python3.12")),
+    ]
     for candidate in candidates:
         if not candidate:
             continue
@@ -131,7 +134,9 @@ def test_the_runtime_matches_the_lambda_module():
     assert var["runtime"]["default"] == "python" + _load_script().PYTHON_VERSION
     root = tf.load_hcl(tf.TF_ROOT / "variables.tf")
     (zip_var,) = [v for v in root["variable"] if "lambda_zip_path" in v]
-    assert (tf.TF_ROOT / zip_var["lambda_zip_path"]["default"]).resolve() == tf.REPO / "build" / "dms-intake.zip"
+    assert (
+        tf.TF_ROOT / zip_var["lambda_zip_path"]["default"]
+    ).resolve() == tf.REPO / "build" / "dms-intake.zip"
 
 
 def test_unpacked_alone_the_handler_runs_its_steps_against_serve(built, server, owner, owners_root, tmp_path):  # noqa: F811

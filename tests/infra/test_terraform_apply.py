@@ -36,7 +36,11 @@ APPLY_TIMEOUT = 900
 
 def _client(service: str, url: str) -> Any:
     return boto3.client(
-        service, endpoint_url=url, region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing"
+        service,
+        endpoint_url=url,
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
     )
 
 
@@ -47,7 +51,9 @@ def _workdir(base: Path, moto_url: str, serve_url: str) -> Path:
     )
     (root / "zz_local_override.tf").write_text(local_aws.provider_override(moto_url, serve_url))
     with zipfile.ZipFile(base / "dms-intake.zip", "w") as z:
-        z.writestr("dersonlake/intake/lambda_function.py", "def lambda_handler(event, context):\n    return {}\n")
+        z.writestr(
+            "dersonlake/intake/lambda_function.py", "def lambda_handler(event, context):\n    return {}\n"
+        )
     tfvars = {
         "aws_region": REGION,
         "lake_bucket_name": "derson-lake-apply-test",
@@ -89,7 +95,10 @@ def test_apply_then_no_drift_then_destroy_leaves_nothing(mirror, tmp_path):
         _check_deployed(root, dms, sfn, moto_url)
 
         plan = tf.run_tf(
-            ["plan", "-detailed-exitcode", "-input=false", "-no-color"], cwd=root, timeout=APPLY_TIMEOUT, check=False
+            ["plan", "-detailed-exitcode", "-input=false", "-no-color"],
+            cwd=root,
+            timeout=APPLY_TIMEOUT,
+            check=False,
         )
         assert plan.returncode == 0, f"the second plan shows changes (drift):\n{plan.stdout[-6000:]}"
 
@@ -101,7 +110,9 @@ def _check_deployed(root: Path, dms: Any, sfn: Any, moto_url: str) -> None:
     machines = {m["name"]: m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]}
     assert sorted(machines) == ["DMS-ErrorHandling", "DMS-Handler", "derson-Main"]
     main = sfn.describe_state_machine(stateMachineArn=machines["derson-Main"])
-    assert main["loggingConfiguration"]["level"] == "ERROR" and main["tracingConfiguration"]["enabled"] is True
+    assert (
+        main["loggingConfiguration"]["level"] == "ERROR" and main["tracingConfiguration"]["enabled"] is True
+    )
     assert "arn:aws:states:us-east-1:123456789012:stateMachine:DMS-Handler" in main["definition"]
     tags = sfn.list_tags_for_resource(resourceArn=machines["derson-Main"])["tags"]
     assert {"key": "derson-lake", "value": "derson-lake"} in tags
@@ -112,7 +123,11 @@ def _check_deployed(root: Path, dms: Any, sfn: Any, moto_url: str) -> None:
     assert target["S3Settings"]["BucketFolder"] == "dms/dersonLake"
     assert target["S3Settings"]["TimestampColumnName"] == "ingested_at"
     owner_tags = dms.list_tags_for_resource(ResourceArn=target["EndpointArn"])["TagList"]
-    assert {"Key": "derson-lake-owner", "Value": "dersonLake", "ResourceArn": target["EndpointArn"]} in owner_tags
+    assert {
+        "Key": "derson-lake-owner",
+        "Value": "dersonLake",
+        "ResourceArn": target["EndpointArn"],
+    } in owner_tags
 
     (task,) = dms.describe_replication_tasks()["ReplicationTasks"]
     assert task["ReplicationTaskIdentifier"] == "derson-lake-dersonlake" and task["Status"] == "ready"
@@ -124,9 +139,13 @@ def _check_deployed(root: Path, dms: Any, sfn: Any, moto_url: str) -> None:
     assert instance["ReplicationSubnetGroup"]["ReplicationSubnetGroupIdentifier"] == "derson-lake-replication"
 
     lam = _client("lambda", moto_url).get_function(FunctionName="DMS-intake")["Configuration"]
-    assert lam["Handler"] == "dersonlake.intake.lambda_function.lambda_handler" and lam["Runtime"] == "python3.12"
-    assert json.loads(lam["Environment"]["Variables"]["DERSON_ENDPOINTS"])["dersonLake"]["target"] == (
-        target["EndpointArn"]
+    assert (
+        lam["Handler"] == "dersonlake.intake.lambda_function.lambda_handler"
+        and lam["Runtime"] == "python3.12"
+    )
+    assert (
+        json.loads(lam["Environment"]["Variables"]["DERSON_ENDPOINTS"])["dersonLake"]["target"]
+        == (target["EndpointArn"])
     )
     roles = {r["RoleName"] for r in _client("iam", moto_url).list_roles()["Roles"]}
     assert {"dms-vpc-role", "derson-lake-dms-intake", "derson-lake-step-functions"} <= roles

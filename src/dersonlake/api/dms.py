@@ -233,7 +233,8 @@ class DmsApi:
             other = self._by_identifier(identifier)
             if other is not None and other["arn"] != arn:
                 raise ApiError(
-                    "ResourceAlreadyExistsFault", f"ReplicationTask with identifier {identifier} already exists"
+                    "ResourceAlreadyExistsFault",
+                    f"ReplicationTask with identifier {identifier} already exists",
                 )
             fields["identifier"] = identifier
         if p.get("MigrationType"):
@@ -243,9 +244,14 @@ class DmsApi:
             fields["table_mappings"] = p["TableMappings"]
         if p.get("ReplicationTaskSettings"):
             current = parse_task_settings(row["settings"], file="ReplicationTaskSettings")
-            merged = parse_task_settings(p["ReplicationTaskSettings"], file="ReplicationTaskSettings", base=current)
+            merged = parse_task_settings(
+                p["ReplicationTaskSettings"], file="ReplicationTaskSettings", base=current
+            )
             fields["settings"] = merged.to_json()
-        for member, column in (("CdcStartPosition", "cdc_start_position"), ("CdcStopPosition", "cdc_stop_position")):
+        for member, column in (
+            ("CdcStartPosition", "cdc_start_position"),
+            ("CdcStopPosition", "cdc_stop_position"),
+        ):
             if p.get(member):
                 fields[column] = p[member]
         if p.get("CdcStartTime") is not None:

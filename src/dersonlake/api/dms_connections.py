@@ -130,7 +130,9 @@ class Connections:
             if not owner:
                 raise ApiError("", "an S3 endpoint is tested through its owner (tag derson-lake:owner)")
             t = self._owner(owner).target
-            storage = open_storage(t.uri if t.is_s3 else t.folder, endpoint_url=t.endpoint_url, region=t.region)
+            storage = open_storage(
+                t.uri if t.is_s3 else t.folder, endpoint_url=t.endpoint_url, region=t.region
+            )
             storage.check_writable()
             return
         if engine not in MYSQL_ENGINES:
@@ -178,7 +180,8 @@ class Connections:
 
     def _row(self, instance_arn: str, endpoint_arn: str) -> Any:
         rows = self.store.query(
-            "SELECT * FROM connections WHERE instance_arn = ? AND endpoint_arn = ?", (instance_arn, endpoint_arn)
+            "SELECT * FROM connections WHERE instance_arn = ? AND endpoint_arn = ?",
+            (instance_arn, endpoint_arn),
         )
         return rows[0]
 

@@ -9,6 +9,7 @@ boto3's ``replication_instance_available`` / ``replication_instance_deleted`` wa
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import string
@@ -252,10 +253,9 @@ class Resources:
         security_groups = params.pop("VpcSecurityGroupIds", [])
         group = {"ReplicationSubnetGroupIdentifier": group_id}
         if self.groups is not None and group_id != "default":
-            try:
+            # A group deleted behind the instance's back: describe the name only.
+            with contextlib.suppress(ApiError):
                 group = self.groups.describe_group(group_id)
-            except ApiError:  # deleted behind the instance's back: describe the name only
-                pass
         return {
             **params,
             "ReplicationSubnetGroup": group,

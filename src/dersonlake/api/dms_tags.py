@@ -86,7 +86,8 @@ class Tags:
                 if not key:
                     raise ApiError("InvalidParameterValueException", "Tag keys must not be empty")
                 db.execute(
-                    "INSERT OR REPLACE INTO resource_tags VALUES (?, ?, ?)", (arn, key, tag.get("Value") or "")
+                    "INSERT OR REPLACE INTO resource_tags VALUES (?, ?, ?)",
+                    (arn, key, tag.get("Value") or ""),
                 )
 
     def of(self, arn: str) -> dict[str, str]:

@@ -176,7 +176,9 @@ class Worker:
                 if stopped and row is not None and row["status"] == status.STOPPED:
                     self.store.update_task(arn, stop_reason=status.STOP_NORMAL)
                 for schema, table in only or ():
-                    done = {(r["schema_name"], r["table_name"]): r["state"] for r in self.store.table_stats(arn)}
+                    done = {
+                        (r["schema_name"], r["table_name"]): r["state"] for r in self.store.table_stats(arn)
+                    }
                     if done.get((schema, table)) == status.TABLE_COMPLETED:
                         self.store.set_table(arn, schema, table, reloaded=1)
                 if not stopped and row is not None and row["status"] == status.STOPPED:

@@ -7,6 +7,7 @@ module only maps request members to engine arguments, checks ARNs the way the se
 
 from __future__ import annotations
 
+import functools
 import re
 import weakref
 from collections.abc import Callable
@@ -111,6 +112,10 @@ def _with_settings(engine: Engine, operation: str, params: Params) -> dict[str, 
     return result
 
 
+def _settings_call(engine: Engine, params: Params, *, operation: str) -> dict[str, Any]:
+    return _with_settings(engine, operation, params)
+
+
 _SNAKE = {
     "TagResource": "tag_resource",
     "UntagResource": "untag_resource",
@@ -129,12 +134,9 @@ SETTINGS_OPERATIONS = (
 
 def call(engine: Engine, operation: str, params: Params) -> dict[str, Any]:
     """Run one validated Step Functions operation; every failure leaves as an ``ApiError``."""
+    handler: Callable[[Engine, Params], dict[str, Any]] | None = OPERATIONS.get(operation)
     if operation in SETTINGS_OPERATIONS:
-        handler: Callable[[Engine, Params], dict[str, Any]] | None = (
-            lambda e, p: _with_settings(e, operation, p)
-        )
-    else:
-        handler = OPERATIONS.get(operation)
+        handler = functools.partial(_settings_call, operation=operation)
     if handler is None:
         raise ApiError("UnknownOperationException", f"{operation} is not implemented by derson-lake serve")
     if operation == "ListExecutions" and "stateMachineArn" not in params:
