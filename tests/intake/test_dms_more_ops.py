@@ -159,6 +159,9 @@ def test_modify_endpoint_merges_settings_and_never_keeps_the_password(dms):
         "CompressionType": "GZIP",  # the model spells it gzip; DMS takes either (dms.md §3.1)
     }
     assert "Password" not in changed
+    with pytest.raises(ClientError) as wrong:  # case and -/_ are loose, the value set is not
+        dms.modify_endpoint(EndpointArn=target["EndpointArn"], S3Settings={"CompressionType": "zip"})
+    assert code(wrong) == "ValidationException" and "gzip" in str(wrong.value)
     exact = dms.modify_endpoint(
         EndpointArn=target["EndpointArn"], S3Settings={"BucketName": "other"}, ExactSettings=True
     )["Endpoint"]
