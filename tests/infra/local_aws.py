@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -32,8 +32,9 @@ def moto_server() -> Iterator[str]:
 
     # dms-vpc-role and dms-cloudwatch-logs-role attach AWS managed policies, which moto knows only
     # when asked to load them (read when moto's IAM backend is first used).
+    before = os.environ.get("MOTO_IAM_LOAD_MANAGED_POLICIES")
     os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
-    _moto_lambda_keeps_logging_config()
+    undo = _moto_lambda_keeps_logging_config()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -41,17 +42,20 @@ def moto_server() -> Iterator[str]:
         yield f"http://{host}:{port}"
     finally:
         server.stop()
+        undo()
+        if before is None:
+            os.environ.pop("MOTO_IAM_LOAD_MANAGED_POLICIES", None)
+        else:
+            os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = before
 
 
-def _moto_lambda_keeps_logging_config() -> None:
+def _moto_lambda_keeps_logging_config() -> Callable[[], None]:
     """moto 5.2.5 drops a function's ``LoggingConfig``; AWS keeps it and returns it from GetFunction
     (botocore's ``FunctionConfiguration.LoggingConfig``), defaulting to Text into
     ``/aws/lambda/<name>``. Without it every plan would show the lambda module's ``logging_config``
     as a change. This patch (moto's gap, not ours) makes moto keep and return it as AWS does."""
     from moto.awslambda.models import LambdaFunction
 
-    if getattr(LambdaFunction, "_derson_logging_config", False):
-        return
     init, get_configuration, update = (
         LambdaFunction.__init__,
         LambdaFunction.get_configuration,
@@ -74,7 +78,13 @@ def _moto_lambda_keeps_logging_config() -> None:
     LambdaFunction.__init__ = __init__  # type: ignore[method-assign]
     LambdaFunction.get_configuration = get_configuration_  # type: ignore[method-assign]
     LambdaFunction.update_configuration = update_configuration  # type: ignore[method-assign]
-    LambdaFunction._derson_logging_config = True  # type: ignore[attr-defined]
+
+    def undo() -> None:
+        LambdaFunction.__init__ = init  # type: ignore[method-assign]
+        LambdaFunction.get_configuration = get_configuration  # type: ignore[method-assign]
+        LambdaFunction.update_configuration = update  # type: ignore[method-assign]
+
+    return undo
 
 
 @contextmanager
