@@ -3,8 +3,9 @@
 DMS and Step Functions are ``derson-lake serve`` (a subprocess); IAM, STS, S3, Lambda, SNS,
 CloudWatch Logs (and the rest the provider may touch) are one moto server. The AWS provider, a
 client nobody here wrote, creates every resource of the deployment (standing replication, lake
-bucket, e-mail subscription on), a second ``plan -detailed-exitcode`` must show no change, and
-``destroy`` must leave nothing, checked with boto3 describes against both servers.
+bucket, e-mail subscription on), a second ``plan -detailed-exitcode`` must show no change; a change
+of an owner's settings and of the pipelines' log level is applied in place and shows no change
+after; ``destroy`` must leave nothing, checked with boto3 describes against both servers.
 
 The one patch: moto's Lambda drops ``LoggingConfig`` (AWS returns it); see local_aws.py.
 Slow (the provider's DMS waiters poll every 30 s): a few minutes. Skipped without terraform; fails
@@ -102,8 +103,40 @@ def test_apply_then_no_drift_then_destroy_leaves_nothing(mirror, tmp_path):
         )
         assert plan.returncode == 0, f"the second plan shows changes (drift):\n{plan.stdout[-6000:]}"
 
+        # An owner's settings and the pipelines' logging change: the provider updates in place
+        # (ModifyEndpoint, ModifyReplicationTask, UpdateStateMachine), and then sees no drift again.
+        owner_file = root / "owners" / "dersonLake.json"
+        owner = json.loads(owner_file.read_text())
+        owner["s3_settings"]["cdc_max_batch_interval"] = 60
+        owner["task_settings"]["FullLoadSettings"]["MaxFullLoadSubTasks"] = 2
+        owner_file.write_text(json.dumps(owner))
+        tfvars = root / "local.auto.tfvars.json"
+        tfvars.write_text(json.dumps({**json.loads(tfvars.read_text()), "pipeline_log_level": "ALL"}))
+        changed = tf.run_tf(
+            ["apply", "-auto-approve", "-input=false", "-no-color"], cwd=root, timeout=APPLY_TIMEOUT
+        )
+        assert "0 added, 5 changed, 0 destroyed" in changed.stdout, changed.stdout[-3000:]
+        _check_updated(dms, sfn)
+        plan = tf.run_tf(
+            ["plan", "-detailed-exitcode", "-input=false", "-no-color"],
+            cwd=root,
+            timeout=APPLY_TIMEOUT,
+            check=False,
+        )
+        assert plan.returncode == 0, f"drift after the update:\n{plan.stdout[-6000:]}"
+
         tf.run_tf(["destroy", "-auto-approve", "-input=false", "-no-color"], cwd=root, timeout=APPLY_TIMEOUT)
         _check_nothing_left(dms, sfn, moto_url)
+
+
+def _check_updated(dms: Any, sfn: Any) -> None:
+    (target,) = dms.describe_endpoints(Filters=[{"Name": "endpoint-type", "Values": ["target"]}])["Endpoints"]
+    assert target["S3Settings"]["CdcMaxBatchInterval"] == 60
+    (task,) = dms.describe_replication_tasks()["ReplicationTasks"]
+    assert json.loads(task["ReplicationTaskSettings"])["FullLoadSettings"]["MaxFullLoadSubTasks"] == 2
+    for machine in sfn.list_state_machines()["stateMachines"]:
+        described = sfn.describe_state_machine(stateMachineArn=machine["stateMachineArn"])
+        assert described["loggingConfiguration"]["level"] == "ALL", machine["name"]
 
 
 def _check_deployed(root: Path, dms: Any, sfn: Any, moto_url: str) -> None:

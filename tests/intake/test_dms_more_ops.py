@@ -162,6 +162,8 @@ def test_modify_endpoint_merges_settings_and_never_keeps_the_password(dms):
     with pytest.raises(ClientError) as wrong:  # case and -/_ are loose, the value set is not
         dms.modify_endpoint(EndpointArn=target["EndpointArn"], S3Settings={"CompressionType": "zip"})
     assert code(wrong) == "ValidationException" and "gzip" in str(wrong.value)
+    (only,) = dms.describe_endpoints(Filters=[{"Name": "endpoint-type", "Values": ["target"]}])["Endpoints"]
+    assert only["EndpointArn"] == target["EndpointArn"]
     exact = dms.modify_endpoint(
         EndpointArn=target["EndpointArn"], S3Settings={"BucketName": "other"}, ExactSettings=True
     )["Endpoint"]

@@ -278,6 +278,8 @@ def _filtered(rows: list[Any], p: Params, names: dict[str, str], extra: Any = No
                 f"Invalid filter name {f['Name']!r}; allowed: {', '.join(names)}",
             )
         wanted = set(f["Values"])
+        if column == "endpoint_type":  # stored SOURCE/TARGET; DMS takes source/target as well
+            wanted = {v.upper() for v in wanted}
 
         def value(r: Any, column: str = column) -> Any:
             if column in r.keys():  # noqa: SIM118 (sqlite3.Row: `in` looks at values)
