@@ -17,6 +17,7 @@ from typing import Any
 
 from dersonlake.api.dms_connections import Connections
 from dersonlake.api.dms_resources import AVAILABLE, Resources
+from dersonlake.api.dms_subnet_groups import SubnetGroups
 from dersonlake.api.dms_tags import Tags
 from dersonlake.api.dms_worker import OWNER_TAG, Worker
 from dersonlake.api.protocol import ApiError
@@ -57,10 +58,8 @@ CONNECTION_OPERATIONS = ("TestConnection", "DescribeConnections")
 MODIFIABLE = (status.READY, status.STOPPED, status.FAILED)
 RELOADABLE = (status.RUNNING, status.STOPPED)
 MAX_RELOAD_TABLES = 10
-TAG_OPERATIONS = (
-    "AddTagsToResource",
-    "RemoveTagsFromResource",
-    "ListTagsForResource",
+TAG_OPERATIONS = ("AddTagsToResource", "RemoveTagsFromResource", "ListTagsForResource")
+SUBNET_GROUP_OPERATIONS = (
     "CreateReplicationSubnetGroup",
     "ModifyReplicationSubnetGroup",
     "DescribeReplicationSubnetGroups",
@@ -104,7 +103,9 @@ class DmsApi:
         self.region = region
         self.account = account
         self.tags = Tags(store, region, account)
-        self.resources = Resources(store, region, account, self.tags)
+        self.groups = SubnetGroups(store, region, account, self.tags)
+        self.tags.groups = self.groups
+        self.resources = Resources(store, region, account, self.groups)
         self.worker = Worker(store, owners_dir)
         self.connections = Connections(store, self.resources, self.tags, owners_dir)
 
@@ -113,6 +114,8 @@ class DmsApi:
             target: Any = self.resources
         elif operation in TAG_OPERATIONS:
             target = self.tags
+        elif operation in SUBNET_GROUP_OPERATIONS:
+            target = self.groups
         elif operation in CONNECTION_OPERATIONS:
             target = self.connections
         elif operation in OPERATIONS:

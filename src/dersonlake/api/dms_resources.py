@@ -48,7 +48,7 @@ class Resources:
         self.store = store
         self.region = region
         self.account = account
-        self.groups = groups  # dms_tags.Tags: the subnet groups an instance may name
+        self.groups = groups  # dms_subnet_groups.SubnetGroups: the groups an instance may name
 
     # -- endpoints ---------------------------------------------------------------------------------
     def create_endpoint(self, p: Params) -> dict[str, Any]:
