@@ -88,14 +88,15 @@ def _moto_lambda_keeps_logging_config() -> Callable[[], None]:
 
 
 @contextmanager
-def serve_process(folder: Path) -> Iterator[str]:
+def serve_process(folder: Path, owners_dir: Path | None = None) -> Iterator[str]:
     """``derson-lake serve`` on a free port, with its own stores and no pipelines registered at
-    start (Terraform creates the state machines)."""
+    start (Terraform creates the state machines); its DMS reads owners from ``owners_dir``."""
     folder.mkdir(parents=True, exist_ok=True)
     env = {
         **os.environ,
         "PYTHONPATH": str(REPO / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""),
         "DERSON_HOME": str(folder / ".derson"),
+        **({"DERSON_OWNERS_DIR": str(owners_dir)} if owners_dir else {}),
     }
     log = (folder / "serve.log").open("w")
     proc = subprocess.Popen(

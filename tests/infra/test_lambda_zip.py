@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.infra import tf
-from tests.intake.conftest import owner, owners_root, server  # noqa: F401 (fixtures)
+from tests.infra import local_aws, tf
+from tests.replication.conftest import write_owner
 
 SCRIPT = tf.REPO / "scripts" / "lambda_zip.py"
 
@@ -139,8 +139,22 @@ def test_the_runtime_matches_the_lambda_module():
     ).resolve() == tf.REPO / "build" / "dms-intake.zip"
 
 
-def test_unpacked_alone_the_handler_runs_its_steps_against_serve(built, server, owner, owners_root, tmp_path):  # noqa: F811
+def test_unpacked_alone_the_handler_runs_its_steps_against_serve(built, sandbox, tmp_path):
+    """A `derson-lake serve` process; the owner ``acme`` reads the session sandbox into a folder."""
     zip_path, _ = built
+    owners_root = tmp_path / "owners-root"
+    write_owner(owners_root, sandbox, name="acme")
+    with local_aws.serve_process(tmp_path / "serve", owners_root / "owners") as url:
+        done = _run_steps(zip_path, url, owners_root, tmp_path)
+    assert done["instance"] == "available"
+    assert done["task"]["Status"] == "stopped", done["task"]
+    assert done["task"]["StopReason"] == "Stop Reason FULL_LOAD_ONLY_FINISHED"
+    assert done["task"]["FullLoadRows"] > 0
+    assert done["delete_task"]["deleted"] is True and done["delete_instance"]["deleted"] is True
+    assert list((owners_root / "lake").rglob("*.parquet"))
+
+
+def _run_steps(zip_path: Path, url: str, owners_root: Path, tmp_path: Path) -> dict:
     unpacked = tmp_path / "task"
     with zipfile.ZipFile(zip_path) as z:
         z.extractall(unpacked)
@@ -148,7 +162,7 @@ def test_unpacked_alone_the_handler_runs_its_steps_against_serve(built, server, 
     python = python312() or sys.executable
     env = {
         "PATH": os.environ.get("PATH", ""),
-        "DERSON_DMS_ENDPOINT_URL": server.url,
+        "DERSON_DMS_ENDPOINT_URL": url,
         "DERSON_OWNERS_DIR": str(owners_root / "owners"),
         "AWS_ACCESS_KEY_ID": "x",
         "AWS_SECRET_ACCESS_KEY": "x",
@@ -164,10 +178,4 @@ def test_unpacked_alone_the_handler_runs_its_steps_against_serve(built, server, 
         timeout=300,
     )
     assert proc.returncode == 0, proc.stderr[-4000:]
-    done = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert done["instance"] == "available"
-    assert done["task"]["Status"] == "stopped", done["task"]
-    assert done["task"]["StopReason"] == "Stop Reason FULL_LOAD_ONLY_FINISHED"
-    assert done["task"]["FullLoadRows"] > 0
-    assert done["delete_task"]["deleted"] is True and done["delete_instance"]["deleted"] is True
-    assert list((owners_root / "lake").rglob("*.parquet"))
+    return json.loads(proc.stdout.strip().splitlines()[-1])
