@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint fmt install mariadb chromium clean bench bench-cdc tf-owners init plan apply destroy
+.PHONY: demo test lint fmt install mariadb chromium clean bench bench-cdc tf-owners init plan apply destroy lambda-zip
 
 # AWS deployment (docs/aws.md). TF_PLUGIN_DIR: a local provider mirror for offline init
 # (defaults to $DERSON_TF_PLUGIN_MIRROR; empty means the Terraform registry).
@@ -60,12 +60,17 @@ fmt: install
 tf-owners: install
 	$(BIN)/python scripts/terraform_owners.py
 
+## lambda-zip: build/dms-intake.zip, the DMS-intake Lambda package (reproducible), and its size report
+## (LAMBDA_ARCH=arm64 for Graviton; set the lambda module's architecture to match)
+lambda-zip: install
+	$(BIN)/python scripts/lambda_zip.py $(if $(LAMBDA_ARCH),--architecture $(LAMBDA_ARCH))
+
 ## init: terraform init of the AWS deployment (offline with TF_PLUGIN_DIR)
 init:
 	$(TERRAFORM) -chdir=$(TF_DIR) init -input=false $(if $(TF_PLUGIN_DIR),-plugin-dir=$(TF_PLUGIN_DIR))
 
-## plan: refresh the owner files, then terraform plan into infra/terraform/derson.tfplan
-plan: tf-owners
+## plan: refresh the owner files and the Lambda zip, then terraform plan into infra/terraform/derson.tfplan
+plan: tf-owners lambda-zip
 	$(TERRAFORM) -chdir=$(TF_DIR) plan -input=false -out=$(TF_PLAN)
 
 ## apply: apply the saved plan (run `make plan` first)

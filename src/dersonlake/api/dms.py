@@ -15,7 +15,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from dersonlake.api.dms_connections import Connections
 from dersonlake.api.dms_resources import AVAILABLE, Resources
+from dersonlake.api.dms_subnet_groups import SubnetGroups
+from dersonlake.api.dms_tags import Tags
 from dersonlake.api.dms_worker import OWNER_TAG, Worker
 from dersonlake.api.protocol import ApiError
 from dersonlake.errors import BadInput
@@ -50,7 +53,31 @@ OPERATIONS = (
     "DescribeTableStatistics",
     "StartReplicationTask",
     "StopReplicationTask",
+    "ModifyReplicationTask",
+    "ReloadTables",
 )
+CONNECTION_OPERATIONS = ("TestConnection", "DescribeConnections")
+MODIFIABLE = (status.READY, status.STOPPED, status.FAILED)
+RELOADABLE = (status.RUNNING, status.STOPPED)
+MAX_RELOAD_TABLES = 10
+TAG_OPERATIONS = ("AddTagsToResource", "RemoveTagsFromResource", "ListTagsForResource")
+SUBNET_GROUP_OPERATIONS = (
+    "CreateReplicationSubnetGroup",
+    "ModifyReplicationSubnetGroup",
+    "DescribeReplicationSubnetGroups",
+    "DeleteReplicationSubnetGroup",
+)
+# Where a create's answer carries the new resource's ARN, so its Tags are kept (and dropped on delete).
+CREATED_ARN = {
+    "CreateEndpoint": ("Endpoint", "EndpointArn"),
+    "CreateReplicationInstance": ("ReplicationInstance", "ReplicationInstanceArn"),
+    "CreateReplicationTask": ("ReplicationTask", "ReplicationTaskArn"),
+}
+DELETED_ARN = {
+    "DeleteEndpoint": "EndpointArn",
+    "DeleteReplicationInstance": "ReplicationInstanceArn",
+    "DeleteReplicationTask": "ReplicationTaskArn",
+}
 RESOURCE_OPERATIONS = (
     "CreateEndpoint",
     "DescribeEndpoints",
@@ -58,6 +85,8 @@ RESOURCE_OPERATIONS = (
     "CreateReplicationInstance",
     "DescribeReplicationInstances",
     "DeleteReplicationInstance",
+    "ModifyReplicationInstance",
+    "ModifyEndpoint",
 )
 
 
@@ -75,20 +104,42 @@ class DmsApi:
         self.store = store
         self.region = region
         self.account = account
-        self.resources = Resources(store, region, account)
+        self.tags = Tags(store, region, account)
+        self.groups = SubnetGroups(store, region, account, self.tags)
+        self.tags.groups = self.groups
+        self.resources = Resources(store, region, account, self.groups)
         self.worker = Worker(store, owners_dir)
+        self.connections = Connections(store, self.resources, self.tags, owners_dir)
 
     def call(self, operation: str, params: Params) -> dict[str, Any]:
         if operation in RESOURCE_OPERATIONS:
             target: Any = self.resources
+        elif operation in TAG_OPERATIONS:
+            target = self.tags
+        elif operation in SUBNET_GROUP_OPERATIONS:
+            target = self.groups
+        elif operation in CONNECTION_OPERATIONS:
+            target = self.connections
         elif operation in OPERATIONS:
             target = self
         else:
             raise ApiError("UnknownOperationException", f"{operation} is not served by derson-lake serve")
         try:
-            return getattr(target, _snake(operation))(params)
+            result = getattr(target, _snake(operation))(params)
         except BadInput as exc:
             raise ApiError("InvalidParameterValueException", str(exc)) from None
+        if operation in CREATED_ARN and params.get("Tags"):
+            member, key = CREATED_ARN[operation]
+            self.tags.put(result[member][key], params["Tags"])
+        if operation in ("CreateEndpoint", "ModifyEndpoint"):
+            self.connections.remember_password(result["Endpoint"]["EndpointArn"], params.get("Password"))
+        if operation in DELETED_ARN:
+            self.tags.drop(params[DELETED_ARN[operation]])
+        if operation == "DeleteEndpoint":
+            self.connections.forget_endpoint(params["EndpointArn"])
+        if operation == "DeleteReplicationInstance":
+            self.connections.forget_instance(params["ReplicationInstanceArn"])
+        return result
 
     # -- operations --------------------------------------------------------------------------------
     def create_replication_task(self, p: Params) -> dict[str, Any]:
@@ -170,6 +221,94 @@ class DmsApi:
         arn = self._arn(p["ReplicationTaskArn"])
         self.worker.stop(arn)
         return {"ReplicationTask": self._describe(arn)}
+
+    def modify_replication_task(self, p: Params) -> dict[str, Any]:
+        """Change a task's identifier, type, mappings, settings or CDC positions (dms.md §5.3).
+
+        As on AWS only a task that is not running can be modified (``InvalidResourceStateFault``
+        otherwise); new TableMappings and ReplicationTaskSettings are validated as on create, and the
+        settings given are merged over the task's current ones. The answer shows ``modifying``; the
+        next describe shows the task back in its status, since the change is applied at once.
+        """
+        arn = self._arn(p["ReplicationTaskArn"])
+        described = self._describe(arn)
+        if described["Status"] not in MODIFIABLE or self.worker.busy(arn):
+            raise ApiError(
+                "InvalidResourceStateFault",
+                f"Replication task {described['ReplicationTaskIdentifier']} is {described['Status']}; "
+                "only a ready, stopped or failed task can be modified",
+            )
+        row = self.store.task(arn)
+        fields: dict[str, Any] = {}
+        if p.get("ReplicationTaskIdentifier"):
+            identifier = check_identifier(p["ReplicationTaskIdentifier"])
+            other = self._by_identifier(identifier)
+            if other is not None and other["arn"] != arn:
+                raise ApiError(
+                    "ResourceAlreadyExistsFault",
+                    f"ReplicationTask with identifier {identifier} already exists",
+                )
+            fields["identifier"] = identifier
+        if p.get("MigrationType"):
+            fields["migration_type"] = p["MigrationType"]
+        if p.get("TableMappings"):
+            parse_mapping(p["TableMappings"], file="TableMappings")
+            fields["table_mappings"] = p["TableMappings"]
+        if p.get("ReplicationTaskSettings"):
+            current = parse_task_settings(row["settings"], file="ReplicationTaskSettings")
+            merged = parse_task_settings(
+                p["ReplicationTaskSettings"], file="ReplicationTaskSettings", base=current
+            )
+            fields["settings"] = merged.to_json()
+        for member, column in (
+            ("CdcStartPosition", "cdc_start_position"),
+            ("CdcStopPosition", "cdc_stop_position"),
+        ):
+            if p.get(member):
+                fields[column] = p[member]
+        if p.get("CdcStartTime") is not None:
+            fields["cdc_start_time"] = float(p["CdcStartTime"])
+        if p.get("TaskData"):
+            extra = json.loads(row["extra"] or "{}")
+            fields["extra"] = json.dumps({**extra, "TaskData": p["TaskData"]})
+        if fields:
+            self.store.update_task(arn, **fields)
+        return {"ReplicationTask": {**self._describe(arn), "Status": "modifying"}}
+
+    def reload_tables(self, p: Params) -> dict[str, Any]:
+        """Reload the named tables (dms.md §5.5): each goes ``Table is being reloaded``, is loaded
+        again in full (its files replaced as TargetTablePrepMode says) and ends ``Table completed``
+        with ``FullLoadReloaded``. A stopped task runs just those tables now (and stops again); a
+        running task reloads them as soon as its current load ends. AWS takes running tasks only;
+        the local engine also takes stopped ones, whose loads end by themselves."""
+        arn = self._arn(p["ReplicationTaskArn"])
+        described = self._describe(arn, with_settings=False)
+        if described["Status"] not in RELOADABLE:
+            raise ApiError(
+                "InvalidResourceStateFault",
+                f"Replication task {described['ReplicationTaskIdentifier']} is {described['Status']}; "
+                "tables can be reloaded on a running or stopped task",
+            )
+        if described["MigrationType"] == "cdc":
+            raise ApiError("InvalidParameterCombinationException", "a cdc task has no full load to reload")
+        if p.get("ReloadOption", "data-reload") != "data-reload":
+            raise ApiError("InvalidParameterValueException", "only ReloadOption data-reload is supported")
+        wanted = [(t["SchemaName"], t["TableName"]) for t in p["TablesToReload"]]
+        if len(wanted) > MAX_RELOAD_TABLES or len(set(wanted)) != len(wanted):
+            raise ApiError(
+                "InvalidParameterValueException",
+                f"TablesToReload takes at most {MAX_RELOAD_TABLES} tables, each once",
+            )
+        known = {(r["schema_name"], r["table_name"]) for r in self.store.table_stats(arn)}
+        unknown = [f"{s}.{t}" for s, t in wanted if (s, t) not in known]
+        if unknown:
+            raise ApiError(
+                "InvalidParameterValueException",
+                f"table(s) {', '.join(unknown)} are not part of replication task "
+                f"{described['ReplicationTaskIdentifier']}",
+            )
+        self.worker.reload(arn, wanted)
+        return {"ReplicationTaskArn": arn}
 
     def describe_table_statistics(self, p: Params) -> dict[str, Any]:
         arn = self._arn(p["ReplicationTaskArn"])

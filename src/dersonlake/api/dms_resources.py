@@ -9,6 +9,7 @@ boto3's ``replication_instance_available`` / ``replication_instance_deleted`` wa
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import string
@@ -43,10 +44,11 @@ def resource_arn(region: str, account: str, kind: str) -> str:
 class Resources:
     """CreateEndpoint/DescribeEndpoints/DeleteEndpoint and the replication-instance operations."""
 
-    def __init__(self, store: ReplicationStore, region: str, account: str) -> None:
+    def __init__(self, store: ReplicationStore, region: str, account: str, groups: Any = None) -> None:
         self.store = store
         self.region = region
         self.account = account
+        self.groups = groups  # dms_subnet_groups.SubnetGroups: the groups an instance may name
 
     # -- endpoints ---------------------------------------------------------------------------------
     def create_endpoint(self, p: Params) -> dict[str, Any]:
@@ -83,6 +85,43 @@ class Resources:
             db.execute("DELETE FROM endpoints WHERE arn = ?", (row["arn"],))
         return {"Endpoint": {**self._endpoint(row), "Status": "deleting"}}
 
+    def modify_endpoint(self, p: Params) -> dict[str, Any]:
+        """Change an endpoint's stored settings. As on AWS, the members of a ``*Settings`` structure
+        that are given replace those stored and the others stay, unless ``ExactSettings`` is true
+        (then the structure is replaced whole); a password is never kept."""
+        row = self._endpoint_row(p["EndpointArn"])
+        params = json.loads(row["params"])
+        exact = p.get("ExactSettings", False)
+        for key, value in p.items():
+            if key in ("EndpointArn", "Password", "ExactSettings"):
+                continue
+            if key.endswith("Settings") and isinstance(value, dict) and not exact:
+                params[key] = {**params.get(key, {}), **value}
+            else:
+                params[key] = value
+        identifier = row["identifier"]
+        if p.get("EndpointIdentifier"):
+            identifier = check_identifier(p["EndpointIdentifier"], "EndpointIdentifier").lower()
+            taken = self.store.query(
+                "SELECT 1 FROM endpoints WHERE identifier = ? AND arn != ?", (identifier, row["arn"])
+            )
+            if taken:
+                raise ApiError("ResourceAlreadyExistsFault", f"Endpoint {identifier} already exists")
+            params["EndpointIdentifier"] = identifier
+        with self.store.transaction() as db:
+            db.execute(
+                "UPDATE endpoints SET identifier = ?, endpoint_type = ?, engine_name = ?, params = ? "
+                "WHERE arn = ?",
+                (
+                    identifier,
+                    str(params.get("EndpointType", row["endpoint_type"])).upper(),
+                    params.get("EngineName", row["engine_name"]),
+                    json.dumps(params),
+                    row["arn"],
+                ),
+            )
+        return {"Endpoint": self._endpoint(self._endpoint_row(row["arn"]))}
+
     def _endpoint_row(self, arn: str) -> Any:
         rows = self.store.query("SELECT * FROM endpoints WHERE arn = ?", (arn,))
         if not rows:
@@ -110,6 +149,9 @@ class Resources:
         if self.store.query("SELECT 1 FROM instances WHERE identifier = ?", (identifier,)):
             raise ApiError("ResourceAlreadyExistsFault", f"Replication instance {identifier} already exists")
         arn = resource_arn(self.region, self.account, "rep")
+        group = p.get("ReplicationSubnetGroupIdentifier")
+        if group and self.groups is not None:
+            group = self.groups.describe_group(group)["ReplicationSubnetGroupIdentifier"]
         kept = {
             "ReplicationInstanceClass": p["ReplicationInstanceClass"],
             "AllocatedStorage": p.get("AllocatedStorage", 50),
@@ -118,6 +160,12 @@ class Resources:
             "PubliclyAccessible": p.get("PubliclyAccessible", True),
             "AutoMinorVersionUpgrade": p.get("AutoMinorVersionUpgrade", True),
             "NetworkType": p.get("NetworkType", "IPV4"),
+            # As AWS fills them when not given: the first zone, a weekly window, DMS's own key.
+            "AvailabilityZone": p.get("AvailabilityZone") or f"{self.region}a",
+            "PreferredMaintenanceWindow": p.get("PreferredMaintenanceWindow") or "sun:06:00-sun:06:30",
+            "KmsKeyId": p.get("KmsKeyId") or f"arn:aws:kms:{self.region}:{self.account}:alias/aws/dms",
+            "ReplicationSubnetGroupIdentifier": group or "default",
+            "VpcSecurityGroupIds": p.get("VpcSecurityGroupIds") or [],
         }
         with self.store.transaction() as db:
             db.execute(
@@ -170,10 +218,49 @@ class Resources:
             raise ApiError("ResourceNotFoundFault", f"Replication instance not found: {arn}")
         return rows[0]
 
-    @staticmethod
-    def _instance(row: Any) -> dict[str, Any]:
+    def modify_replication_instance(self, p: Params) -> dict[str, Any]:
+        """Change the stored settings (applied at once: no maintenance window here)."""
+        self._advance()
+        row = self._instance_row(p["ReplicationInstanceArn"])
+        params = json.loads(row["params"])
+        for key in (
+            "AllocatedStorage",
+            "ReplicationInstanceClass",
+            "VpcSecurityGroupIds",
+            "PreferredMaintenanceWindow",
+            "MultiAZ",
+            "EngineVersion",
+            "AutoMinorVersionUpgrade",
+            "NetworkType",
+        ):
+            if p.get(key) is not None:
+                params[key] = p[key]
+        identifier = row["identifier"]
+        if p.get("ReplicationInstanceIdentifier"):
+            identifier = check_identifier(
+                p["ReplicationInstanceIdentifier"], "ReplicationInstanceIdentifier", 63
+            ).lower()
+        with self.store.transaction() as db:
+            db.execute(
+                "UPDATE instances SET params = ?, identifier = ? WHERE arn = ?",
+                (json.dumps(params), identifier, row["arn"]),
+            )
+        return {"ReplicationInstance": self._instance(self._instance_row(row["arn"]))}
+
+    def _instance(self, row: Any) -> dict[str, Any]:
+        params = json.loads(row["params"])
+        group_id = params.pop("ReplicationSubnetGroupIdentifier", "default")
+        security_groups = params.pop("VpcSecurityGroupIds", [])
+        group = {"ReplicationSubnetGroupIdentifier": group_id}
+        if self.groups is not None and group_id != "default":
+            # A group deleted behind the instance's back: describe the name only.
+            with contextlib.suppress(ApiError):
+                group = self.groups.describe_group(group_id)
         return {
-            **json.loads(row["params"]),
+            **params,
+            "ReplicationSubnetGroup": group,
+            "VpcSecurityGroups": [{"VpcSecurityGroupId": g, "Status": "active"} for g in security_groups],
+            "PendingModifiedValues": {},
             "ReplicationInstanceIdentifier": row["identifier"],
             "ReplicationInstanceStatus": row["status"],
             "InstanceCreateTime": row["created"],
@@ -191,6 +278,8 @@ def _filtered(rows: list[Any], p: Params, names: dict[str, str], extra: Any = No
                 f"Invalid filter name {f['Name']!r}; allowed: {', '.join(names)}",
             )
         wanted = set(f["Values"])
+        if column == "endpoint_type":  # stored SOURCE/TARGET; DMS takes source/target as well
+            wanted = {v.upper() for v in wanted}
 
         def value(r: Any, column: str = column) -> Any:
             if column in r.keys():  # noqa: SIM118 (sqlite3.Row: `in` looks at values)

@@ -9,6 +9,7 @@ instance is the worker: a task whose instance is not ``available`` cannot start.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sqlite3
 import threading
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from dersonlake.api.protocol import ApiError
 from dersonlake.errors import DersonError
+from dersonlake.mapping import Plan
 from dersonlake.replication import status
 from dersonlake.replication.full_load import FullLoad
 from dersonlake.replication.store import ReplicationStore
@@ -38,6 +40,7 @@ class Worker:
         self._threads: dict[str, threading.Thread] = {}
         self._loads: dict[str, FullLoad] = {}
         self._stopping: set[str] = set()
+        self._reloads: dict[str, set[tuple[str, str]]] = {}  # ReloadTables waiting for the load to end
 
     def busy(self, arn: str) -> bool:
         with self._lock:
@@ -56,7 +59,31 @@ class Worker:
                 break
             time.sleep(0.01)
 
-    def _launch(self, arn: str, start_type: str) -> threading.Thread:
+    def reload(self, arn: str, tables: list[tuple[str, str]]) -> None:
+        """ReloadTables: mark the tables ``Table is being reloaded`` (their earlier segments
+        forgotten, their prep pending again), then load just them: now if the task is idle, else
+        when its current load ends (``_run``)."""
+        for schema, table in tables:
+            self.store.clear_segments(arn, schema, table)
+            self.store.set_table(
+                arn, schema, table, state=status.TABLE_RELOADING, prep_pending=1, full_load_rows=0, reloaded=0
+            )
+        with self._lock:
+            self._reloads.setdefault(arn, set()).update(tables)
+        if not self.busy(arn):
+            with self._starting:
+                self._launch_reload(arn)
+
+    def _launch_reload(self, arn: str) -> threading.Thread | None:
+        with self._lock:
+            tables = self._reloads.pop(arn, set())
+        if not tables:
+            return None
+        return self._launch(arn, status.RESUME_PROCESSING, only=tables)
+
+    def _launch(
+        self, arn: str, start_type: str, only: set[tuple[str, str]] | None = None
+    ) -> threading.Thread:
         reconcile(self.store, arn)
         row = self.store.task(arn)
         if row["status"] not in STARTABLE or self.busy(arn):
@@ -76,9 +103,9 @@ class Worker:
                 f"replication task {row['identifier']} has no owner: create it with the tag "
                 f'{OWNER_TAG} (or TaskData {{"owner": ...}}) to say whose files it loads',
             )
-        run = self._task_run(arn, row["owner"])
+        run = self._task_run(arn, row["owner"], only)
         thread = threading.Thread(
-            target=self._run, args=(arn, start_type, run), name=f"task-{row['identifier']}", daemon=True
+            target=self._run, args=(arn, start_type, run, only), name=f"task-{row['identifier']}", daemon=True
         )
         with self._lock:
             self._stopping.discard(arn)
@@ -127,7 +154,7 @@ class Worker:
         state.forget(arn, keys)
         log.info("removed %d CDC file(s) past the checkpoint of task %s", len(keys), arn)
 
-    def _task_run(self, arn: str, owner: str) -> TaskRun:
+    def _task_run(self, arn: str, owner: str, only: set[tuple[str, str]] | None = None) -> TaskRun:
         from dersonlake.config import load_owner
         from dersonlake.mapping import parse_mapping, parse_task_settings
         from dersonlake.replication.owner_run import OwnerRun
@@ -156,12 +183,12 @@ class Worker:
             storage=storage,
             s3=prepared.s3,
             discover=lambda: prepared.catalog(params),
-            plan=lambda catalog: prepared.plan(catalog, migration_type),
+            plan=lambda catalog: _only(prepared.plan(catalog, migration_type), only),
             started=started,
             stopping=lambda: arn in self._stopping,
         )
 
-    def _run(self, arn: str, start_type: str, run: TaskRun) -> None:
+    def _run(self, arn: str, start_type: str, run: TaskRun, only: set[tuple[str, str]] | None = None) -> None:
         try:
             run_task(self.store, arn, start_type, run)
         except Exception:  # run_task recorded the failure on the task (LastFailureMessage)
@@ -171,9 +198,31 @@ class Worker:
                 self._loads.pop(arn, None)
                 stopped = arn in self._stopping
                 self._stopping.discard(arn)
+                if self._threads.get(arn) is threading.current_thread():
+                    del self._threads[arn]  # this load is over: a queued reload may start
             try:
                 row = self.store.task(arn)
                 if stopped and row is not None and row["status"] == status.STOPPED:
                     self.store.update_task(arn, stop_reason=status.STOP_NORMAL)
+                for schema, table in only or ():
+                    done = {
+                        (r["schema_name"], r["table_name"]): r["state"] for r in self.store.table_stats(arn)
+                    }
+                    if done.get((schema, table)) == status.TABLE_COMPLETED:
+                        self.store.set_table(arn, schema, table, reloaded=1)
+                if not stopped and row is not None and row["status"] == status.STOPPED:
+                    with self._starting:
+                        self._launch_reload(arn)
             except sqlite3.ProgrammingError:  # the server closed the store while the load ended
                 pass
+            except ApiError:  # the queued reload could not start (e.g. the task failed): logged
+                log.warning("queued ReloadTables of %s could not start", arn, exc_info=True)
+
+
+def _only(plan: Plan, tables: set[tuple[str, str]] | None) -> Plan:
+    """The plan narrowed to ``tables`` (ReloadTables), or the whole plan."""
+    if tables is None:
+        return plan
+    return dataclasses.replace(
+        plan, tables=tuple(t for t in plan.tables if (t.source_schema, t.source_table) in tables)
+    )

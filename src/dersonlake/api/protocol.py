@@ -18,6 +18,10 @@ import botocore.session
 from botocore.model import OperationModel, ServiceModel, Shape
 
 SCALARS = {"string": str, "boolean": bool, "blob": str}
+# Services whose enums are matched case-insensitively with ``_`` equal to ``-``: DMS's model spells
+# them ``parquet-2-0``/``gzip`` while its docs, the CLI examples and the Terraform provider send
+# ``PARQUET_2_0``/``GZIP``, and DMS accepts both (reference/dms.md §3.1, §7 item 1).
+LOOSE_ENUM_SERVICES = frozenset({"dms"})
 
 
 class ApiError(Exception):
@@ -75,14 +79,15 @@ def validate(op: OperationModel, params: dict[str, Any]) -> None:
             raise ApiError("ValidationException", f"{op.name} takes no parameters; got {sorted(params)}")
         return
     problems: list[str] = []
-    _check(shape, params, "", problems)
+    loose = op.service_model.service_name in LOOSE_ENUM_SERVICES
+    _check(shape, params, "", problems, loose)
     if problems:
         count = len(problems)
         noun = "error" if count == 1 else "errors"
         raise ApiError("ValidationException", f"{count} validation {noun} detected: " + "; ".join(problems))
 
 
-def _check(shape: Shape, value: Any, path: str, problems: list[str]) -> None:
+def _check(shape: Shape, value: Any, path: str, problems: list[str], loose: bool = False) -> None:
     kind = shape.type_name
     where = path or shape.name
     if kind == "structure":
@@ -101,21 +106,21 @@ def _check(shape: Shape, value: Any, path: str, problems: list[str]) -> None:
                 )
         for key, item in value.items():
             if key in members and item is not None:
-                _check(members[key], item, _join(path, key), problems)
+                _check(members[key], item, _join(path, key), problems, loose)
         return
     if kind == "list":
         if not isinstance(value, list):
             raise ApiError("SerializationException", f"'{where}' must be a JSON array")
         _limits(shape, len(value), value, where, problems, "length")
         for i, item in enumerate(value):
-            _check(shape.member, item, f"{where}.{i + 1}.member", problems)
+            _check(shape.member, item, f"{where}.{i + 1}.member", problems, loose)
         return
     if kind == "map":
         if not isinstance(value, dict):
             raise ApiError("SerializationException", f"'{where}' must be a JSON object")
         for key, item in value.items():
-            _check(shape.key, key, f"{where}.key", problems)
-            _check(shape.value, item, f"{where}.{key}", problems)
+            _check(shape.key, key, f"{where}.key", problems, loose)
+            _check(shape.value, item, f"{where}.{key}", problems, loose)
         return
     if kind in ("integer", "long"):
         if not isinstance(value, int) or isinstance(value, bool):
@@ -136,7 +141,7 @@ def _check(shape: Shape, value: Any, path: str, problems: list[str]) -> None:
     if kind == "string":
         _limits(shape, len(value), value, where, problems, "length")
         enum = shape.enum
-        if enum and value not in enum:
+        if enum and value not in enum and not (loose and _fold(value) in {_fold(e) for e in enum}):
             problems.append(
                 f"Value '{value}' at '{where}' failed to satisfy constraint: "
                 f"Member must satisfy enum value set: [{', '.join(enum)}]"
@@ -156,6 +161,10 @@ def _limits(shape: Shape, size: int, value: Any, where: str, problems: list[str]
             f"Value '{shown}' at '{where}' failed to satisfy constraint: "
             f"Member must have {what} less than or equal to {high}"
         )
+
+
+def _fold(value: str) -> str:
+    return value.lower().replace("_", "-")
 
 
 def _join(path: str, key: str) -> str:

@@ -7,11 +7,14 @@ module only maps request members to engine arguments, checks ARNs the way the se
 
 from __future__ import annotations
 
+import functools
 import re
+import weakref
 from collections.abc import Callable
 from typing import Any
 
 from dersonlake.api.protocol import ApiError
+from dersonlake.api.sfn_settings import SfnSettings
 from dersonlake.errors import BadInput
 from dersonlake.states import Engine, InvalidApiInput, InvalidDefinition, StatesApiError
 
@@ -73,9 +76,67 @@ OPERATIONS: dict[str, Callable[[Engine, Params], dict[str, Any]]] = {
 }
 
 
+_SETTINGS: weakref.WeakKeyDictionary[Engine, SfnSettings] = weakref.WeakKeyDictionary()
+
+
+def settings(engine: Engine) -> SfnSettings:
+    """The logging/tracing/tags side of ``engine``'s state machines (one per engine)."""
+    if engine not in _SETTINGS:
+        _SETTINGS[engine] = SfnSettings(engine)
+    return _SETTINGS[engine]
+
+
+def _with_settings(engine: Engine, operation: str, params: Params) -> dict[str, Any]:
+    """The operations whose answers carry (or change) logging, tracing and tags."""
+    extra = settings(engine)
+    if operation in ("TagResource", "UntagResource", "ListTagsForResource"):
+        return getattr(extra, _SNAKE[operation])(params)
+    if operation in ("ListStateMachineVersions", "ListStateMachineAliases"):
+        sm_arn(params)
+        engine.sm_row(params["stateMachineArn"])  # StateMachineDoesNotExist, as AWS
+        # No versions or aliases are ever published here (PublishStateMachineVersion is not served).
+        key = "stateMachineVersions" if operation == "ListStateMachineVersions" else "stateMachineAliases"
+        return {key: []}
+    if operation == "DeleteStateMachine":
+        arn = sm_arn(params)
+        engine.sm_row(arn)
+        extra.forget(arn)
+        return OPERATIONS[operation](engine, params)
+    result = OPERATIONS[operation](engine, params)
+    if operation == "CreateStateMachine":
+        extra.save(result["stateMachineArn"], params)
+    elif operation == "UpdateStateMachine":
+        extra.save(params["stateMachineArn"], params)
+    elif operation == "DescribeStateMachine":
+        result = extra.describe(result)
+    return result
+
+
+def _settings_call(engine: Engine, params: Params, *, operation: str) -> dict[str, Any]:
+    return _with_settings(engine, operation, params)
+
+
+_SNAKE = {
+    "TagResource": "tag_resource",
+    "UntagResource": "untag_resource",
+    "ListTagsForResource": "list_tags_for_resource",
+}
+SETTINGS_OPERATIONS = (
+    *_SNAKE,
+    "ListStateMachineVersions",
+    "ListStateMachineAliases",
+    "CreateStateMachine",
+    "UpdateStateMachine",
+    "DescribeStateMachine",
+    "DeleteStateMachine",
+)
+
+
 def call(engine: Engine, operation: str, params: Params) -> dict[str, Any]:
     """Run one validated Step Functions operation; every failure leaves as an ``ApiError``."""
-    handler = OPERATIONS.get(operation)
+    handler: Callable[[Engine, Params], dict[str, Any]] | None = OPERATIONS.get(operation)
+    if operation in SETTINGS_OPERATIONS:
+        handler = functools.partial(_settings_call, operation=operation)
     if handler is None:
         raise ApiError("UnknownOperationException", f"{operation} is not implemented by derson-lake serve")
     if operation == "ListExecutions" and "stateMachineArn" not in params:

@@ -1,0 +1,202 @@
+"""TestConnection and DescribeConnections (reference/dms.md §5.2): the server really connects.
+
+As on AWS, TestConnection answers at once with ``Status: testing`` and the test runs in the
+background; DescribeConnections then shows ``successful``, or ``failed`` with the server's error in
+``LastFailureMessage`` (boto3's ``test_connection_succeeds`` waiter polls it). The instance must be
+``available`` (else ``InvalidResourceStateFault``).
+
+Where the connection settings come from, for a MySQL/MariaDB/Aurora source endpoint:
+
+* an endpoint tagged ``derson-lake:owner`` (as DMS-intake creates them) uses that owner's source,
+  exactly what a task on it will read (the sandbox included);
+* otherwise ``ServerName``, ``Port``, ``Username`` and the ``Password`` given to CreateEndpoint or
+  ModifyEndpoint, which is kept in this process's memory only (never stored, never described);
+  after a restart a password-protected endpoint fails with a message saying to set it again;
+* credentials in Secrets Manager cannot be read here: ``failed``, saying so.
+
+An S3 target endpoint of an owner checks that the owner's lake can be written; other engines fail
+with a message naming what is supported.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from dersonlake.api.dms_resources import AVAILABLE, Resources
+from dersonlake.api.dms_worker import OWNER_TAG
+from dersonlake.api.protocol import ApiError
+from dersonlake.errors import DersonError
+from dersonlake.replication.store import ReplicationStore
+
+Params = dict[str, Any]
+MYSQL_ENGINES = ("mysql", "mariadb", "aurora")
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS connections (
+    instance_arn TEXT NOT NULL,
+    endpoint_arn TEXT NOT NULL,
+    status TEXT NOT NULL,
+    message TEXT,
+    tested REAL NOT NULL,
+    PRIMARY KEY (instance_arn, endpoint_arn)
+)
+"""
+FILTERS = {"endpoint-arn": "endpoint_arn", "replication-instance-arn": "instance_arn"}
+
+
+class Connections:
+    def __init__(
+        self,
+        store: ReplicationStore,
+        resources: Resources,
+        tags: Any,
+        owners_dir: str | Path | None = None,
+    ) -> None:
+        self.store = store
+        self.resources = resources
+        self.tags = tags
+        self.owners_dir = owners_dir
+        self._passwords: dict[str, str] = {}
+        with store.transaction() as db:
+            db.execute(SCHEMA)
+
+    def remember_password(self, endpoint_arn: str, password: str | None) -> None:
+        if password:
+            self._passwords[endpoint_arn] = password
+
+    def forget_endpoint(self, endpoint_arn: str) -> None:
+        self._passwords.pop(endpoint_arn, None)
+        with self.store.transaction() as db:
+            db.execute("DELETE FROM connections WHERE endpoint_arn = ?", (endpoint_arn,))
+
+    def forget_instance(self, instance_arn: str) -> None:
+        with self.store.transaction() as db:
+            db.execute("DELETE FROM connections WHERE instance_arn = ?", (instance_arn,))
+
+    # -- operations --------------------------------------------------------------------------------
+    def test_connection(self, p: Params) -> dict[str, Any]:
+        # Like StartReplicationTask, a test does not move a creating instance on: its status as stored.
+        instance = self.resources._instance_row(p["ReplicationInstanceArn"])
+        endpoint = self.resources._endpoint_row(p["EndpointArn"])
+        if instance["status"] != AVAILABLE:
+            raise ApiError(
+                "InvalidResourceStateFault",
+                f"Replication instance {instance['identifier']} is {instance['status']}, not available",
+            )
+        self._record(instance["arn"], endpoint["arn"], "testing", None)
+        thread = threading.Thread(
+            target=self._test, args=(instance["arn"], endpoint), name="test-connection", daemon=True
+        )
+        thread.start()
+        return {"Connection": self._describe(self._row(instance["arn"], endpoint["arn"]))}
+
+    def describe_connections(self, p: Params) -> dict[str, Any]:
+        rows = self.store.query("SELECT * FROM connections ORDER BY tested")
+        for f in p.get("Filters", []):
+            column = FILTERS.get(f["Name"])
+            if column is None:
+                raise ApiError(
+                    "InvalidParameterValueException",
+                    f"Invalid filter name {f['Name']!r}; allowed: {', '.join(FILTERS)}",
+                )
+            rows = [r for r in rows if r[column] in f["Values"]]
+        return {"Connections": [self._describe(r) for r in rows]}
+
+    # -- the test itself ---------------------------------------------------------------------------
+    def _test(self, instance_arn: str, endpoint: Any) -> None:
+        try:
+            self._check(endpoint)
+        except (DersonError, ApiError) as exc:
+            message = exc.message if isinstance(exc, ApiError) else str(exc)
+            self._record(instance_arn, endpoint["arn"], "failed", message)
+            return
+        except Exception as exc:  # a bug or an unexpected driver error: still an answer for the client
+            self._record(instance_arn, endpoint["arn"], "failed", f"{type(exc).__name__}: {exc}")
+            return
+        self._record(instance_arn, endpoint["arn"], "successful", None)
+
+    def _check(self, endpoint: Any) -> None:
+        from dersonlake.lake.storage import open_storage
+        from dersonlake.replication.owner_run import source_params
+        from dersonlake.sources.mysql.connection import ConnectionParams, connect
+
+        params = json.loads(endpoint["params"])
+        engine = endpoint["engine_name"].lower()
+        owner = self.tags.of(endpoint["arn"]).get(OWNER_TAG)
+        if engine == "s3":
+            if not owner:
+                raise ApiError("", "an S3 endpoint is tested through its owner (tag derson-lake:owner)")
+            t = self._owner(owner).target
+            storage = open_storage(
+                t.uri if t.is_s3 else t.folder, endpoint_url=t.endpoint_url, region=t.region
+            )
+            storage.check_writable()
+            return
+        if engine not in MYSQL_ENGINES:
+            raise ApiError("", f"TestConnection supports {', '.join(MYSQL_ENGINES)} and s3 endpoints")
+        if owner:
+            connection = source_params(self._owner(owner).source)
+        else:
+            settings = params.get("MySQLSettings") or {}
+            if settings.get("SecretsManagerSecretId") and not params.get("ServerName"):
+                raise ApiError(
+                    "",
+                    "the endpoint's credentials are in AWS Secrets Manager, which derson-lake serve cannot "
+                    "read; give ServerName, Port, Username and Password (ModifyEndpoint)",
+                )
+            host = params.get("ServerName") or settings.get("ServerName")
+            if not host:
+                raise ApiError("", "the endpoint has no ServerName")
+            password = self._passwords.get(endpoint["arn"], "")
+            connection = ConnectionParams(
+                host=host,
+                port=int(params.get("Port") or settings.get("Port") or 3306),
+                user=params.get("Username") or settings.get("Username") or "",
+                password=password,
+                connect_timeout=10,
+            )
+        conn = connect(connection)
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT 1")
+        finally:
+            conn.close()
+
+    def _owner(self, owner: str) -> Any:
+        from dersonlake.config import load_owner
+
+        return load_owner(owner, self.owners_dir)
+
+    # -- storage -----------------------------------------------------------------------------------
+    def _record(self, instance_arn: str, endpoint_arn: str, state: str, message: str | None) -> None:
+        with self.store.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO connections VALUES (?, ?, ?, ?, ?)",
+                (instance_arn, endpoint_arn, state, message, time.time()),
+            )
+
+    def _row(self, instance_arn: str, endpoint_arn: str) -> Any:
+        rows = self.store.query(
+            "SELECT * FROM connections WHERE instance_arn = ? AND endpoint_arn = ?",
+            (instance_arn, endpoint_arn),
+        )
+        return rows[0]
+
+    def _describe(self, row: Any) -> dict[str, Any]:
+        out = {
+            "ReplicationInstanceArn": row["instance_arn"],
+            "EndpointArn": row["endpoint_arn"],
+            "Status": row["status"],
+        }
+        endpoint = self.store.query("SELECT identifier FROM endpoints WHERE arn = ?", (row["endpoint_arn"],))
+        instance = self.store.query("SELECT identifier FROM instances WHERE arn = ?", (row["instance_arn"],))
+        if endpoint:
+            out["EndpointIdentifier"] = endpoint[0]["identifier"]
+        if instance:
+            out["ReplicationInstanceIdentifier"] = instance[0]["identifier"]
+        if row["message"]:
+            out["LastFailureMessage"] = row["message"]
+        return out
