@@ -12,6 +12,8 @@ locals {
   lake_list_prefixes = distinct(flatten([
     for p in var.lake_prefixes : p == "" ? ["*"] : [p, "${p}/*"]
   ]))
+  # Where DMS-intake keeps each owner's CDC checkpoint (docs/run.md): <folder>/_derson-lake/checkpoints/
+  checkpoint_prefixes = [for p in var.lake_prefixes : p == "" ? "_derson-lake/checkpoints/" : "${p}/_derson-lake/checkpoints/"]
 
   lambda_function_arn  = "${local.arn_prefix}:lambda:${var.region}:${var.account_id}:function:${var.lambda_function_name}"
   lambda_log_group_arn = "${local.arn_prefix}:logs:${var.region}:${var.account_id}:log-group:/aws/lambda/${var.lambda_function_name}"
@@ -270,6 +272,36 @@ data "aws_iam_policy_document" "lambda" {
     # DescribeReplicationInstances and DescribeReplicationTasks support no resource-level permissions.
     actions   = ["dms:DescribeReplicationInstances", "dms:DescribeReplicationTasks"]
     resources = ["*"]
+  }
+
+  statement {
+    sid       = "KeepCdcCheckpoints"
+    effect    = "Allow"
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+    resources = [for p in local.checkpoint_prefixes : "${local.lake_bucket_arn}/${p}*"]
+  }
+
+  statement {
+    sid    = "FindCdcCheckpoints"
+    effect = "Allow"
+    # Without ListBucket a missing checkpoint reads as AccessDenied instead of NoSuchKey.
+    actions   = ["s3:ListBucket"]
+    resources = [local.lake_bucket_arn]
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = [for p in local.checkpoint_prefixes : "${p}*"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(var.lake_kms_key_arns) > 0 ? [1] : []
+    content {
+      sid       = "CheckpointsInEncryptedLake"
+      effect    = "Allow"
+      actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+      resources = var.lake_kms_key_arns
+    }
   }
 
   dynamic "statement" {
