@@ -55,7 +55,9 @@ def cdc_owner_task(
 
     run = prepare(load_owner(owner, owners_dir))
     params = run.source()
-    require_ready(preflight(params, cdc=True, schemas=run.owner.source.databases), params.address)
+    full_load = run.owner.migration_type == "full-load-and-cdc"
+    findings = preflight(params, cdc=True, schemas=run.owner.source.databases, full_load=full_load)
+    require_ready(findings, params.address)
     store = ReplicationStore(derson_home() / "replication.sqlite")
     state = CdcState(store)
     ident = run.task_identifier

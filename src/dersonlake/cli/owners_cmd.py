@@ -8,7 +8,7 @@ import typer
 
 from dersonlake.cli.main import app
 from dersonlake.config import list_owners, load_owner, owners_dir
-from dersonlake.errors import BadInput, SourceNotReady
+from dersonlake.errors import BadInput, OperationFailed, SourceNotReady
 
 owners = typer.Typer(help="Owner configurations: list them, check one.", no_args_is_help=True)
 app.add_typer(owners, name="owners")
@@ -59,7 +59,16 @@ def check_owner(owner: str, owners_dir_: Path | None, *, quiet: bool = False) ->
         f"{run.owner.target.uri} as {run.s3.DataFormat}, {run.owner.migration_type}"
     )
     cdc = run.owner.migration_type != "full-load"
-    findings = preflight(params, cdc=cdc, schemas=src.databases)
+    full_load = run.owner.migration_type == "full-load-and-cdc"
+    plan = None
+    tables = None
+    if full_load:  # size the retention check by the selected tables; a broken plan is reported below
+        try:
+            plan = run.plan(run.catalog(params))
+            tables = [(t.source_schema, t.source_table) for t in plan.tables if t.kind == "table"]
+        except (BadInput, OperationFailed):
+            plan = None
+    findings = preflight(params, cdc=cdc, schemas=src.databases, full_load=full_load, tables=tables)
     errors = [f for f in findings if f.status == "error"]
     shown = [f for f in findings if not quiet or f.status != "ok"]
     if shown:
@@ -68,7 +77,7 @@ def check_owner(owner: str, owners_dir_: Path | None, *, quiet: bool = False) ->
             typer.echo(f"  {finding}")
     else:
         typer.echo(f"  preflight: {len(findings)} checks ok")
-    plan = run.plan(run.catalog(params))
+    plan = plan or run.plan(run.catalog(params))
     if quiet:
         typer.echo(f"  plan: {len(plan.tables)} tables: " + ", ".join(t.target for t in plan.tables))
     else:

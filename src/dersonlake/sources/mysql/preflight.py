@@ -26,6 +26,14 @@ Status = Literal["ok", "warning", "error"]
 
 MIN_RETENTION_SECONDS = 24 * 3600
 RECOMMENDED_RETENTION_DAYS = 7
+# A conservative full-load rate for the retention estimate: about a tenth of what docs/benchmarks.md
+# measured on the 2-core dev machine (323k rows/s, 55 MB/s of Parquet written, 1M-row table). A
+# slower source, network or target is the usual case, so the estimate errs long; the estimate is the
+# larger of the row-based and the byte-based time.
+ESTIMATE_ROWS_PER_SECOND = 30_000
+ESTIMATE_BYTES_PER_SECOND = 5 * 1024 * 1024
+# Warn when the binlog is kept less than this many times the estimated full-load time.
+RETENTION_SAFETY_FACTOR = 2
 
 _VARIABLES = (
     "version", "version_comment", "log_bin", "server_id", "binlog_format", "binlog_row_image",
@@ -80,13 +88,29 @@ class ServerVersion:
 
 
 def preflight(
-    params: ConnectionParams, *, cdc: bool = True, schemas: Sequence[str] | None = None
+    params: ConnectionParams,
+    *,
+    cdc: bool = True,
+    schemas: Sequence[str] | None = None,
+    full_load: bool = False,
+    tables: Sequence[tuple[str, str]] | None = None,
 ) -> list[Finding]:
     """Connect with ``params`` and run every check (``schemas``: where SELECT is needed; default
-    ``params.databases``, and when that is empty SELECT on ``*.*`` is expected)."""
+    ``params.databases``, and when that is empty SELECT on ``*.*`` is expected).
+
+    ``full_load`` (a CDC task that starts with a full load): also compare the binlog retention with
+    the estimated full-load time of ``tables`` (schema, table), or of every base table of
+    ``schemas`` when not given, since CDC starts from a position recorded before the load.
+    """
     conn = connect(params)
     try:
-        return check_connection(conn, cdc=cdc, schemas=schemas if schemas is not None else params.databases)
+        return check_connection(
+            conn,
+            cdc=cdc,
+            schemas=schemas if schemas is not None else params.databases,
+            full_load=full_load,
+            tables=tables,
+        )
     except pymysql.MySQLError as exc:
         raise OperationFailed(
             f"preflight on {params.address} failed: {describe_error(exc, params)}"
@@ -96,7 +120,12 @@ def preflight(
 
 
 def check_connection(
-    conn: pymysql.connections.Connection, *, cdc: bool = True, schemas: Sequence[str] = ()
+    conn: pymysql.connections.Connection,
+    *,
+    cdc: bool = True,
+    schemas: Sequence[str] = (),
+    full_load: bool = False,
+    tables: Sequence[tuple[str, str]] | None = None,
 ) -> list[Finding]:
     """``preflight`` on an open connection (the checks are about the connection's own user)."""
     with conn.cursor() as cur:
@@ -111,6 +140,9 @@ def check_connection(
     findings = [_check_version(version)]
     if cdc:
         findings += _check_binlog(variables, version)
+        if full_load and variables.get("log_bin", "OFF").upper() in ("ON", "1"):
+            rows, size = _load_size(conn, schemas, tables)
+            findings.append(check_load_time(_retention_seconds(conn, variables), rows, size))
     findings += check_privileges(grants, _quote_account(current_user), cdc=cdc, schemas=schemas)
     return findings
 
@@ -254,6 +286,107 @@ def _check_retention(v: dict[str, str], version: ServerVersion) -> Finding:
             fix_cnf=fix_cnf,
         )
     return Finding("binlog_retention", "ok", f"binlogs are kept {shown}")
+
+
+def _retention_seconds(conn: pymysql.connections.Connection, v: dict[str, str]) -> int:
+    """The binlog retention in seconds, 0 for "never purged".
+
+    ``binlog_expire_logs_seconds`` wins when set (MySQL 8, MariaDB >= 10.6), else
+    ``expire_logs_days``; on RDS/Aurora the effective one is ``mysql.rds_configuration``'s
+    'binlog retention hours' (NULL: RDS purges binlogs within minutes, counted as 300 s), read
+    only when that table exists and is readable.
+    """
+    seconds = _int(v.get("binlog_expire_logs_seconds")) or 0
+    if not seconds:
+        seconds = int((_float(v.get("expire_logs_days")) or 0) * 86400)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT value FROM mysql.rds_configuration WHERE name = 'binlog retention hours'")
+            row = cur.fetchone()
+    except pymysql.MySQLError:
+        return seconds  # not RDS, or the table is not readable: the server variables are the truth
+    if row is None:
+        return seconds
+    hours = _float(row[0])
+    return int(hours * 3600) if hours else 300
+
+
+def _load_size(
+    conn: pymysql.connections.Connection, schemas: Sequence[str], tables: Sequence[tuple[str, str]] | None
+) -> tuple[int, int]:
+    """Estimated rows and data bytes (``information_schema.TABLES``) of the tables to load."""
+    sql = "SELECT COALESCE(SUM(TABLE_ROWS), 0), COALESCE(SUM(DATA_LENGTH), 0) FROM information_schema.TABLES "
+    params: list[str] = []
+    if tables is not None:
+        if not tables:
+            return 0, 0
+        sql += (
+            "WHERE TABLE_TYPE = 'BASE TABLE' AND ("
+            + " OR ".join(["(TABLE_SCHEMA = %s AND TABLE_NAME = %s)"] * len(tables))
+            + ")"
+        )
+        for schema, table in tables:
+            params += [schema, table]
+    elif schemas:
+        sql += f"WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA IN ({', '.join(['%s'] * len(schemas))})"
+        params += list(schemas)
+    else:
+        sql += (
+            "WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA NOT IN "
+            "('mysql', 'information_schema', 'performance_schema', 'sys')"
+        )
+    with conn.cursor() as cur:
+        cur.execute(sql, params)
+        rows, size = cur.fetchone()
+    return int(rows), int(size)
+
+
+def estimate_load_seconds(rows: int, data_bytes: int) -> float:
+    """A conservative full-load time (see ``ESTIMATE_ROWS_PER_SECOND``)."""
+    return max(rows / ESTIMATE_ROWS_PER_SECOND, data_bytes / ESTIMATE_BYTES_PER_SECOND)
+
+
+def check_load_time(retention_seconds: int, rows: int, data_bytes: int) -> Finding:
+    """Warn when the binlog may be purged before a full load ends (``reference/dms.md`` §4.1).
+
+    CDC of a full-load-and-cdc task starts at the position recorded before the load; if the binlog
+    files from there are purged while the load runs, the task must reload from scratch.
+    """
+    estimate = estimate_load_seconds(rows, data_bytes)
+    size = f"~{rows:,} rows, {data_bytes / 1024 / 1024:,.0f} MiB"
+    about = f"estimated full-load time {_duration(estimate)} ({size} at a conservative " + (
+        f"{ESTIMATE_ROWS_PER_SECOND:,} rows/s or {ESTIMATE_BYTES_PER_SECOND // (1024 * 1024)} MiB/s)"
+    )
+    if not retention_seconds:
+        return Finding("binlog_retention_vs_full_load", "ok", f"binlogs are never purged; {about}")
+    if retention_seconds >= RETENTION_SAFETY_FACTOR * estimate:
+        return Finding(
+            "binlog_retention_vs_full_load",
+            "ok",
+            f"binlogs are kept {_duration(retention_seconds)}, "
+            f"at least {RETENTION_SAFETY_FACTOR}x the {about}",
+        )
+    wanted = max(int(RETENTION_SAFETY_FACTOR * estimate) + 1, MIN_RETENTION_SECONDS)
+    return Finding(
+        "binlog_retention_vs_full_load",
+        "warning",
+        f"binlogs are kept only {_duration(retention_seconds)}, less than {RETENTION_SAFETY_FACTOR}x the "
+        f"{about}: the binlog from where CDC starts may be purged before the load ends, and the task then "
+        f"has to reload. Keep them at least {_duration(wanted)}. On RDS: CALL "
+        f"mysql.rds_set_configuration('binlog retention hours', {max(24, -(-wanted // 3600))});",
+        fix_sql=f"SET GLOBAL binlog_expire_logs_seconds = {wanted};",
+        fix_cnf=f"binlog_expire_logs_seconds = {wanted}",
+    )
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 86400:
+        return f"{seconds / 86400:.3g} days"
+    if seconds >= 3600:
+        return f"{seconds / 3600:.3g} hours"
+    if seconds >= 60:
+        return f"{seconds / 60:.3g} minutes"
+    return f"{seconds:.3g} s"
 
 
 # -- privileges -----------------------------------------------------------------------------------
