@@ -303,14 +303,11 @@ def test_filter_where_selects_the_seeded_rows(
     assert sql.endswith(f"FROM `shop`.`{table}` WHERE {where}") and sql_params == params
 
 
-# Where the snapshot's WHERE (MySQL semantics) and the CDC row test ``TablePlan.passes`` (SQLite
-# semantics, as dms.md §1.1 documents) keep different rows of the real tables. Known and not yet
-# decided (which semantics should win, or refuse such filters); strict xfails, so each one fails
-# the day the two agree and the case can move to FILTER_CASES.
-DIVERGENT_CASES = [
-    # (id, table, filter, (snapshot rows, CDC rows): what each side keeps today)
-    ("case-insensitive collation", "orders", flt("status", op("eq", "PAID")), "500 vs 0: utf8mb4_unicode_ci"),
-    ("accent-insensitive collation", "customers", flt("last_name", op("eq", "Muller")), "13 vs 0: ü = u"),
+# Where the snapshot's WHERE (MySQL semantics) and a SQLite-like row test (dms.md §1.1) would keep
+# different rows of the real tables, and the CDC row test ``TablePlan.passes`` copies MySQL exactly
+# for the column's kind (filters.column_kind): these must agree.
+AGREEING_EDGE_CASES = [
+    # (id, table, filter, what a plain SQLite-like test got wrong)
     ("PAD SPACE collation", "type_zoo", flt("c_varchar", op("eq", "trailing")), "1 vs 0: 'trailing   '"),
     ("datetime vs date at midnight", "orders", flt("created_at", op("lte", "2024-01-14")),
      "1440 vs 1439: MySQL makes the constant 2024-01-14 00:00:00, text puts it before that"),
@@ -319,6 +316,44 @@ DIVERGENT_CASES = [
     ("YEAR '0'", "type_zoo", flt("c_year", op("eq", "0")), "0 vs 1: MySQL reads the string '0' as year 2000"),
     ("BIT(1) against '1'", "type_zoo", flt("c_bit1", op("eq", "1")), "2 vs 0: PyMySQL gives b'\\x01'"),
 ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("table", "filter_"), [pytest.param(t, f, id=i) for i, t, f, _ in AGREEING_EDGE_CASES]
+)
+def test_snapshot_and_cdc_agree_where_mysql_is_copied(
+    real_catalog: Catalog, db: pymysql.connections.Connection, table: str, filter_: dict
+) -> None:
+    tp = only(plan_of(real_catalog, sel(1, table=table, filters=[filter_])))
+    assert count(db, table, tp.where, tp.params) == sum(1 for r in db_rows(db, table) if tp.passes(r))
+
+
+# Where they still disagree: case- and accent-insensitive collations (Unicode collation weights are
+# not copied). Strict xfails, so each one fails the day the two agree; plan resolution warns.
+DIVERGENT_CASES = [
+    # (id, table, filter, (snapshot rows, CDC rows): what each side keeps today)
+    ("case-insensitive collation", "orders", flt("status", op("eq", "PAID")), "500 vs 0: utf8mb4_unicode_ci"),
+    ("accent-insensitive collation", "customers", flt("last_name", op("eq", "Muller")), "13 vs 0: ü = u"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("table", "filter_"), [pytest.param(t, f, id=i) for i, t, f, _ in DIVERGENT_CASES])
+def test_insensitive_collation_filters_are_warned_about(
+    real_catalog: Catalog, table: str, filter_: dict
+) -> None:
+    plan = plan_of(real_catalog, sel(1, table=table, filters=[filter_]))
+    column = filter_["column-name"]
+    warned = [w for w in plan.warnings if f"shop.{table}.{column} (collation utf8mb4_unicode_ci)" in w]
+    assert len(warned) == 1, plan.warnings
+    assert "rules[0].filters[0]" in warned[0] and "can select different rows" in warned[0]
+
+
+def test_no_collation_warning_for_numbers_dates_or_null_tests(real_catalog: Catalog) -> None:
+    plan = plan_of(
+        real_catalog,
+        sel(1, table="orders", filters=[flt("id", op("lte", "10")), flt("status", op("notnull"))]),
+    )
+    assert not [w for w in plan.warnings if "collation" in w], plan.warnings
 
 
 @pytest.mark.parametrize(
@@ -980,3 +1015,16 @@ def test_why_numeric_filters_must_be_numbers(db, seed_rows: int) -> None:
     amounts = [r["amount"] for r in sandbox_data.orders(seed_rows)]
     assert count(db, "orders", "`amount` >= %s", ("1,000",)) == sum(1 for a in amounts if a >= 1)
     assert sum(1 for a in amounts if a >= 1000) < sum(1 for a in amounts if a >= 1)
+
+
+def test_cdc_value_forms_compare_like_the_driver_forms(real_catalog: Catalog) -> None:
+    """CDC row images carry the full load's Arrow values (bool for BIT(1), TIME as text), not the
+    driver's; both must pass the same way."""
+    bit = only(plan_of(real_catalog, sel(1, table="type_zoo", filters=[flt("c_bit1", op("eq", "1"))])))
+    assert (
+        bit.passes({"c_bit1": True}) and bit.passes({"c_bit1": b"\x01"}) and not bit.passes({"c_bit1": False})
+    )
+    time = only(
+        plan_of(real_catalog, sel(1, table="type_zoo", filters=[flt("c_time", op("lte", "-00:00:01"))]))
+    )
+    assert time.passes({"c_time": "-838:59:59"}) and not time.passes({"c_time": "00:00:00"})

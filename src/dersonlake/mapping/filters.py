@@ -5,12 +5,20 @@ are ORed, a filter holds at most one negative condition (``noteq``, ``notbetween
 ``ste`` is ``lte``, ``between`` is inclusive. Values are *always* bound as ``%s`` parameters, never
 pasted into SQL. The row test (for CDC row images) compares the way SQLite does, which is what DMS
 documents: dates as ``YYYY-MM-DD`` text, timestamps as ``YYYY-MM-DD HH:MM:SS`` text, numbers as numbers.
+
+Where MySQL's own comparison (what the full load's WHERE does) differs and can be copied exactly and
+cheaply, the row test copies it, given the column's kind (``column_kind``; docs/cdc.md "Filters"):
+a date-only value against DATETIME/TIMESTAMP means midnight; TIME compares as a signed duration;
+YEAR reads a 1-2 digit value as 2000-2069 / 1970-1999; BIT compares as an unsigned number; text in
+a PAD SPACE collation ignores trailing spaces. Case- and accent-insensitive collations are not
+copied (their weights are Unicode collation tables): plan resolution warns about those instead.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import decimal
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -152,24 +160,51 @@ def filters_sql(filters: Sequence[Filter]) -> tuple[str, tuple[str, ...]]:
     return " AND ".join(parts), tuple(params)
 
 
-def row_passes(filters: Sequence[Filter], row: Mapping[str, Any]) -> bool:
+KINDS = ("datetime", "time", "year", "bit", "padspace", "")
+
+
+def column_kind(data_type: str, charset: str | None, collation: str | None) -> str:
+    """How the row test compares a column (``KINDS``), from its MySQL type and collation."""
+    t = data_type.lower()
+    if t in ("datetime", "timestamp"):
+        return "datetime"
+    if t in ("time", "year", "bit"):
+        return t
+    text_types = ("char", "varchar", "tinytext", "text", "mediumtext", "longtext", "enum", "set")
+    if t in text_types and charset and charset != "binary" and "nopad" not in (collation or "").lower():
+        # MariaDB's collations are PAD SPACE unless named _nopad_; MySQL 8's utf8mb4_0900_* are NO PAD.
+        return "" if "_0900_" in (collation or "") else "padspace"
+    return ""
+
+
+def row_passes(
+    filters: Sequence[Filter], row: Mapping[str, Any], kinds: Mapping[str, str] | None = None
+) -> bool:
     """True when the row image ``row`` (source column name -> Python value) passes every filter.
 
     A NULL column fails every comparison but ``null``, like the SQL WHERE; so a row the snapshot
-    would skip is also skipped in CDC.
+    would skip is also skipped in CDC. ``kinds``: column -> ``column_kind`` (default: none).
     """
-    return all(any(condition_holds(cond, row.get(flt.column)) for cond in flt.conditions) for flt in filters)
+    kinds = kinds or {}
+    return all(
+        any(condition_holds(cond, row.get(flt.column), kinds.get(flt.column, "")) for cond in flt.conditions)
+        for flt in filters
+    )
 
 
-def condition_holds(cond: Condition, value: Any) -> bool:
+def condition_holds(cond: Condition, value: Any, kind: str = "") -> bool:
     if cond.operator == "null":
         return value is None
     if cond.operator == "notnull":
         return value is not None
     if value is None:
         return False
-    left = _sqlite_value(value)
-    rights = [_coerce_like(left, v) for v in cond.values]
+    mysql = _mysql_pair(kind, value, cond.values)
+    if mysql is not None:
+        left, rights = mysql
+    else:
+        left = _sqlite_value(value)
+        rights = [_coerce_like(left, v) for v in cond.values]
     if any(r is None for r in rights):
         return False
     try:
@@ -234,3 +269,60 @@ def _coerce_like(left: Any, text: str) -> Any:
         return float(text.strip())
     except (ValueError, decimal.InvalidOperation):
         return None
+
+
+_DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_TIME_TEXT = re.compile(r"(-?)(\d+):(\d{2}):(\d{2})(?:\.(\d{1,6}))?")
+
+
+def _mysql_pair(kind: str, value: Any, texts: Sequence[str]) -> tuple[Any, list[Any]] | None:
+    """(row value, filter values) compared the way MySQL compares them for this column kind, or
+    None to fall back to the SQLite-like comparison (the value's form is not one we copy exactly)."""
+    if kind == "datetime":
+        left = _sqlite_value(value)
+        if not isinstance(left, str):
+            return None
+        # MySQL turns the constant '2024-01-14' into 2024-01-14 00:00:00 next to a DATETIME.
+        return left, [f"{t} 00:00:00" if _DATE_ONLY.fullmatch(t.strip()) else t for t in texts]
+    if kind == "time":
+        micros = [_time_micros(v) for v in (value, *texts)]
+        return None if any(m is None for m in micros) else (micros[0], micros[1:])
+    if kind == "year" and isinstance(value, int) and not isinstance(value, bool):
+        years = [_year(t) for t in texts]
+        return None if any(y is None for y in years) else (value, years)
+    if kind == "bit":
+        if isinstance(value, bool | int):
+            left = int(value)
+        elif isinstance(value, bytes | bytearray):
+            left = int.from_bytes(value, "big")
+        else:
+            return None
+        if not all(t.strip().isdigit() for t in texts):
+            return None
+        return left, [int(t) for t in texts]
+    if kind == "padspace" and isinstance(value, str):
+        return value.rstrip(" "), [t.rstrip(" ") for t in texts]
+    return None
+
+
+def _time_micros(value: Any) -> int | None:
+    """A TIME as signed microseconds: a ``timedelta`` (driver) or ``[-]H:MM:SS[.f]`` text (CDC)."""
+    if isinstance(value, dt.timedelta):
+        return (value.days * 86_400 + value.seconds) * 1_000_000 + value.microseconds
+    match = _TIME_TEXT.fullmatch(str(value).strip())
+    if not match:
+        return None
+    sign, h, m, s, frac = match.groups()
+    micros = ((int(h) * 60 + int(m)) * 60 + int(s)) * 1_000_000 + int((frac or "").ljust(6, "0"))
+    return -micros if sign else micros
+
+
+def _year(text: str) -> int | None:
+    """MySQL's reading of a string as YEAR: 1-2 digits are 2000-2069 / 1970-1999, 4 digits as is."""
+    t = text.strip()
+    if not t.isdigit() or len(t) not in (1, 2, 4):
+        return None
+    n = int(t)
+    if len(t) == 4:
+        return n
+    return 2000 + n if n < 70 else 1900 + n

@@ -14,7 +14,7 @@ from typing import Any
 
 from dersonlake.errors import BadInput
 from dersonlake.mapping.document import Mapping, SelectionRule
-from dersonlake.mapping.filters import Filter, filters_sql, row_passes
+from dersonlake.mapping.filters import Filter, column_kind, filters_sql, row_passes
 from dersonlake.mapping.post_processing import tags_for
 from dersonlake.mapping.shape import child
 from dersonlake.mapping.table_settings import (
@@ -76,6 +76,8 @@ class TablePlan:
     lob: LobHandling
     tags: tuple[tuple[str, str], ...]
     selected_by: tuple[int, ...] = ()
+    # column -> filters.column_kind, so the CDC row test compares like MySQL where that is exact
+    filter_kinds: tuple[tuple[str, str], ...] = ()
 
     @property
     def source(self) -> str:
@@ -90,7 +92,7 @@ class TablePlan:
 
     def passes(self, row: dict[str, Any]) -> bool:
         """Whether a CDC row image (source column -> value) belongs to this table's selection."""
-        return row_passes(self.filters, row)
+        return row_passes(self.filters, row, dict(self.filter_kinds))
 
     def select_sql(self) -> tuple[str, tuple[str, ...]]:
         """A whole-table SELECT of ``source_columns`` with the filter, for readers that need no segments."""
@@ -204,8 +206,15 @@ def _table_plan(
     mapping: Mapping, table: Table, rules: list[SelectionRule], settings: TaskSettings, warnings: list[str]
 ) -> TablePlan:
     filters = tuple(f for r in sorted(rules, key=lambda r: r.rule_id) for f in r.filters)
+    kinds: dict[str, str] = {}
     for flt in filters:
         _check_filter(flt, table)
+        col = table.column(flt.column)
+        assert col is not None
+        kinds[flt.column] = column_kind(col.data_type, col.charset, col.collation)
+        warning = _collation_warning(flt, table, col.collation)
+        if warning:
+            warnings.append(warning)
     where, params = filters_sql(filters)
     target_schema, _ = schema_output(mapping.transformations, table.schema)
     target_table, _ = table_output(mapping.transformations, table.schema, table.name)
@@ -260,6 +269,28 @@ def _table_plan(
         lob,
         tags_for(mapping.post_processing, table.schema, table.name),
         tuple(r.rule_id for r in rules),
+        tuple(sorted(kinds.items())),
+    )
+
+
+def _collation_warning(flt: Filter, table: Table, collation: str | None) -> str | None:
+    """Why the full load and CDC can keep different rows for this filter, or None.
+
+    The full load's WHERE compares text by the column's collation; a case- or accent-insensitive one
+    (``_ci`` / ``_ai``, e.g. ``'PAID' = 'paid'``, ``'Muller' = 'Müller'``) follows Unicode collation
+    weights that the CDC row test does not copy, so it compares exactly (code points).
+    """
+    if not collation or flt.column is None:
+        return None
+    low = collation.lower()
+    if not (low.endswith("_ci") or "_ai_" in low or low.endswith("_ai")):
+        return None
+    if all(c.operator in ("null", "notnull") for c in flt.conditions):
+        return None
+    return (
+        f"{flt.path}: filter on {table.qualified}.{flt.column} (collation {collation}): the full load "
+        "compares case- and accent-insensitively (MySQL), CDC row images exactly, so they can select "
+        "different rows (e.g. 'PAID' vs 'paid'); use values exactly as stored, or a _bin collation"
     )
 
 

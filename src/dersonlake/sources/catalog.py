@@ -30,6 +30,7 @@ class Column:
     datetime_precision: int | None = None
     charset: str | None = None
     generated: bool = False
+    collation: str | None = None  # e.g. utf8mb4_unicode_ci; filters on text compare by it in MySQL
 
 
 @dataclass(frozen=True)

@@ -66,7 +66,7 @@ def read_catalog(conn: pymysql.connections.Connection, schemas: Sequence[str] = 
         cur.execute(
             "SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, ORDINAL_POSITION, DATA_TYPE, COLUMN_TYPE, "
             "IS_NULLABLE, CHARACTER_MAXIMUM_LENGTH, NUMERIC_PRECISION, NUMERIC_SCALE, DATETIME_PRECISION, "
-            "CHARACTER_SET_NAME, EXTRA "
+            "CHARACTER_SET_NAME, EXTRA, COLLATION_NAME "
             f"FROM information_schema.COLUMNS WHERE {where} "
             "ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION",
             args,
@@ -155,7 +155,7 @@ def _mariadb_json_columns(cur: Any, where: str, args: list[Any]) -> set[tuple[st
 
 def _column(row: Sequence[Any], *, json: bool) -> Column:
     (_s, _t, name, ordinal, data_type, column_type, nullable, char_len, precision, scale, dt_precision,
-     charset, extra) = row  # fmt: skip
+     charset, extra, collation) = row  # fmt: skip
     data_type = _text(data_type).lower()
     column_type = _text(column_type).lower()
     if json and data_type == "longtext":
@@ -186,6 +186,7 @@ def _column(row: Sequence[Any], *, json: bool) -> Column:
         datetime_precision=_int(dt_precision),
         charset=_text(charset) if charset else None,
         generated=any(word in extra_text for word in ("GENERATED", "VIRTUAL", "PERSISTENT", "STORED")),
+        collation=_text(collation) if collation else None,
     )
 
 
