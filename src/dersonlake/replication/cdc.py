@@ -438,7 +438,8 @@ class CdcRun:
                 continue
             if t.handoff is not None and t.handoff.first is not None and item.position <= t.handoff.first:
                 continue  # before the table's (re)load read it: its LOAD files already reflect it
-            self._flush(t, outcome)  # its changes before the DDL, with the old definition
+            if t.pending:  # its changes before the DDL, converted with the old definition
+                outcome.changes += self._write(t)
             self._counts[key]["ddls"] += 1
             settings = self.plan.settings
             policy = {
