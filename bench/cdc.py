@@ -11,8 +11,9 @@ binlog span of each size is read back by:
                 (reference/deps.md §4's method; no table-map cache)
   reader-lib    our BinlogReader with the library decoding the rows (``fast_rows=False``): "before"
   reader        our BinlogReader as shipped (rows decoded by ``binlog_rows``): "after"
+  lake-txn      CdcRun converting each transaction on its own (``batch_commits=False``): "before"
   lake          CdcRun, bounded, into Parquet files on local disk (DMS defaults): changes / s
-                into the lake, checkpoint included
+                into the lake, checkpoint included; changes converted across transactions: "after"
 
 and, separately, the lag: a writer process commits ``--lag-rate`` transactions/s (5 INSERTs, then
 those 5 rows UPDATEd: not saturated) for ``--lag-seconds``, while a continuous CDC loop (BinlogReader in
@@ -48,7 +49,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-STAGES = ("lib", "reader-lib", "reader", "lake")
+STAGES = ("lib", "reader-lib", "reader", "lake-txn", "lake")
 SCHEMA = "bench_cdc"
 DDL = f"""CREATE TABLE {SCHEMA}.t (
   id BIGINT PRIMARY KEY, a INT NOT NULL, b CHAR(32) NOT NULL, c DOUBLE NOT NULL, d DATETIME NOT NULL,
@@ -194,8 +195,10 @@ class Lake:
         )  # fmt: skip
 
 
-def read_lake(lake: Lake, start, stop) -> int:
-    return lake.cdc_run(start, stop).run().changes
+def read_lake(lake: Lake, start, stop, batch_commits: bool = True) -> int:
+    run = lake.cdc_run(start, stop)
+    run.batch_commits = batch_commits
+    return run.run().changes
 
 
 # -- lag ----------------------------------------------------------------------------------------------
@@ -236,7 +239,8 @@ def measure_lag(box, lake: Lake, rate: float, seconds: float) -> dict:
     params = lake.run.source()
     start = current_position(params)
     run = lake.cdc_run(start)
-    tables = run._tables(CdcCheckpoint(start))  # the bounded run's own pieces, driven continuously
+    outcome = CdcOutcome(checkpoint=CdcCheckpoint(start))
+    tables = run._tables(outcome.checkpoint, outcome)  # the bounded run's own pieces, driven continuously
     out = str(lake.root / "lag-commits.json")
     writer = multiprocessing.get_context("spawn").Process(
         target=lag_writer, args=(str(box.dir), rate, seconds, out)
@@ -256,7 +260,6 @@ def measure_lag(box, lake: Lake, rate: float, seconds: float) -> dict:
             seen.setdefault(n, visible)
         unflushed.clear()
 
-    outcome = CdcOutcome(checkpoint=CdcCheckpoint(start))
     reader = BinlogReader(params, [t.source for t in tables.values()], start, blocking=True,
                           should_stop=should_stop, heartbeat=0.25)  # fmt: skip
     for item in reader:
@@ -265,12 +268,10 @@ def measure_lag(box, lake: Lake, rate: float, seconds: float) -> dict:
             if item.op == "U":
                 unflushed.add(item.after["a"])
         elif isinstance(item, Commit):
-            for t in tables.values():
-                if t.pending:
-                    run._write(t, item.commit_time)
-            if any(t.writer.flush_due() for t in tables.values()):
+            run._committed(tables, item, outcome)
+            if any(run.flush_due(t) for t in tables.values()):
                 flush(item.position)
-        elif isinstance(item, Checkpoint) and any(t.writer.flush_due() for t in tables.values()):
+        elif isinstance(item, Checkpoint) and any(run.flush_due(t) for t in tables.values()):
             flush(item.position)
     flush(reader.position)
     writer.join()
@@ -299,8 +300,8 @@ def stage_reader(stage: str, params, lake: Lake, start, stop):
     """The read of one stage over [start, stop), as a function of no arguments."""
     if stage == "lib":
         return lambda: read_lib(params, start, stop)
-    if stage == "lake":
-        return lambda: read_lake(lake, start, stop)
+    if stage in ("lake", "lake-txn"):
+        return lambda: read_lake(lake, start, stop, batch_commits=stage == "lake")
     return lambda: read_ours(params, start, stop, fast=stage == "reader")
 
 

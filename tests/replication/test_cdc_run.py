@@ -111,3 +111,68 @@ def test_files_written_after_the_last_checkpoint_are_removed_before_reading_agai
     delta(loaded)
     assert stray not in [o.key for o in loaded.storage.list("shop/cdc_items")]
     assert CdcState(loaded.store).uncovered(loaded.arn) == []
+
+
+class CountingRun(CdcRun):
+    """Counts the conversions that reach the writer (instrumentation only: nothing is replaced)."""
+
+    conversions = 0
+
+    def _write(self, t):
+        CountingRun.conversions += bool(t.pending)
+        return super()._write(t)
+
+
+def test_one_conversion_spans_many_transactions_and_keeps_each_commit_time(load_owner_once, cdc_items, admin):
+    loaded = load_owner_once(mapping=MAPPING, s3={"DataFormat": "parquet", "TimestampColumnName": "ts"})
+    start = current_position(loaded.run.source())
+    # SET timestamp gives each transaction its own commit time (the binlog events carry it), so
+    # the test needs no sleeping to tell transactions apart.
+    stamps = ["2026-03-01 10:00:00", "2026-03-01 10:00:05", "2026-03-01 10:00:09", "2026-03-01 10:00:12"]
+    statements = [
+        "INSERT INTO shop.cdc_items VALUES (40, 'forty', 4, NULL)",
+        "INSERT INTO shop.cdc_items VALUES (41, 'one', 1, NULL), (42, 'two', 2, NULL)",
+        "UPDATE shop.cdc_items SET id = 43 WHERE id = 42",  # a primary-key update: D + U
+        "DELETE FROM shop.cdc_items WHERE id = 41",
+    ]
+    try:
+        with admin.cursor() as cur:
+            for stamp, sql in zip(stamps, statements, strict=True):
+                cur.execute(f"SET timestamp = UNIX_TIMESTAMP('{stamp}')")
+                cur.execute("BEGIN")
+                cur.execute(sql)
+                cur.execute("COMMIT")
+            cur.execute("SET timestamp = DEFAULT")
+        catalog = loaded.run.catalog()
+        CountingRun.conversions = 0
+        outcome = CountingRun(
+            arn=loaded.arn,
+            plan=loaded.run.plan(catalog, "cdc"),
+            catalog=catalog,
+            endpoint=loaded.run.source(),
+            storage=loaded.storage,
+            s3=loaded.run.s3,
+            store=loaded.store,
+            start=start,
+        ).run()
+    finally:
+        with admin.cursor() as cur:
+            cur.execute("SET timestamp = DEFAULT")
+    # the first transaction is converted alone (it measures the bytes per row), the other three in one go
+    assert CountingRun.conversions == 2
+    assert outcome.files == 1 and outcome.changes == 6
+    cdc_keys = [o.key for o in loaded.storage.list("shop/cdc_items") if "LOAD" not in o.key]
+    cdc = read_files(loaded.storage, cdc_keys, loaded.run.s3)
+    columns = [cdc.column(name).to_pylist() for name in ("Op", "id", "ts")]
+    assert [(op, key, str(ts)[:19]) for op, key, ts in zip(*columns, strict=True)] == [
+        ("I", 40, stamps[0]),
+        ("I", 41, stamps[1]),
+        ("I", 42, stamps[1]),
+        ("D", 42, stamps[2]),
+        ("U", 43, stamps[2]),
+        ("D", 41, stamps[3]),
+    ]
+    stats = loaded.tables()["shop.cdc_items"]
+    assert (stats["inserts"], stats["updates"], stats["deletes"]) == (3, 1, 2)
+    state = current_state(loaded.storage, "shop", "cdc_items", ["id"], loaded.run.s3)
+    assert state.select(["id", "name", "qty", "at"]).to_pylist() == source_rows(admin)

@@ -3,10 +3,16 @@
 
 This is the seed's ``delta=true``: run on a schedule, it keeps the lake current and nothing idles.
 
-* Changes are converted per committed transaction (rolled-back ones never reach us), with the
-  commit time as ``TimestampColumnName`` and ``$AR_H_COMMIT_TIMESTAMP``. A transaction of more than
-  ``CHUNK`` changes of one table is converted in chunks as it streams (bounded memory); those chunks
-  carry the statement time, since the commit time is not known yet.
+* Changes of committed transactions (rolled-back ones never reach us) wait per table, each with
+  its own transaction's commit time (``TimestampColumnName`` and ``$AR_H_COMMIT_TIMESTAMP``), and
+  are converted to Arrow together, many transactions at once: when a flush is due
+  (``CdcMaxBatchInterval`` since the oldest of them was committed, or about ``CdcMinFileSize`` of
+  them, estimated from the bytes per row of the table's last conversion), before every checkpoint,
+  before a DDL of the table, and at ``CHUNK`` changes. Converting per transaction cost ~1.4 ms
+  whatever its size, 60% of a run of single-row transactions (docs/benchmarks.md, CDC). A
+  transaction of more than ``CHUNK`` changes of one table is converted in chunks as it streams
+  (bounded memory); its changes converted before its commit carry the statement time, since the
+  commit time is not known yet.
 * A primary-key update is written as ``D`` of the old key then ``U`` of the new one (DMS writes only
   the ``U``, which leaves the old key in every consumer's merged table).
 * The mapping's filters are evaluated on the row image, as DMS does (dms.md §1.1: filter only on
@@ -146,19 +152,23 @@ class CdcState:
             db.execute("DELETE FROM cdc_files WHERE task_arn = ?", (arn,))
 
 
-def _split_key_updates(changes: list[Change], key: tuple[str, ...]) -> list[Change]:
-    """A primary-key update becomes ``D`` (old key, before-image) then ``U`` (new key, after-image).
+def _split_key_updates(
+    changes: list[Change], stamps: list[datetime | None], key: tuple[str, ...]
+) -> list[tuple[Change, datetime | None]]:
+    """A primary-key update becomes ``D`` (old key, before-image) then ``U`` (new key, after-image),
+    both with the update's commit time (``stamps``, one per change).
 
     DMS writes only the ``U``, leaving the old key in every consumer's merged table; with the ``D``
     a consumer that upserts by key and applies deletes ends with the source's rows.
     """
+    pairs = list(zip(changes, stamps, strict=True))
     if not key:
-        return changes
-    out: list[Change] = []
-    for c in changes:
+        return pairs
+    out: list[tuple[Change, datetime | None]] = []
+    for c, s in pairs:
         if c.op == "U" and c.before and c.after and any(c.before.get(k) != c.after.get(k) for k in key):
-            out.append(replace(c, op="D", after=None))
-        out.append(c)
+            out.append((replace(c, op="D", after=None), s))
+        out.append((c, s))
     return out
 
 
@@ -176,7 +186,10 @@ class _Table:
     plan: TablePlan
     source: Table
     writer: CdcTableWriter
-    pending: list[Change] = field(default_factory=list)
+    pending: list[Change] = field(default_factory=list)  # not converted yet, in binlog order
+    times: list[datetime] = field(default_factory=list)  # commit times of pending's committed head
+    since: float | None = None  # when the oldest change not in a committed file was committed
+    row_bytes: float = 0.0  # Arrow bytes per lake row at the last conversion (0: none yet)
     handoff: TableHandoff | None = None  # drops the changes the LOAD files already hold
     verify: bool = True  # check the next row image's columns against ``source`` (start, after DDL)
     known: list[Table] = field(default_factory=list)  # every definition seen this run, oldest first
@@ -213,6 +226,7 @@ class CdcRun:
         self.clock = clock
         self.replan = replan  # the mapping over another catalog: for DDL (None: DDL suspends the table)
         self._seq = 0
+        self.batch_commits = True  # False: convert at every commit (bench/cdc.py's "before")
         self._stems: dict[str, str] = {}  # newest names of tables dropped during this run
         self._counts: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
 
@@ -239,17 +253,44 @@ class CdcRun:
                     continue
                 t.pending.append(item)
                 if len(t.pending) >= CHUNK:
-                    outcome.changes += self._write(t, None)
+                    outcome.changes += self._write(t)
             elif isinstance(item, Commit):
-                outcome.changes += sum(self._write(t, item.commit_time) for t in tables.values() if t.pending)
+                self._committed(tables, item, outcome)
                 outcome.transactions += 1
-                if any(t.writer.flush_due() for t in tables.values()):
+                if any(self.flush_due(t) for t in tables.values()):
                     outcome.checkpoint = self._checkpoint(tables, item.position, outcome)
             elif isinstance(item, Ddl):
                 self._ddl(item, tables, outcome, reader)
             elif isinstance(item, Checkpoint):
                 outcome.checkpoint = self._checkpoint(tables, item.position, outcome)
         return outcome
+
+    def _committed(self, tables: dict[tuple[str, str], _Table], item: Commit, outcome: CdcOutcome) -> None:
+        """The changes of the transaction ``item`` ends get its commit time; convert those due."""
+        now = self.clock()
+        for t in tables.values():
+            new = len(t.pending) - len(t.times)
+            if new <= 0:
+                continue
+            t.times.extend([item.commit_time] * new)
+            if t.since is None:
+                t.since = now
+            limit = self.s3.CdcMinFileSize * 1024
+            if not self.batch_commits or not t.row_bytes or len(t.pending) * t.row_bytes >= limit:
+                outcome.changes += self._write(t)
+
+    def flush_due(self, t: _Table) -> bool:
+        """Whether ``t``'s changes (pending or in open files) have waited ``CdcMaxBatchInterval``."""
+        if t.since is not None and self.clock() - t.since >= self.s3.CdcMaxBatchInterval:
+            return True
+        return t.writer.flush_due()
+
+    def _flush(self, t: _Table, outcome: CdcOutcome) -> None:
+        """Convert ``t``'s pending changes and commit its open files."""
+        if t.pending:
+            outcome.changes += self._write(t)
+        outcome.files += len(t.writer.flush())
+        t.since = None
 
     def _reader(self, tables: dict[tuple[str, str], _Table], start: BinlogPosition) -> BinlogReader:
         """The binlog read: bounded up to ``stop`` (``cdc_stream`` streams instead)."""
@@ -330,14 +371,19 @@ class CdcRun:
             return None
         return plan.table(source.schema, source.name)
 
-    def _write(self, t: _Table, commit_time: datetime | None) -> int:
-        changes, t.pending = _split_key_updates(t.pending, t.plan.source_key_columns), []
+    def _write(self, t: _Table) -> int:
+        """Convert ``t``'s pending changes into its writer (committed ones with their commit times,
+        a big transaction's head with its statement times); returns how many the writer kept."""
+        stamps: list[datetime | None] = [*t.times, *[None] * (len(t.pending) - len(t.times))]
+        changes, t.pending, t.times = _split_key_updates(t.pending, stamps, t.plan.source_key_columns), [], []
         if t.handoff is not None:
-            changes = [c for c in changes if not t.handoff.skip(c)]
+            changes = [(c, s) for c, s in changes if not t.handoff.skip(c)]
             if not changes:
                 return 0
         columns = [t.source.column(c) for c in t.plan.source_columns]
-        batch = changes_to_batch(t.source, columns, changes, commit_time=commit_time)
+        batch = changes_to_batch(
+            t.source, columns, [c for c, _s in changes], commit_times=[s for _c, s in changes]
+        )
         data, ops = batch.data, batch.op.to_pylist()
         times = [v.replace(tzinfo=UTC) for v in batch.timestamp.to_pylist()]
         positions = batch.position.to_pylist()
@@ -363,6 +409,7 @@ class CdcRun:
             "AR_H_USER": "",
         }
         out = transform_batch(t.plan, data, headers=headers)
+        t.row_bytes = out.nbytes / out.num_rows
         kept = t.writer.add(out, ops, times)
         counts = self._counts[(t.plan.source_schema, t.plan.source_table)]
         for op in ops:
@@ -376,8 +423,9 @@ class CdcRun:
     ) -> None:
         """Apply a DDL statement to the captured tables it names, per ChangeProcessingDdlHandlingPolicy.
 
-        It arrives as its own transaction, so no change of the table is pending: the table's open
-        files (old schema) are committed before anything else happens.
+        It arrives as its own transaction, so only committed changes of the table are pending: they
+        are converted with the old definition and the table's open files committed before anything
+        else happens.
         """
         kind, what = cdc_ddl.classify(item.sql)
         if kind == cdc_ddl.CREATE:
@@ -390,6 +438,8 @@ class CdcRun:
                 continue
             if t.handoff is not None and t.handoff.first is not None and item.position <= t.handoff.first:
                 continue  # before the table's (re)load read it: its LOAD files already reflect it
+            if t.pending:  # its changes before the DDL, converted with the old definition
+                outcome.changes += self._write(t)
             self._counts[key]["ddls"] += 1
             settings = self.plan.settings
             policy = {
@@ -419,7 +469,7 @@ class CdcRun:
                     "ErrorBehavior.ApplyErrorFailOnTruncationDdl is true: the task stops"
                 )
             else:  # TRUNCATE and DROP on S3: the table's objects are deleted (dms.md §2, §3)
-                outcome.files += len(t.writer.flush())
+                self._flush(t, outcome)
                 removed = self.storage.delete_prefix(
                     layout.table_prefix(t.plan.target_schema, t.plan.target_table)
                 )
@@ -476,7 +526,7 @@ class CdcRun:
                 outcome,
             )
             return False
-        outcome.files += len(t.writer.flush())
+        self._flush(t, outcome)  # what came before, with the definition it was read with
         t.writer = self._writer(plan, source, t.writer.last_stem)
         t.plan, t.source = plan, source
         log.info(
@@ -523,9 +573,10 @@ class CdcRun:
 
     def _suspend(self, t: _Table, why: str, outcome: CdcOutcome) -> None:
         """TableErrorPolicy SUSPEND_TABLE: the table stops (``Table error``) until reloaded; others go on."""
-        outcome.files += len(t.writer.flush())  # what it captured before the DDL is right: keep it
+        self._flush(t, outcome)  # what it captured before the DDL is right: keep it
         outcome.suspended[t.plan.source] = why
         t.pending.clear()
+        t.times.clear()
         self.store.set_table(
             self.arn, t.plan.source_schema, t.plan.source_table, state=status.TABLE_ERROR, error=why
         )
@@ -534,8 +585,8 @@ class CdcRun:
     def _checkpoint(
         self, tables: dict[tuple[str, str], _Table], position: BinlogPosition, outcome: CdcOutcome
     ) -> CdcCheckpoint:
-        for t in tables.values():
-            outcome.files += len(t.writer.flush())
+        for t in tables.values():  # every change up to ``position`` into committed files first
+            self._flush(t, outcome)
         stems = {t.plan.target: t.writer.last_stem for t in tables.values() if t.writer.last_stem}
         previous = outcome.checkpoint.stems if outcome.checkpoint else {}
         schemas = {t.plan.source: table_to_json(t.source) for t in tables.values()}

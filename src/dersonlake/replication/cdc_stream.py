@@ -136,8 +136,8 @@ class CdcStream(CdcRun):
                         self.stop_reason = status.STOP_AT_COMMIT_TIME
                         yield item
                         return
-                    busy = any(t.writer.has_open for t in tables.values())
-                    if any(t.writer.flush_due() for t in tables.values()):
+                    busy = any(t.writer.has_open or t.pending for t in tables.values())
+                    if any(self.flush_due(t) for t in tables.values()):
                         yield item
                     elif not busy and self.clock() - last_idle >= IDLE_CHECKPOINT_EVERY:
                         last_idle = self.clock()

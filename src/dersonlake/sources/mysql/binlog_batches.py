@@ -83,15 +83,20 @@ def changes_to_batch(
     *,
     image: str = "row",
     commit_time: dt.datetime | None = None,
+    commit_times: Sequence[dt.datetime | None] | None = None,
 ) -> ChangeBatch:
     """``changes`` (all of ``table``) as Arrow, column by column as ``read_batches`` gives them.
 
     ``image="row"`` takes the image DMS writes (after for I/U, before for D); ``"before"`` the
     before-images (NULL rows for inserts), e.g. to delete the old key of a primary-key update.
-    ``commit_time`` (from the ``Commit``) replaces each change's statement time.
+    ``commit_time`` (from the ``Commit``) replaces each change's statement time; ``commit_times``
+    does so per change (one per change, None keeping that change's statement time), for a batch
+    spanning several transactions.
     """
     if image not in ("row", "before"):
         raise ValueError(f"image must be 'row' or 'before', not {image!r}")
+    if commit_times is not None and (commit_time is not None or len(commit_times) != len(changes)):
+        raise ValueError("commit_times takes one time per change, and not together with commit_time")
     if not all(isinstance(c, Change) for c in changes):
         raise ValueError("changes_to_batch takes Change items only (a Ddl changes the table, not rows)")
     rows: list[Row | None] = [(c.row if image == "row" else c.before) for c in changes if _owned(table, c)]
@@ -99,11 +104,15 @@ def changes_to_batch(
         stray = next(c for c in changes if not _owned(table, c))
         raise ValueError(f"a change of {stray.schema}.{stray.table} given with table {table.qualified}")
     arrays = [column_array(table, column, rows) for column in columns]
+    stamps = commit_times if commit_times is not None else [commit_time] * len(changes)
     schema = pa.schema([_read(c).field for c in columns])
     return ChangeBatch(
         data=pa.RecordBatch.from_arrays(arrays, schema=schema),
         op=pa.array([c.op for c in changes], pa.string()),
-        timestamp=pa.array([commit_time or c.timestamp for c in changes], pa.timestamp("us")),
+        timestamp=pa.array(
+            [t or c.timestamp for c, t in zip(changes, stamps, strict=True)],
+            pa.timestamp("us"),
+        ),
         position=pa.array([str(c.position) for c in changes], pa.string()),
         index=pa.array([c.index for c in changes], pa.int32()),
     )
