@@ -24,8 +24,7 @@ from dersonlake.api.protocol import ApiError
 from dersonlake.errors import BadInput
 from dersonlake.mapping import parse_mapping, parse_task_settings
 from dersonlake.replication import status
-from dersonlake.replication.cdc_options import parse_start
-from dersonlake.replication.cdc_task import StopAt
+from dersonlake.replication.cdc_options import parse_start, parse_stop
 from dersonlake.replication.store import ReplicationStore
 from dersonlake.replication.task import check_identifier, create_task, reconcile, task_arn
 
@@ -373,7 +372,7 @@ def _check_cdc_positions(p: Params) -> dict[str, Any]:
     elif start is not None:
         out.update(cdc_start_position=p["CdcStartPosition"], cdc_start_time=None)
     if p.get("CdcStopPosition"):
-        StopAt.parse(p["CdcStopPosition"])
+        parse_stop(p["CdcStopPosition"])
         out["cdc_stop_position"] = p["CdcStopPosition"]
     return out
 

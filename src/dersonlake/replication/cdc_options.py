@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from dersonlake.errors import BadInput
@@ -60,6 +62,16 @@ class CdcStop:
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.time.strftime('%Y-%m-%dT%H:%M:%S')}"
+
+    def wait(self, stopping: Callable[[], bool], clock: Callable[[], float] = time.time) -> None:
+        """Sleep until the stop time has passed on this clock (or the task is being stopped).
+
+        A bounded task (the seed's delta runs stop at ``server_time:<now>``) then reads to the
+        source's binlog end: every change committed by the stop time is in the lake, and changes
+        committed since may be too; the checkpoint records exactly how far the lake is.
+        """
+        while not stopping() and clock() < self.time.timestamp():
+            time.sleep(min(0.5, max(0.01, self.time.timestamp() - clock())))
 
 
 def parse_time(text: str, *, option: str) -> dt.datetime:

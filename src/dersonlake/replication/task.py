@@ -6,6 +6,11 @@ or ``failed`` (with ``LastFailureMessage``), doing the work in the foreground. T
 ``derson-lake load`` and the local DMS API both drive tasks through these two functions, so a task
 behaves the same whichever way it is started.
 
+A ``cdc`` or ``full-load-and-cdc`` task runs here only with a ``CdcStopPosition``: that is what the
+seed's delta runs create (``server_time:<now>``), so the task ends by itself
+(``STOPPED_AT_SERVER_TIME``) and its ``RecoveryCheckpoint`` is where the next run starts (dms.md §5.1,
+§5.3); continuous capture is ``derson-lake stream``.
+
 A task killed without warning (SIGKILL, power loss) stays ``running`` in the store; the next reader
 notices that its process is gone and reports it ``failed``, and ``resume-processing`` continues it.
 """
@@ -29,8 +34,7 @@ from dersonlake.mapping import Plan
 from dersonlake.processes import pid_alive
 from dersonlake.replication import status
 from dersonlake.replication.cdc import CdcRun, CdcState
-from dersonlake.replication.cdc_options import parse_start, resolve_start
-from dersonlake.replication.cdc_task import StopAt
+from dersonlake.replication.cdc_options import parse_start, parse_stop, resolve_start
 from dersonlake.replication.full_load import FullLoad, LoadOutcome, Progress
 from dersonlake.replication.store import ReplicationStore
 from dersonlake.sources.catalog import Catalog
@@ -179,7 +183,7 @@ def run_task(store: ReplicationStore, arn: str, start_type: str, run: TaskRun) -
         catalog = run.discover()
         plan = run.plan(catalog)
         run.storage.check_writable()
-        stop = StopAt.parse(row["cdc_stop_position"]) if cdc and row["cdc_stop_position"] else None
+        stop = parse_stop(row["cdc_stop_position"]) if cdc else None
         if cdc and stop is None:
             raise BadInput(
                 "a cdc or full-load-and-cdc task run by derson-lake needs a CdcStopPosition "
@@ -247,8 +251,8 @@ def run_task(store: ReplicationStore, arn: str, start_type: str, run: TaskRun) -
     if outcome.failure:
         _fail(store, arn, outcome.failure, fatal=True)
     elif cdc and stop is not None:
-        log.info("task %s stopped: %s", row["identifier"], stop.reason, extra=context)
-        store.update_task(arn, status=status.STOPPED, stop_reason=stop.reason, stop_date=time.time())
+        log.info("task %s stopped: %s", row["identifier"], stop.stop_reason, extra=context)
+        store.update_task(arn, status=status.STOPPED, stop_reason=stop.stop_reason, stop_date=time.time())
     else:
         log.info("task %s stopped: full load finished", row["identifier"], extra=context)
         store.update_task(
