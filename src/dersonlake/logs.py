@@ -25,29 +25,10 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from dersonlake.errors import BadInput
+from dersonlake.mapping.task_settings import LOG_COMPONENTS
 
 # dms.md §2 (the order of the default task settings), then ours.
-DMS_COMPONENTS = (
-    "TRANSFORMATION",
-    "SOURCE_UNLOAD",
-    "IO",
-    "TARGET_LOAD",
-    "PERFORMANCE",
-    "SOURCE_CAPTURE",
-    "SORTER",
-    "REST_SERVER",
-    "VALIDATOR_EXT",
-    "TARGET_APPLY",
-    "TASK_MANAGER",
-    "TABLES_MANAGER",
-    "METADATA_MANAGER",
-    "FILE_FACTORY",
-    "COMMON",
-    "ADDONS",
-    "DATA_STRUCTURE",
-    "COMMUNICATION",
-    "FILE_TRANSFER",
-)
+DMS_COMPONENTS = LOG_COMPONENTS
 OWN_COMPONENTS = ("STATES", "INTAKE", "NOTIFY")
 COMPONENTS = DMS_COMPONENTS + OWN_COMPONENTS
 ROOT = "dersonlake"
