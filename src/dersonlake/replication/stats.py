@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from dersonlake.processes import pid_alive
+from dersonlake.readonly_db import read_only
 from dersonlake.replication import status
 
 LATENCY_COLUMNS = ("cdc_latency_source", "cdc_latency_target")
@@ -81,20 +80,6 @@ class TaskStat:
     latency_source: float | None = None
     latency_target: float | None = None
     tables: list[TableStat] = field(default_factory=list)
-
-
-@contextmanager
-def read_only(path: Path) -> Iterator[sqlite3.Connection | None]:
-    """A read-only connection to ``path``, or None when there is no such file."""
-    if not path.exists():
-        yield None
-        return
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
-    conn.row_factory = sqlite3.Row
-    try:
-        yield conn
-    finally:
-        conn.close()
 
 
 def columns(conn: sqlite3.Connection, table: str) -> set[str]:
