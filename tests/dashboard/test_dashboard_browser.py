@@ -8,11 +8,20 @@ import json
 import time
 import urllib.parse
 
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.dashboard.conftest import screenshot
 from tests.replication.conftest import ALL_SHOP, write_owner
+
+LIVE = (StaleElementReferenceException,)  # a live page replaces its elements as it refreshes
+
+
+def read_live(browser, read, timeout: float = 10):
+    """``read(browser)`` retried while the live page swaps the elements it reads."""
+    return WebDriverWait(browser, timeout, poll_frequency=0.1, ignored_exceptions=LIVE).until(read)
+
 
 HANDLER_STATES = json.loads(
     (
@@ -94,15 +103,22 @@ def test_a_finished_seed_run_is_drawn_with_every_state_coloured(served, owner, b
 
     # the list: both executions, filterable by owner and state machine
     browser.get(f"{served.url}/?owner=acme&machine=DMS-Handler")
-    listed = browser.find_elements(By.CSS_SELECTOR, "#executions tbody tr")
-    assert len(listed) == 1 and "DMS-Handler" in listed[0].text and "acme" in listed[0].text
+    listed = read_live(
+        browser, lambda d: [r.text for r in d.find_elements(By.CSS_SELECTOR, "#executions tbody tr")]
+    )
+    assert len(listed) == 1 and "DMS-Handler" in listed[0] and "acme" in listed[0], listed
     browser.get(f"{served.url}/?owner=nobody")
-    assert "No execution matches" in browser.find_element(By.ID, "executions").text
+    assert "No execution matches" in read_live(browser, lambda d: d.find_element(By.ID, "executions").text)
 
     # the lake page: the owner's six tables with their rows
     browser.get(f"{served.url}/lake")
-    owner_box = browser.find_element(By.CSS_SELECTOR, 'article.owner[data-owner="acme"]')
-    assert len(owner_box.find_elements(By.CSS_SELECTOR, "tbody tr")) == 6
+    tables = read_live(
+        browser,
+        lambda d: d.find_element(By.CSS_SELECTOR, 'article.owner[data-owner="acme"]').find_elements(
+            By.CSS_SELECTOR, "tbody tr"
+        ),
+    )
+    assert len(tables) == 6
     lake = json.loads(_get(f"{served.url}/api/lake"))
     (acme,) = lake["owners"]
     assert acme["totals"]["rows"] > 0 and all(t["lastChange"] for t in acme["tables"])
@@ -146,7 +162,7 @@ def test_a_running_execution_updates_without_a_reload(served, browser, tmp_path)
     statuses = {name: status for name, (status, _) in node_statuses(browser).items()}
     assert statuses == {"Prepare": "succeeded", "Hold": "running", "Finish": "not-reached"}
     screenshot(browser, "dashboard-running", tmp_path)
-    WebDriverWait(browser, 30, poll_frequency=0.2).until(
+    WebDriverWait(browser, 30, poll_frequency=0.2, ignored_exceptions=LIVE).until(
         lambda d: d.find_element(By.ID, "exec-status").text.lower() == "succeeded"
     )
     statuses = {name: status for name, (status, _) in node_statuses(browser).items()}
@@ -182,15 +198,20 @@ def test_replication_page_shows_a_task_and_its_tables(served, owner, browser, tm
     browser.get(f"{served.url}/replication")
     browser.execute_script("window.notReloaded = true;")
     box = lambda d: d.find_element(By.CSS_SELECTOR, 'article.task[data-task="dash-acme"]')  # noqa: E731
-    WebDriverWait(browser, 120, poll_frequency=0.3).until(
+    WebDriverWait(browser, 120, poll_frequency=0.3, ignored_exceptions=LIVE).until(
         lambda d: "Stop Reason FULL_LOAD_ONLY_FINISHED" in box(d).text
     )
-    text = box(browser).text
+    text, rows = read_live(
+        browser,
+        lambda d: (
+            box(d).text,
+            [r.text for r in box(d).find_elements(By.CSS_SELECTOR, "table.tables tbody tr")],
+        ),
+    )
     assert "stopped" in text and "100%" in text and "owner acme" in text
-    rows = box(browser).find_elements(By.CSS_SELECTOR, "table.tables tbody tr")
-    assert len(rows) == 6 and all("Table completed" in r.text for r in rows)
+    assert len(rows) == 6 and all("Table completed" in r for r in rows), rows
     assert browser.execute_script("return window.notReloaded === true")
-    assert "dash-acme" in browser.find_element(By.ID, "instances").text
+    assert "dash-acme" in read_live(browser, lambda d: d.find_element(By.ID, "instances").text)
     stats = json.loads(_get(f"{served.url}/api/replication"))
     assert sum(t["fullLoadRows"] for t in stats["tasks"][0]["tables"]) > 0
     screenshot(browser, "dashboard-replication", tmp_path)
