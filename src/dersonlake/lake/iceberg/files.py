@@ -1,0 +1,79 @@
+"""The two kinds of files an Iceberg table of ours holds: data files and position-delete files.
+
+pyiceberg writes data files but has no writer for delete files (it reads them), so both are written
+here with pyarrow, as the spec lays them out (Iceberg spec v2, "Position Delete Files"): a Parquet
+file of ``file_path`` (field id 2147483546) and ``pos`` (2147483545), sorted by path then position,
+whose ``file_path`` bounds let readers skip it for data files it does not touch.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from pyiceberg.conversions import to_bytes
+from pyiceberg.io import FileIO
+from pyiceberg.io.pyarrow import parquet_file_to_data_file
+from pyiceberg.manifest import DataFile, DataFileContent, FileFormat
+from pyiceberg.table.metadata import TableMetadata
+from pyiceberg.typedef import Record
+from pyiceberg.types import LongType, StringType
+
+PATH_ID = 2147483546
+POS_ID = 2147483545
+_DELETE_SCHEMA = pa.schema(
+    [
+        pa.field(
+            "file_path", pa.string(), nullable=False, metadata={b"PARQUET:field_id": str(PATH_ID).encode()}
+        ),
+        pa.field("pos", pa.int64(), nullable=False, metadata={b"PARQUET:field_id": str(POS_ID).encode()}),
+    ]
+)
+
+
+def _new_path(metadata: TableMetadata, kind: str) -> str:
+    return f"{metadata.location.rstrip('/')}/data/{kind}-{uuid.uuid4()}.parquet"
+
+
+def write_data_file(io: FileIO, metadata: TableMetadata, rows: pa.Table) -> DataFile:
+    """``rows`` (already conformed to the table schema, with field ids) as a new data file."""
+    path = _new_path(metadata, "data")
+    with io.new_output(path).create(overwrite=False) as out:
+        pq.write_table(rows, out, compression="zstd", write_statistics=True)
+    return parquet_file_to_data_file(io, metadata, path)
+
+
+def write_position_deletes(
+    io: FileIO, metadata: TableMetadata, paths: list[str], positions: list[int]
+) -> DataFile:
+    """A position-delete file deleting row ``positions[i]`` of data file ``paths[i]``."""
+    deletes = pa.table([pa.array(paths, pa.string()), pa.array(positions, pa.int64())], schema=_DELETE_SCHEMA)
+    deletes = deletes.sort_by([("file_path", "ascending"), ("pos", "ascending")])
+    path = _new_path(metadata, "deletes")
+    output = io.new_output(path)
+    with output.create(overwrite=False) as out:
+        pq.write_table(deletes, out, compression="zstd")
+    first, last = deletes["file_path"][0].as_py(), deletes["file_path"][-1].as_py()
+    bounds = pc.min_max(deletes["pos"])
+    low, high = bounds["min"].as_py(), bounds["max"].as_py()
+    return DataFile.from_args(
+        content=DataFileContent.POSITION_DELETES,
+        file_path=path,
+        file_format=FileFormat.PARQUET,
+        partition=Record(),
+        record_count=deletes.num_rows,
+        file_size_in_bytes=len(io.new_input(path)),
+        column_sizes=None,
+        value_counts={PATH_ID: deletes.num_rows, POS_ID: deletes.num_rows},
+        null_value_counts={PATH_ID: 0, POS_ID: 0},
+        nan_value_counts=None,
+        lower_bounds={PATH_ID: to_bytes(StringType(), first), POS_ID: to_bytes(LongType(), low)},
+        upper_bounds={PATH_ID: to_bytes(StringType(), last), POS_ID: to_bytes(LongType(), high)},
+        key_metadata=None,
+        split_offsets=None,
+        equality_ids=None,
+        sort_order_id=None,
+        spec_id=metadata.default_spec_id,
+    )

@@ -1,0 +1,385 @@
+"""One current-state Iceberg table: its rows equal the source table's as of the position recorded
+in its newest snapshot's summary.
+
+* ``replace`` writes the whole content (a full load, a reload, a TRUNCATE: an empty content) as
+  one new snapshot; the previous snapshot stays readable until expired.
+* ``apply`` applies one batch of changes (DMS rows with an ``Op`` column, in change order) by key
+  in one snapshot: the last image of each changed key goes into one new data file, and the rows
+  they replace (found through the ``KeyIndex``) into one position-delete file: merge-on-read, so the
+  cost is the batch's, whatever the table's size.
+* ``compact`` rewrites the live rows into fresh data files without delete files and expires the
+  older snapshots.
+
+Schema changes follow the rows: a new column is added, a missing one dropped, a type widened where
+Iceberg can promote it (int -> long, float -> double, a wider decimal); any other type change
+rewrites the table with the column's values cast, as ``lake show`` casts older files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
+from pyiceberg.catalog import Catalog
+from pyiceberg.exceptions import NamespaceAlreadyExistsError, NoSuchTableError
+from pyiceberg.manifest import DataFileContent
+from pyiceberg.schema import Schema
+from pyiceberg.table import Table, Transaction
+from pyiceberg.types import DecimalType, DoubleType, FloatType, IntegerType, LongType
+
+from dersonlake.lake.iceberg.files import write_data_file, write_position_deletes
+from dersonlake.lake.iceberg.key_index import KeyIndex, key_values
+from dersonlake.lake.iceberg.snapshot import Replace, RowDelta
+from dersonlake.lake.iceberg.types import conform, iceberg_schema, iceberg_type
+
+log = logging.getLogger("dersonlake.ICEBERG")
+
+PREFIX = "dersonlake."  # our snapshot-summary properties
+FILE_ROWS = 1_000_000  # rows per data file when we write a whole table
+_SEQ = "__dl_seq"
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """Which table, keyed how, with which type hints (``types.UTC_TIMESTAMP`` / ``types.WKB``)."""
+
+    namespace: str
+    name: str
+    key: tuple[str, ...]
+    hints: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def identifier(self) -> str:
+        return f"{self.namespace}.{self.name}"
+
+
+class CurrentStateTable:
+    """The Iceberg table of ``spec`` in ``catalog``; its key index lives in ``index_dir``."""
+
+    def __init__(self, catalog: Catalog, spec: TableSpec, index_dir: Path) -> None:
+        if not spec.key:
+            raise ValueError(f"{spec.identifier}: a current-state table needs a primary key")
+        self.catalog = catalog
+        self.spec = spec
+        self.index_path = index_dir / f"{spec.namespace}.{spec.name}.keys.sqlite"
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def table(self) -> Table | None:
+        try:
+            return self.catalog.load_table(self.spec.identifier)
+        except NoSuchTableError:
+            return None
+
+    def recorded(self) -> dict[str, str]:
+        """Our properties in the current snapshot's summary ({} before the first snapshot)."""
+        table = self.table()
+        snapshot = table.current_snapshot() if table else None
+        if snapshot is None or snapshot.summary is None:
+            return {}
+        return {k: v for k, v in snapshot.summary.additional_properties.items() if k.startswith(PREFIX)}
+
+    def read(self) -> pa.Table:
+        table = self.table()
+        if table is None:
+            raise NoSuchTableError(self.spec.identifier)
+        return table.scan().to_arrow()
+
+    # -- writing --------------------------------------------------------------------------------
+
+    def replace(self, lake: pa.Schema, parts: Iterable[pa.Table], properties: Mapping[str, str]) -> int:
+        """The table's whole content becomes ``parts`` (lake columns), in one snapshot; returns rows."""
+        table = self._table_for(lake)
+        index = KeyIndex(self.index_path)
+        try:
+            with index.transaction():
+                index.invalidate()
+            txn = table.transaction()
+            self._evolve(txn, lake, rewrite=True)
+            producer = Replace(txn, dict(properties))
+            rows = 0
+            with index.transaction():
+                index.clear()
+                for part in parts:
+                    rows += self._write_part(txn, part, producer, index)
+            producer.commit()
+            txn.commit_transaction()
+            with index.transaction():
+                index.mark(table.refresh().current_snapshot().snapshot_id)
+        finally:
+            index.close()
+        log.info("%s: %d rows written as a new snapshot", self.spec.identifier, rows)
+        return rows
+
+    def apply(self, changes: pa.Table, properties: Mapping[str, str]) -> int:
+        """Apply ``changes`` (lake columns and ``Op``, in change order) in one snapshot; returns
+        how many keys it changed."""
+        lake = pa.schema([f for f in changes.schema if f.name != "Op"])
+        table = self._table_for(lake)
+        if self._needs_rewrite(table.schema(), lake):
+            self._rewrite(table, lake)
+            table = table.refresh()
+        index = KeyIndex(self.index_path)
+        try:
+            self._ensure_index(table, index)
+            last = self._last_images(changes)
+            txn = table.transaction()
+            self._evolve(txn, lake, rewrite=False)
+            schema = txn.table_metadata.schema()
+            rows = conform(last.drop_columns(["Op"]), schema, self.spec.hints)
+            keys = key_values(rows, self.spec.key)
+            alive_mask = pc.not_equal(last["Op"], "D")
+            alive = rows.filter(alive_mask)
+            alive_keys = [k for k, keep in zip(keys, alive_mask.to_pylist(), strict=True) if keep]
+            paths, positions = index.locate(keys)
+            producer = RowDelta(txn, dict(properties))
+            new_path = None
+            if alive.num_rows:
+                data_file = write_data_file(table.io, txn.table_metadata, alive)
+                producer.append_data_file(data_file)
+                new_path = data_file.file_path
+            if paths:
+                producer.add_delete_file(
+                    write_position_deletes(table.io, txn.table_metadata, paths, positions)
+                )
+            producer.commit()
+            txn.commit_transaction()
+            snapshot = table.refresh().current_snapshot().snapshot_id
+            with index.transaction():
+                index.remove(keys)
+                if new_path is not None:
+                    index.add_file(new_path, alive_keys)
+                index.mark(snapshot)
+        finally:
+            index.close()
+        return len(keys)
+
+    def truncate(self, properties: Mapping[str, str]) -> None:
+        """An empty content as a new snapshot (TRUNCATE): readers of the old one are not disturbed."""
+        table = self.table()
+        if table is not None:
+            self.replace(self._lake_schema(table), [], properties)
+
+    def drop(self) -> None:
+        """Remove the table from the catalog (its files stay for readers still holding it)."""
+        try:
+            self.catalog.drop_table(self.spec.identifier)
+        except NoSuchTableError:
+            return
+        self.index_path.unlink(missing_ok=True)
+
+    def compact(self, *, expire: bool = True) -> tuple[int, int]:
+        """Rewrite the live rows without delete files, keep our summary properties; expire the
+        older snapshots and delete the files only they held. Returns (rows, files removed)."""
+        table = self.table()
+        if table is None or table.current_snapshot() is None:
+            return 0, 0
+        kept = self.recorded()
+        reader = table.scan().to_arrow_batch_reader()
+        rows = self.replace(
+            self._lake_schema(table), _chunks(reader, FILE_ROWS), {**kept, PREFIX + "op": "compact"}
+        )
+        removed = self.expire() if expire else 0
+        return rows, removed
+
+    def expire(self) -> int:
+        """Expire every snapshot but the current one, then delete the files no snapshot holds."""
+        table = self.table()
+        if table is None or table.current_snapshot() is None:
+            return 0
+        current = table.current_snapshot().snapshot_id
+        older = [s.snapshot_id for s in table.snapshots() if s.snapshot_id != current]
+        if older:
+            table.maintenance.expire_snapshots().by_ids(older).commit()
+            table = table.refresh()
+        return _delete_orphans(table)
+
+    # -- internals ------------------------------------------------------------------------------
+
+    def _table_for(self, lake: pa.Schema) -> Table:
+        table = self.table()
+        if table is not None:
+            return table
+        with contextlib.suppress(NamespaceAlreadyExistsError):
+            self.catalog.create_namespace(self.spec.namespace)
+        schema = iceberg_schema(lake, self.spec.key, self.spec.hints)
+        table = self.catalog.create_table(
+            self.spec.identifier,
+            schema=schema,
+            properties={
+                "format-version": "2",
+                "write.delete.mode": "merge-on-read",
+                "write.update.mode": "merge-on-read",
+                "write.merge.mode": "merge-on-read",
+            },
+        )
+        KeyIndex(self.index_path).close()
+        self.index_path.unlink(missing_ok=True)  # an index of an earlier table of this name
+        return table
+
+    def _lake_schema(self, table: Table) -> pa.Schema:
+        from pyiceberg.io.pyarrow import schema_to_pyarrow
+
+        return schema_to_pyarrow(table.schema(), include_field_ids=False)
+
+    def _write_part(self, txn: Transaction, part: pa.Table, producer: Replace, index: KeyIndex) -> int:
+        if not part.num_rows:
+            return 0
+        rows = conform(part, txn.table_metadata.schema(), self.spec.hints)
+        data_file = write_data_file(txn._table.io, txn.table_metadata, rows)
+        producer.append_data_file(data_file)
+        index.add_file(data_file.file_path, key_values(rows, self.spec.key))
+        return rows.num_rows
+
+    def _last_images(self, changes: pa.Table) -> pa.Table:
+        """The last change of each key, in first-seen order of those last changes."""
+        if "Op" not in changes.schema.names:
+            changes = changes.add_column(0, "Op", pa.array(["I"] * changes.num_rows, pa.string()))
+        numbered = changes.append_column(_SEQ, pa.array(range(changes.num_rows), pa.int64()))
+        latest = numbered.group_by(list(self.spec.key), use_threads=False).aggregate([(_SEQ, "max")])
+        picked = pc.sort_indices(latest[f"{_SEQ}_max"])
+        return numbered.take(pc.take(latest[f"{_SEQ}_max"], picked)).drop_columns([_SEQ])
+
+    def _ensure_index(self, table: Table, index: KeyIndex) -> None:
+        """Rebuild the key index from the table when it describes another snapshot."""
+        snapshot = table.current_snapshot()
+        current = snapshot.snapshot_id if snapshot else None
+        if index.snapshot_id == current and current is not None:
+            return
+        log.info("%s: rebuilding the key index from the table", self.spec.identifier)
+        tasks = list(table.scan().plan_files())
+        deleted: dict[str, set[int]] = {}
+        for delete_file in {d for t in tasks for d in t.delete_files}:
+            if delete_file.content != DataFileContent.POSITION_DELETES:
+                raise ValueError(f"{self.spec.identifier}: equality deletes are not written by derson-lake")
+            with table.io.new_input(delete_file.file_path).open() as f:
+                d = pq.read_table(f, columns=["file_path", "pos"])
+            for path, pos in zip(d["file_path"].to_pylist(), d["pos"].to_pylist(), strict=True):
+                deleted.setdefault(path, set()).add(pos)
+        schema = table.schema()
+        with index.transaction():
+            index.clear()
+            for task in tasks:
+                path = task.file.file_path
+                with table.io.new_input(path).open() as f:
+                    part = pq.read_table(f)
+                rows = conform(_by_field_id(part, schema), schema)
+                index.add_file(path, key_values(rows, self.spec.key), frozenset(deleted.get(path, ())))
+            index.mark(current)
+
+    def _evolve(self, txn: Transaction, lake: pa.Schema, *, rewrite: bool) -> None:
+        """Bring the table's columns to ``lake``'s: add, drop, widen (``rewrite``: also replace a
+        column whose type cannot be widened, its data being rewritten by the caller)."""
+        schema = txn.table_metadata.schema()
+        wanted = {f.name: iceberg_type(f, self.spec.hints.get(f.name)) for f in lake}
+        have = {f.name: f for f in schema.fields}
+        changed = [n for n in wanted if n in have and have[n].field_type != wanted[n]]
+        replaced = [n for n in changed if not _promotable(have[n].field_type, wanted[n])]
+        if replaced and not rewrite:
+            raise ValueError(f"{self.spec.identifier}: columns {replaced} need a rewrite")
+        dropped = [n for n in have if n not in wanted] + replaced
+        added = [n for n in wanted if n not in have] + replaced
+        if not (dropped or added or changed):
+            return
+        if dropped:
+            with txn.update_schema(allow_incompatible_changes=True) as update:
+                for name in dropped:
+                    update.delete_column(name)
+        with txn.update_schema() as update:
+            for name in added:
+                update.add_column(name, wanted[name])
+            for name in changed:
+                if name not in replaced:
+                    update.update_column(name, field_type=wanted[name])
+        log.info(
+            "%s: schema evolved (added %s, dropped %s, changed %s)",
+            self.spec.identifier,
+            added,
+            dropped,
+            changed,
+        )
+
+    def _needs_rewrite(self, schema: Schema, lake: pa.Schema) -> bool:
+        have = {f.name: f.field_type for f in schema.fields}
+        for f in lake:
+            want = iceberg_type(f, self.spec.hints.get(f.name))
+            if f.name in have and have[f.name] != want and not _promotable(have[f.name], want):
+                return True
+        return False
+
+    def _rewrite(self, table: Table, lake: pa.Schema) -> None:
+        """A column changed type beyond Iceberg's promotions: rewrite every row with it cast."""
+        kept = self.recorded()
+        current = table.scan().to_arrow()
+        target = {f.name: f.type for f in lake}
+        columns = [
+            current.column(n).cast(target[n]) if n in target else current.column(n)
+            for n in current.schema.names
+        ]
+        cast = pa.table(columns, names=current.schema.names)
+        self.replace(lake, [cast], {**kept, PREFIX + "op": "retype"})
+
+
+def _promotable(old, new) -> bool:
+    if isinstance(old, IntegerType) and isinstance(new, LongType):
+        return True
+    if isinstance(old, FloatType) and isinstance(new, DoubleType):
+        return True
+    return (
+        isinstance(old, DecimalType)
+        and isinstance(new, DecimalType)
+        and old.scale == new.scale
+        and new.precision >= old.precision
+    )
+
+
+def _by_field_id(part: pa.Table, schema: Schema) -> pa.Table:
+    """A data file's columns named as the schema names their field ids (files keep old names)."""
+    names = []
+    for f in part.schema:
+        fid = (f.metadata or {}).get(b"PARQUET:field_id")
+        field_ = (
+            schema.find_field(int(fid)) if fid is not None and int(fid) in schema._lazy_id_to_field else None
+        )
+        names.append(field_.name if field_ else f.name)
+    return part.rename_columns(names)
+
+
+def _chunks(reader: pa.RecordBatchReader, rows: int) -> Iterable[pa.Table]:
+    batches, count = [], 0
+    for batch in reader:
+        batches.append(batch)
+        count += batch.num_rows
+        if count >= rows:
+            yield pa.Table.from_batches(batches)
+            batches, count = [], 0
+    if batches:
+        yield pa.Table.from_batches(batches)
+
+
+def _delete_orphans(table: Table) -> int:
+    """Delete the table's data and delete files that no remaining snapshot references."""
+    live: set[str] = set()
+    for snapshot in table.snapshots():
+        for manifest in snapshot.manifests(table.io):
+            for entry in manifest.fetch_manifest_entry(table.io, discard_deleted=False):
+                live.add(entry.data_file.file_path)
+    fs, root = pafs.FileSystem.from_uri(table.location().rstrip("/") + "/data")
+    try:
+        infos = fs.get_file_info(pafs.FileSelector(root, recursive=True))
+    except FileNotFoundError:
+        return 0
+    live = {p.split("://", 1)[-1] for p in live}
+    removed = 0
+    for info in infos:
+        if info.type == pafs.FileType.File and info.path not in live:
+            fs.delete_file(info.path)
+            removed += 1
+    return removed
