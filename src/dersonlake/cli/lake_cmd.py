@@ -70,6 +70,9 @@ def table_state(owner: str, owners_dir: Path | None, name: str, *, run=None, pla
         )
     import pyarrow as pa
 
+    iceberg = iceberg_table(run, t)
+    if iceberg is not None and iceberg.table() is not None:
+        return iceberg.read()
     data = pa.schema([pa.field(c.name, c.arrow_type) for c in t.columns])
     return current_state(
         run.storage(),
@@ -80,6 +83,81 @@ def table_state(owner: str, owners_dir: Path | None, name: str, *, run=None, pla
         load_schema=dms_columns.file_schema(data, run.s3, dms_columns.LOAD),
         cdc_schema=dms_columns.file_schema(data, run.s3, dms_columns.CDC),
     )
+
+
+def iceberg_table(run, t):
+    """The current-state Iceberg table of plan table ``t`` (None: the owner keeps none)."""
+    from dersonlake.replication.iceberg_sync import current_table
+
+    if run.iceberg_catalog() is None:
+        return None
+    source = None
+    try:
+        source = run.catalog().table(t.source_schema, t.source_table)
+    except Exception:  # the source is down: the types the table was created with still hold
+        source = None
+    return current_table(run.storage(), t, source)
+
+
+@lake.command("catalog")
+def catalog_cmd(
+    owner: str = typer.Argument(..., help="Owner name"),
+    owners_dir: Path | None = typer.Option(None, "--owners-dir", help="Folder of owner folders."),
+) -> None:
+    """The owner's Iceberg catalog properties as JSON, for pyiceberg.catalog.load_catalog(name, **props)."""
+    import json
+
+    from dersonlake.config import load_owner
+    from dersonlake.errors import BadInput
+    from dersonlake.replication.owner_run import prepare
+
+    run = prepare(load_owner(owner, owners_dir))
+    props = run.iceberg_catalog()
+    if props is None:
+        raise BadInput(
+            f"owner {owner} keeps no Iceberg tables",
+            file=str(run.owner.dir / "owner.yaml"),
+            path="target.tables",
+            hint="Set target.tables: iceberg (docs/iceberg.md) and run a load",
+        )
+    typer.echo(json.dumps(props, indent=2, sort_keys=True))
+
+
+@lake.command("compact")
+def compact_cmd(
+    owner: str = typer.Argument(..., help="Owner name"),
+    table: str | None = typer.Argument(None, help="schema.table as named in the lake (default: all)"),
+    owners_dir: Path | None = typer.Option(None, "--owners-dir", help="Folder of owner folders."),
+) -> None:
+    """Rewrite the Iceberg tables' live rows without delete files; expire older snapshots."""
+    from dersonlake.config import load_owner
+    from dersonlake.errors import BadInput
+    from dersonlake.replication.owner_run import prepare
+
+    run = prepare(load_owner(owner, owners_dir))
+    if run.iceberg_catalog() is None:
+        raise BadInput(
+            f"owner {owner} keeps no Iceberg tables",
+            file=str(run.owner.dir / "owner.yaml"),
+            path="target.tables",
+            hint="Set target.tables: iceberg (docs/iceberg.md) and run a load",
+        )
+    plan = run.plan(run.catalog())
+    chosen = [t for t in plan.tables if table is None or t.target == table]
+    if table is not None and not chosen:
+        raise BadInput(
+            "no such table in the owner's plan",
+            path="table",
+            value=table,
+            allowed=[t.target for t in plan.tables],
+        )
+    for t in chosen:
+        iceberg = iceberg_table(run, t)
+        if iceberg is None or iceberg.table() is None:
+            typer.echo(f"{t.target:<32} no Iceberg table")
+            continue
+        rows, removed = iceberg.compact()
+        typer.echo(f"{t.target:<32} {rows:>12,} rows rewritten, {removed:,} unreferenced file(s) removed")
 
 
 @lake.command("show")

@@ -40,7 +40,8 @@ _SOURCE_KEYS = (
     "connect_timeout",
     "server_timezone",
 )
-_TARGET_KEYS = ("uri", "endpoint_url", "region", "s3_settings")
+_TARGET_KEYS = ("uri", "endpoint_url", "region", "s3_settings", "tables", "catalog")
+TABLE_FORMATS = ("none", "iceberg")  # target.tables: current-state tables beside the DMS files
 _OWNER_KEYS = ("description", "source", "target", "migration_type")
 
 
@@ -95,6 +96,8 @@ class TargetConfig:
     s3: S3Settings
     endpoint_url: str | None = None
     region: str | None = None
+    tables: str = "none"  # "iceberg": a current-state Iceberg table per source table (docs/iceberg.md)
+    catalog: str | None = None  # S3 lakes: the Iceberg catalog by URL (glue, https://..., a SQL URL)
 
     @property
     def is_s3(self) -> bool:
@@ -288,9 +291,29 @@ def _target(raw: Any, file: str) -> TargetConfig:
         raise BadInput(
             "endpoint_url and region apply to s3:// targets only", file=file, path="target.endpoint_url"
         )
+    tables = tgt.get("tables", "none")
+    if tables not in TABLE_FORMATS:
+        raise BadInput(
+            "not a table format", file=file, path="target.tables", value=str(tables), allowed=TABLE_FORMATS
+        )
+    catalog = tgt.get("catalog")
+    if catalog is not None:
+        catalog = expect_type(
+            catalog, str, file=file, path="target.catalog", what="glue, an https:// REST URL or a SQL URL"
+        )
+    if tables == "iceberg" and uri.startswith("s3://") and not catalog:
+        raise BadInput(
+            "an S3 lake with Iceberg tables needs a catalog",
+            file=file,
+            path="target.catalog",
+            hint="Set target.catalog: glue (AWS Glue), an https:// Iceberg REST URL, or a SQL URL "
+            "(postgresql://...); local lakes need none",
+        )
     return TargetConfig(
         uri=uri,
         s3=normalize_s3_settings(tgt.get("s3_settings"), file=file, path="target.s3_settings"),
         endpoint_url=tgt.get("endpoint_url"),
         region=tgt.get("region"),
+        tables=tables,
+        catalog=catalog,
     )

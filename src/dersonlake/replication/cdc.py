@@ -43,7 +43,7 @@ from dersonlake.lake import layout
 from dersonlake.lake.cdc_writer import CdcTableWriter
 from dersonlake.lake.storage import Storage
 from dersonlake.mapping import Plan, TablePlan, transform_batch
-from dersonlake.replication import cdc_ddl, status
+from dersonlake.replication import cdc_ddl, iceberg_sync, status
 from dersonlake.replication.cdc_ddl import table_from_json, table_to_json
 from dersonlake.replication.full_load import lake_schema
 from dersonlake.replication.handoff import HandoffMarks, TableHandoff
@@ -477,6 +477,10 @@ class CdcRun:
                     "%s: %s at %s: removed its %d lake object(s)", t.plan.source, what, item.position, removed
                 )
                 if kind == cdc_ddl.DROP:
+                    iceberg_sync.table_dropped(self.storage, t.plan)
+                else:
+                    iceberg_sync.table_truncated(self.storage, t.plan, t.source, item.position)
+                if kind == cdc_ddl.DROP:
                     if t.writer.last_stem:
                         self._stems[t.plan.target] = t.writer.last_stem
                     del tables[key]
@@ -592,6 +596,13 @@ class CdcRun:
         schemas = {t.plan.source: table_to_json(t.source) for t in tables.values()}
         cp = CdcCheckpoint(position, {**previous, **self._stems, **stems}, schemas, time.time())
         counts = {k: dict(v) for k, v in self._counts.items()}
+        iceberg_sync.batch_committed(  # the files are committed; the checkpoint is not saved yet
+            self.storage,
+            self.s3,
+            [(t.plan, t.source) for t in tables.values()],
+            self.state.uncovered(self.arn),
+            position,
+        )
         self.state.save(self.arn, cp, counts)
         self._counts.clear()
         return cp

@@ -37,7 +37,7 @@ from dersonlake.lake.writer import CommittedFile, ObjectWriter
 from dersonlake.mapping import Plan, TablePlan, transform_batch
 from dersonlake.mapping.batches import full_load_headers
 from dersonlake.mapping.table_settings import Segment
-from dersonlake.replication import status
+from dersonlake.replication import iceberg_sync, status
 from dersonlake.replication.handoff import HandoffMarks
 from dersonlake.replication.prefetch import prefetch
 from dersonlake.replication.store import ReplicationStore
@@ -479,6 +479,10 @@ class FullLoad:
 
     def _finish_table(self, t: TablePlan, run: _TableRun) -> None:
         state = status.TABLE_ERROR if run.failed else status.TABLE_COMPLETED
+        if not run.failed:  # its files are committed; the table is not marked complete yet
+            iceberg_sync.table_loaded(
+                self.storage, self.s3, t, self.catalog.table(t.source_schema, t.source_table)
+            )
         fields: dict[str, Any] = {"state": state, "full_load_end": time.time()}
         if run.failed:
             fields["error"] = run.failed

@@ -31,8 +31,22 @@ class OwnerRun:
         return source_params(self.owner.source)
 
     def storage(self) -> Storage:
+        """The lake, which records the owner's Iceberg catalog (or its absence) for every writer."""
         t = self.owner.target
-        return open_storage(t.uri if t.is_s3 else t.folder, endpoint_url=t.endpoint_url, region=t.region)
+        storage = open_storage(t.uri if t.is_s3 else t.folder, endpoint_url=t.endpoint_url, region=t.region)
+        publish_tables(storage, self.iceberg_catalog())
+        return storage
+
+    def iceberg_catalog(self) -> dict[str, str] | None:
+        """Properties of the owner's Iceberg catalog (None: ``target.tables`` is not ``iceberg``)."""
+        t = self.owner.target
+        if t.tables != "iceberg":
+            return None
+        from dersonlake.lake.iceberg import catalog_properties
+
+        return catalog_properties(
+            t.uri if t.is_s3 else t.folder, catalog=t.catalog, endpoint_url=t.endpoint_url, region=t.region
+        )
 
     def catalog(self, params: ConnectionParams | None = None) -> Catalog:
         return discover_catalog(params or self.source(), self.owner.source.databases)
@@ -51,6 +65,15 @@ class OwnerRun:
         """The owner's task name: DMS identifier rules (letters, digits, single hyphens)."""
         ident = re.sub(r"-+", "-", re.sub(r"[^A-Za-z0-9]", "-", self.owner.name)).strip("-").lower()
         return ident if ident[:1].isalpha() else f"owner-{ident}"
+
+
+def publish_tables(storage: Storage, props: dict[str, str] | None) -> None:
+    """Record the Iceberg catalog in the lake when opted in; forget it when opted out."""
+    from dersonlake.lake.iceberg.catalog import CONFIG_KEY, publish
+
+    if props is None and not storage.list(CONFIG_KEY):
+        return  # the common case: no Iceberg tables, nothing recorded, nothing to read
+    publish(storage, props)
 
 
 def prepare(owner: Owner) -> OwnerRun:

@@ -94,8 +94,13 @@ class CurrentStateTable:
 
     # -- writing --------------------------------------------------------------------------------
 
-    def replace(self, lake: pa.Schema, parts: Iterable[pa.Table], properties: Mapping[str, str]) -> int:
-        """The table's whole content becomes ``parts`` (lake columns), in one snapshot; returns rows."""
+    def replace(
+        self, lake: pa.Schema, parts: Iterable[pa.Table], properties: Mapping[str, str], *, raw: bool = True
+    ) -> int:
+        """The table's whole content becomes ``parts`` in one snapshot; returns the rows written.
+
+        ``raw``: the parts are lake rows (the type hints convert them); else rows read back from
+        this table (a compaction, a retype), already converted."""
         table = self._table_for(lake)
         index = KeyIndex(self.index_path)
         try:
@@ -108,7 +113,7 @@ class CurrentStateTable:
             with index.transaction():
                 index.clear()
                 for part in parts:
-                    rows += self._write_part(txn, part, producer, index)
+                    rows += self._write_part(txn, part, producer, index, raw)
             producer.commit()
             txn.commit_transaction()
             with index.transaction():
@@ -184,7 +189,10 @@ class CurrentStateTable:
         kept = self.recorded()
         reader = table.scan().to_arrow_batch_reader()
         rows = self.replace(
-            self._lake_schema(table), _chunks(reader, FILE_ROWS), {**kept, PREFIX + "op": "compact"}
+            self._lake_schema(table),
+            _chunks(reader, FILE_ROWS),
+            {**kept, PREFIX + "op": "compact"},
+            raw=False,
         )
         removed = self.expire() if expire else 0
         return rows, removed
@@ -229,10 +237,12 @@ class CurrentStateTable:
 
         return schema_to_pyarrow(table.schema(), include_field_ids=False)
 
-    def _write_part(self, txn: Transaction, part: pa.Table, producer: Replace, index: KeyIndex) -> int:
+    def _write_part(
+        self, txn: Transaction, part: pa.Table, producer: Replace, index: KeyIndex, raw: bool
+    ) -> int:
         if not part.num_rows:
             return 0
-        rows = conform(part, txn.table_metadata.schema(), self.spec.hints)
+        rows = conform(part, txn.table_metadata.schema(), self.spec.hints if raw else None)
         data_file = write_data_file(txn._table.io, txn.table_metadata, rows)
         producer.append_data_file(data_file)
         index.add_file(data_file.file_path, key_values(rows, self.spec.key))
@@ -324,7 +334,7 @@ class CurrentStateTable:
             for n in current.schema.names
         ]
         cast = pa.table(columns, names=current.schema.names)
-        self.replace(lake, [cast], {**kept, PREFIX + "op": "retype"})
+        self.replace(lake, [cast], {**kept, PREFIX + "op": "retype"}, raw=False)
 
 
 def _promotable(old, new) -> bool:
