@@ -16,7 +16,9 @@ for the same Arrow values whichever file they come from.
 
 from __future__ import annotations
 
+import json
 import sqlite3
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,8 +36,33 @@ def key_values(rows: pa.Table, key: Sequence[str]) -> list:
     return [repr(t) for t in zip(*columns, strict=True)]
 
 
+_OPEN: dict[Path, KeyIndex] = {}
+_OPEN_LOCK = threading.Lock()
+
+
 class KeyIndex:
-    """The key index of one Iceberg table (a file of its own, see the module doc)."""
+    """The key index of one Iceberg table (a file of its own, see the module doc).
+
+    ``KeyIndex.open(path)`` keeps one connection per file for the process: closing an SQLite WAL
+    database checkpoints it, which cost as much as the batch's own lookups."""
+
+    @classmethod
+    def open(cls, path: Path) -> KeyIndex:
+        with _OPEN_LOCK:
+            index = _OPEN.get(path)
+            if index is None or not path.exists():
+                index = _OPEN[path] = cls(path)
+            return index
+
+    @classmethod
+    def forget(cls, path: Path) -> None:
+        """Close and delete the index file (its table was dropped or created anew)."""
+        with _OPEN_LOCK:
+            index = _OPEN.pop(path, None)
+        if index is not None:
+            index.db.close()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -51,7 +78,7 @@ class KeyIndex:
         )
 
     def close(self) -> None:
-        self.db.close()
+        """Kept open for the next batch (see ``open``)."""
 
     @property
     def snapshot_id(self) -> int | None:
@@ -84,22 +111,20 @@ class KeyIndex:
     def locate(self, keys: list) -> tuple[list[str], list[int]]:
         """The (file path, position) of the live row of each of ``keys`` that has one."""
         paths = dict(self.db.execute("SELECT id, path FROM files"))
-        found_paths, found_pos = [], []
-        for start in range(0, len(keys), 500):
-            chunk = keys[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            for f, p in self.db.execute(f"SELECT f, p FROM rows WHERE k IN ({marks})", chunk):
-                found_paths.append(paths[f])
-                found_pos.append(p)
-        return found_paths, found_pos
+        found = self.db.execute(
+            "SELECT f, p FROM rows WHERE k IN (SELECT value FROM json_each(?))", (json.dumps(keys),)
+        ).fetchall()
+        return [paths[f] for f, _p in found], [p for _f, p in found]
 
     def remove(self, keys: list) -> None:
-        self.db.executemany("DELETE FROM rows WHERE k = ?", ((k,) for k in keys))
+        self.db.execute("DELETE FROM rows WHERE k IN (SELECT value FROM json_each(?))", (json.dumps(keys),))
 
     def add_file(self, path: str, keys: list, deleted: frozenset[int] = frozenset()) -> None:
         """The rows of data file ``path`` (keys in row order), but those at ``deleted`` positions."""
         file_id = self.db.execute("INSERT INTO files (path) VALUES (?)", (path,)).lastrowid
-        self.db.executemany(
-            "INSERT OR REPLACE INTO rows VALUES (?, ?, ?)",
-            ((k, file_id, p) for p, k in enumerate(keys) if p not in deleted),
+        if deleted:
+            keys = [None if p in deleted else k for p, k in enumerate(keys)]
+        self.db.execute(  # json_each's key is the array index: the row's position in the file
+            "INSERT OR REPLACE INTO rows SELECT value, ?, key FROM json_each(?) WHERE value IS NOT NULL",
+            (file_id, json.dumps(keys)),
         )

@@ -43,6 +43,7 @@ log = logging.getLogger("dersonlake.ICEBERG")
 
 PREFIX = "dersonlake."  # our snapshot-summary properties
 FILE_ROWS = 1_000_000  # rows per data file when we write a whole table
+KEEP_SNAPSHOTS = 20  # time travel reaches this many commits back (see ``_expire_oldest``)
 _SEQ = "__dl_seq"
 
 
@@ -102,7 +103,7 @@ class CurrentStateTable:
         ``raw``: the parts are lake rows (the type hints convert them); else rows read back from
         this table (a compaction, a retype), already converted."""
         table = self._table_for(lake)
-        index = KeyIndex(self.index_path)
+        index = KeyIndex.open(self.index_path)
         try:
             with index.transaction():
                 index.invalidate()
@@ -131,13 +132,14 @@ class CurrentStateTable:
         if self._needs_rewrite(table.schema(), lake):
             self._rewrite(table, lake)
             table = table.refresh()
-        index = KeyIndex(self.index_path)
+        index = KeyIndex.open(self.index_path)
         try:
             self._ensure_index(table, index)
             last = self._last_images(changes)
             txn = table.transaction()
             self._evolve(txn, lake, rewrite=False)
-            schema = txn.table_metadata.schema()
+            metadata = txn.table_metadata  # a deep copy on every access: once
+            schema = metadata.schema()
             rows = conform(last.drop_columns(["Op"]), schema, self.spec.hints)
             keys = key_values(rows, self.spec.key)
             alive_mask = pc.not_equal(last["Op"], "D")
@@ -147,24 +149,32 @@ class CurrentStateTable:
             producer = RowDelta(txn, dict(properties))
             new_path = None
             if alive.num_rows:
-                data_file = write_data_file(table.io, txn.table_metadata, alive)
+                data_file = write_data_file(table.io, metadata, alive)
                 producer.append_data_file(data_file)
                 new_path = data_file.file_path
             if paths:
-                producer.add_delete_file(
-                    write_position_deletes(table.io, txn.table_metadata, paths, positions)
-                )
+                producer.add_delete_file(write_position_deletes(table.io, metadata, paths, positions))
             producer.commit()
-            txn.commit_transaction()
-            snapshot = table.refresh().current_snapshot().snapshot_id
+            table = txn.commit_transaction()
             with index.transaction():
                 index.remove(keys)
                 if new_path is not None:
                     index.add_file(new_path, alive_keys)
-                index.mark(snapshot)
+                index.mark(producer.snapshot_id)
         finally:
             index.close()
+        if len(table.metadata.snapshots) > KEEP_SNAPSHOTS + 10:
+            self._expire_oldest(table)
         return len(keys)
+
+    def _expire_oldest(self, table: Table) -> None:
+        """Keep the newest ``KEEP_SNAPSHOTS`` snapshots: the table's metadata (copied whole by
+        pyiceberg at every access) would otherwise grow with every batch. Files stay until
+        ``compact`` removes those no snapshot holds."""
+        ordered = sorted(table.metadata.snapshots, key=lambda s: s.timestamp_ms)
+        old = [s.snapshot_id for s in ordered[:-KEEP_SNAPSHOTS]]
+        current = table.metadata.current_snapshot_id
+        table.maintenance.expire_snapshots().by_ids([i for i in old if i != current]).commit()
 
     def truncate(self, properties: Mapping[str, str]) -> None:
         """An empty content as a new snapshot (TRUNCATE): readers of the old one are not disturbed."""
@@ -178,7 +188,7 @@ class CurrentStateTable:
             self.catalog.drop_table(self.spec.identifier)
         except NoSuchTableError:
             return
-        self.index_path.unlink(missing_ok=True)
+        KeyIndex.forget(self.index_path)
 
     def compact(self, *, expire: bool = True) -> tuple[int, int]:
         """Rewrite the live rows without delete files, keep our summary properties; expire the
@@ -226,10 +236,11 @@ class CurrentStateTable:
                 "write.delete.mode": "merge-on-read",
                 "write.update.mode": "merge-on-read",
                 "write.merge.mode": "merge-on-read",
+                "write.metadata.previous-versions-max": "10",
+                "write.metadata.delete-after-commit.enabled": "true",
             },
         )
-        KeyIndex(self.index_path).close()
-        self.index_path.unlink(missing_ok=True)  # an index of an earlier table of this name
+        KeyIndex.forget(self.index_path)  # an index of an earlier table of this name
         return table
 
     def _lake_schema(self, table: Table) -> pa.Schema:
