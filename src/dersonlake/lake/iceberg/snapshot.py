@@ -102,3 +102,67 @@ class Replace(_FastAppendFiles):
             collector.add_file(f, schema=schema)
         summary = Summary(operation=self._operation, **collector.build(), **snapshot_properties)
         return update_snapshot_summaries(summary, None)  # totals of the new content alone
+
+
+class Fold(_FastAppendFiles):
+    """A snapshot of ``kept`` entries (their sequence numbers unchanged, so older delete files still
+    apply to them and newer ones do not stop) plus new data and delete files: the batch files of
+    many commits folded into one of each, without touching the big files."""
+
+    def __init__(
+        self, transaction: Transaction, kept: list[ManifestEntry], snapshot_properties: dict[str, str]
+    ) -> None:
+        super().__init__(
+            Operation.OVERWRITE, transaction, transaction._table.io, snapshot_properties=snapshot_properties
+        )
+        self._kept = kept
+        self._added_delete_files: list[DataFile] = []
+
+    def add_delete_file(self, delete_file: DataFile) -> Fold:
+        self._added_delete_files.append(delete_file)
+        return self
+
+    def _existing_manifests(self) -> list[ManifestFile]:
+        return []
+
+    def _manifests(self) -> list[ManifestFile]:
+        from pyiceberg.manifest import DataFileContent
+
+        spec = self._transaction.table_metadata.spec()
+        out = []
+        data = [_existing(e) for e in self._kept if e.data_file.content == DataFileContent.DATA]
+        data += [_added(self._snapshot_id, f) for f in self._added_data_files]
+        deletes = [_existing(e) for e in self._kept if e.data_file.content != DataFileContent.DATA]
+        deletes += [_added(self._snapshot_id, f) for f in self._added_delete_files]
+        if data:
+            with self.new_manifest_writer(spec) as writer:
+                for entry in data:
+                    writer.add_entry(entry)
+            out.append(writer.to_manifest_file())
+        if deletes:
+            writer = _DeleteManifestWriter(
+                spec, self.schema(), self.new_manifest_output(), self._snapshot_id, self._compression
+            )
+            with writer:
+                for entry in deletes:
+                    writer.add_entry(entry)
+            out.append(writer.to_manifest_file())
+        return out
+
+    def _summary(self, snapshot_properties: dict[str, str] = EMPTY_DICT) -> Summary:
+        collector = SnapshotSummaryCollector()
+        schema = self._transaction.table_metadata.schema()
+        for f in [e.data_file for e in self._kept] + self._added_data_files + self._added_delete_files:
+            collector.add_file(f, schema=schema)
+        summary = Summary(operation=self._operation, **collector.build(), **snapshot_properties)
+        return update_snapshot_summaries(summary, None)  # totals of the whole content
+
+
+def _existing(entry: ManifestEntry) -> ManifestEntry:
+    return ManifestEntry.from_args(
+        status=ManifestEntryStatus.EXISTING,
+        snapshot_id=entry.snapshot_id,
+        sequence_number=entry.sequence_number,
+        file_sequence_number=entry.file_sequence_number,
+        data_file=entry.data_file,
+    )

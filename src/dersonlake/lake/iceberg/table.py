@@ -36,13 +36,14 @@ from pyiceberg.types import DecimalType, DoubleType, FloatType, IntegerType, Lon
 
 from dersonlake.lake.iceberg.files import write_data_file, write_position_deletes
 from dersonlake.lake.iceberg.key_index import KeyIndex, key_values
-from dersonlake.lake.iceberg.snapshot import Replace, RowDelta
+from dersonlake.lake.iceberg.snapshot import Fold, Replace, RowDelta
 from dersonlake.lake.iceberg.types import conform, iceberg_schema, iceberg_type
 
 log = logging.getLogger("dersonlake.ICEBERG")
 
 PREFIX = "dersonlake."  # our snapshot-summary properties
 FILE_ROWS = 1_000_000  # rows per data file when we write a whole table
+FOLD_AT = 10  # delete files on the table that make the next batch fold the batch files
 KEEP_SNAPSHOTS = 20  # time travel reaches this many commits back (see ``_expire_oldest``)
 _SEQ = "__dl_seq"
 
@@ -163,9 +164,81 @@ class CurrentStateTable:
                 index.mark(producer.snapshot_id)
         finally:
             index.close()
+        if int(table.current_snapshot().summary.get("total-delete-files", "0")) >= FOLD_AT:
+            table = self.fold(table)
         if len(table.metadata.snapshots) > KEEP_SNAPSHOTS + 10:
             self._expire_oldest(table)
         return len(keys)
+
+    def fold(self, table: Table) -> Table:
+        """Fold the small data files of earlier batches into one (their deleted rows dropped) and
+        every delete file into one, in one snapshot: reads stop paying per batch, and the cost is
+        the changes', not the table's (big files are kept as they are, with their sequence numbers).
+        """
+        snapshot = table.current_snapshot()
+        entries = [
+            e
+            for m in snapshot.manifests(table.io)
+            for e in m.fetch_manifest_entry(table.io, discard_deleted=True)
+        ]
+        small = {
+            e.data_file.file_path
+            for e in entries
+            if e.data_file.content == DataFileContent.DATA and e.data_file.record_count < FILE_ROWS // 10
+        }
+        delete_entries = [e for e in entries if e.data_file.content != DataFileContent.DATA]
+        kept = [
+            e
+            for e in entries
+            if e.data_file.content == DataFileContent.DATA and e.data_file.file_path not in small
+        ]
+        tasks = [t for t in table.scan().plan_files() if t.file.file_path in small]
+        from pyiceberg.expressions import AlwaysTrue
+        from pyiceberg.io.pyarrow import ArrowScan
+
+        metadata = table.metadata
+        live = (
+            ArrowScan(metadata, table.io, metadata.schema(), AlwaysTrue()).to_table(tasks) if tasks else None
+        )
+        deletes = []
+        for e in delete_entries:
+            with table.io.new_input(e.data_file.file_path).open() as f:
+                deletes.append(pq.read_table(f, columns=["file_path", "pos"]))
+        remaining = pa.concat_tables(deletes) if deletes else None
+        if remaining is not None and small:
+            remaining = remaining.filter(pc.invert(pc.is_in(remaining["file_path"], pa.array(sorted(small)))))
+        index = KeyIndex.open(self.index_path)
+        txn = table.transaction()
+        producer = Fold(txn, kept, {**self.recorded_of(snapshot), PREFIX + "op": "fold"})
+        new_path = None
+        if live is not None and live.num_rows:
+            rows = conform(live, metadata.schema())
+            data_file = write_data_file(table.io, metadata, rows)
+            producer.append_data_file(data_file)
+            new_path, new_keys = data_file.file_path, key_values(rows, self.spec.key)
+        if remaining is not None and remaining.num_rows:
+            producer.add_delete_file(
+                write_position_deletes(
+                    table.io, metadata, remaining["file_path"].to_pylist(), remaining["pos"].to_pylist()
+                )
+            )
+        producer.commit()
+        table = txn.commit_transaction()
+        with index.transaction():
+            if new_path is not None:
+                index.add_file(new_path, new_keys)
+            index.mark(producer.snapshot_id)
+        log.info(
+            "%s: %d batch file(s) and %d delete file(s) folded",
+            self.spec.identifier,
+            len(small),
+            len(deletes),
+        )
+        return table
+
+    @staticmethod
+    def recorded_of(snapshot) -> dict[str, str]:
+        return {k: v for k, v in snapshot.summary.additional_properties.items() if k.startswith(PREFIX)}
 
     def _expire_oldest(self, table: Table) -> None:
         """Keep the newest ``KEEP_SNAPSHOTS`` snapshots: the table's metadata (copied whole by
