@@ -71,8 +71,15 @@ def publish_tables(storage: Storage, props: dict[str, str] | None) -> None:
     """Record the Iceberg catalog in the lake when opted in; forget it when opted out."""
     from dersonlake.lake.iceberg.catalog import CONFIG_KEY, publish
 
-    if props is None and not storage.list(CONFIG_KEY):
-        return  # the common case: no Iceberg tables, nothing recorded, nothing to read
+    if props is None:
+        try:
+            recorded = storage.list(CONFIG_KEY)
+        except Exception:  # an unreachable lake: the caller's own check says so in one line
+            return
+        if not recorded:
+            return  # the common case: no Iceberg tables, nothing recorded
+    else:
+        storage.check_writable()  # a missing bucket or folder: one line, before anything is written
     publish(storage, props)
 
 

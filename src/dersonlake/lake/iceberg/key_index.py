@@ -70,6 +70,9 @@ class KeyIndex:
         self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
+        # a batch's keys are random: its lookups touch pages all over a table-sized B-tree
+        self.db.execute("PRAGMA mmap_size=1073741824")
+        self.db.execute("PRAGMA cache_size=-131072")
         self.db.executescript(
             "CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT);"
             "CREATE TABLE IF NOT EXISTS files (id INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL);"
