@@ -19,7 +19,8 @@ then reads of the whole current state (pyiceberg ``scan().to_arrow()``):
 and, for the smallest size only, pyiceberg's own ``upsert`` of one batch (copy-on-write: every
 data file holding a changed key is rewritten) as the reference this design replaces.
 
-  python bench/iceberg.py [--sizes 1000000,10000000] [--changes 10000] [--batches 100] [--json FILE]
+  python bench/iceberg.py [--sizes 1000000,10000000] [--changes 10000] [--batches 100] [--fold-at N]
+                          [--json FILE]
 
 Data is generated with pyarrow (no source database: the apply is what is measured) into a
 temporary folder, removed at the end. Timings are never tests; the machine may be shared.
@@ -202,8 +203,13 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000000,10000000")
     parser.add_argument("--changes", type=int, default=10_000)
     parser.add_argument("--batches", type=int, default=100)
+    parser.add_argument("--fold-at", type=int, help="delete files that trigger a fold (default: as shipped)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
+    if args.fold_at is not None:
+        from dersonlake.lake.iceberg import table as iceberg_table
+
+        iceberg_table.FOLD_AT = args.fold_at
     sizes = [int(s) for s in args.sizes.split(",")]
     work = Path(tempfile.mkdtemp(prefix="bench-iceberg-"))
     try:
