@@ -27,6 +27,15 @@ BURST = (
 )
 
 
+def iceberg_rows(run, t) -> int | None:
+    """Rows of ``t``'s current-state Iceberg table (None: it has none, e.g. a table without a key)."""
+    from dersonlake.cli.lake_cmd import iceberg_table
+
+    table = iceberg_table(run, t)
+    found = table.table() if table is not None else None
+    return None if found is None else found.scan().to_arrow().num_rows
+
+
 @app.command()
 def demo(
     rows: int = typer.Option(20_000, "--rows", min=1, help="Orders to seed in the sample schema."),
@@ -64,18 +73,20 @@ def demo(
     cdc = run_owner(SAMPLE_OWNER, owners_dir, delta=True)
     typer.echo(f"    {cdc.changes:,} changes captured by derson-Main (delta) in {cdc.seconds:.1f}s")
 
-    typer.echo(f"\n{'table':<24} {'source rows':>12} {'lake rows (merged)':>19}")
+    typer.echo(f"\n{'table':<24} {'source rows':>12} {'lake rows (merged)':>19} {'Iceberg rows':>13}")
     plan = run.plan(run.catalog())
     mismatches = []
     with box.admin_connection() as conn, conn.cursor() as cur:
         for t in plan.tables:
             cur.execute(f"SELECT COUNT(*) FROM `{t.source_schema}`.`{t.source_table}`")
             (source,) = cur.fetchone()
-            lake = table_state(SAMPLE_OWNER, owners_dir, t.target, run=run, plan=plan).num_rows
-            mark = "" if lake == source else "  <- differs"
+            lake = table_state(SAMPLE_OWNER, owners_dir, t.target, run=run, plan=plan, iceberg=False).num_rows
+            iceberg = iceberg_rows(run, t)  # read with pyiceberg from the table's current snapshot
+            mark = "" if lake == source and iceberg in (None, source) else "  <- differs"
             if mark:
                 mismatches.append(t.target)
-            typer.echo(f"{t.target:<24} {source:>12,} {lake:>19,}{mark}")
+            shown = "no key" if iceberg is None else f"{iceberg:,}"
+            typer.echo(f"{t.target:<24} {source:>12,} {lake:>19,} {shown:>13}{mark}")
     target = run.owner.target
     lake_dir = target.uri if target.is_s3 else target.folder
     elapsed = time.monotonic() - started

@@ -45,11 +45,12 @@ def tables_cmd(
         typer.echo(f"{name:<32} {files:>6} {count:>12,} {size:>14,}  {last}")
 
 
-def table_state(owner: str, owners_dir: Path | None, name: str, *, run=None, plan=None):
+def table_state(owner: str, owners_dir: Path | None, name: str, *, run=None, plan=None, iceberg: bool = True):
     """The current state of ``schema.table`` (lake names) in the owner's lake, as an Arrow table.
 
     The key and the file schemas come from the owner's plan, so the source must be reachable;
-    callers showing several tables pass the prepared ``run`` and ``plan`` once.
+    callers showing several tables pass the prepared ``run`` and ``plan`` once. The owner's Iceberg
+    table is read when there is one (``iceberg=False``: always merge the DMS files).
     """
     from dersonlake.config import load_owner
     from dersonlake.errors import BadInput
@@ -70,9 +71,9 @@ def table_state(owner: str, owners_dir: Path | None, name: str, *, run=None, pla
         )
     import pyarrow as pa
 
-    iceberg = iceberg_table(run, t)
-    if iceberg is not None and iceberg.table() is not None:
-        return iceberg.read()
+    current = iceberg_table(run, t) if iceberg else None
+    if current is not None and current.table() is not None:
+        return current.read()
     data = pa.schema([pa.field(c.name, c.arrow_type) for c in t.columns])
     return current_state(
         run.storage(),
