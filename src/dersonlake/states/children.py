@@ -55,7 +55,7 @@ class Children:
         if st.jsonata:
             states = {"input": f.input, "context": env.context}
             value = (
-                jsonata_mode.evaluate(st.raw["Arguments"], states, f.vars)
+                jsonata_mode.evaluate(st.raw["Arguments"], states, f.vars, "Arguments")
                 if "Arguments" in st.raw
                 else f.input
             )
@@ -77,10 +77,16 @@ class Children:
         eff = effective_input(f)
         states = {"input": f.input, "context": env.context}
         if st.jsonata:
-            items = jsonata_mode.evaluate(raw["Items"], states, f.vars) if "Items" in raw else f.input
-            maxc = jsonata_mode.evaluate(raw.get("MaxConcurrency", 0), states, f.vars)
-            tol_count = jsonata_mode.evaluate(raw.get("ToleratedFailureCount"), states, f.vars)
-            tol_pct = jsonata_mode.evaluate(raw.get("ToleratedFailurePercentage"), states, f.vars)
+            items = (
+                jsonata_mode.evaluate(raw["Items"], states, f.vars, "Items") if "Items" in raw else f.input
+            )
+            maxc = jsonata_mode.evaluate(raw.get("MaxConcurrency", 0), states, f.vars, "MaxConcurrency")
+            tol_count = jsonata_mode.evaluate(
+                raw.get("ToleratedFailureCount"), states, f.vars, "ToleratedFailureCount"
+            )
+            tol_pct = jsonata_mode.evaluate(
+                raw.get("ToleratedFailurePercentage"), states, f.vars, "ToleratedFailurePercentage"
+            )
         else:
             items = self._path(raw.get("ItemsPath", "$"), eff, env)
             maxc = (
@@ -109,7 +115,9 @@ class Children:
                 continue
             ctx = {**env.context, "Map": {"Item": {"Index": i, "Value": item}}}
             if st.jsonata:
-                inputs.append(jsonata_mode.evaluate(selector, {**states, "context": ctx}, f.vars))
+                inputs.append(
+                    jsonata_mode.evaluate(selector, {**states, "context": ctx}, f.vars, "ItemSelector")
+                )
             else:
                 inputs.append(
                     io.render(selector, eff, io.Env(ctx, f.vars, env.rng), field_name="ItemSelector")

@@ -134,8 +134,14 @@ def _hash(data: Any, algorithm: Any) -> str:
     return hashlib.new(names[algorithm], str(data).encode()).hexdigest()
 
 
-def evaluate_expression(text: str, states: dict[str, Any], variables: dict[str, Any]) -> Any:
-    """One expression with ``$states`` and the variables bound; undefined is an error."""
+def evaluate_expression(
+    text: str, states: dict[str, Any], variables: dict[str, Any], field: str = "Output"
+) -> Any:
+    """One expression with ``$states`` and the variables bound; undefined is an error.
+
+    Failures are ``States.QueryEvaluationError`` with AWS's causes, naming the field the
+    expression sits in (``Output/v``, ``Assign/x``, ``Choices[1]/Condition``).
+    """
     expr = _compile(text)
     frame = expr.create_frame()
     frame.bind("states", states)
@@ -144,12 +150,20 @@ def evaluate_expression(text: str, states: dict[str, Any], variables: dict[str, 
     try:
         result = expr.evaluate(None, frame)
     except Exception as exc:
+        code = getattr(exc, "error", None)
+        detail = f"{code}: {exc}" if isinstance(code, str) and code else str(exc)
         raise StatesFailure(
-            QUERY_EVALUATION_ERROR, f"An error occurred while evaluating {text!r}: {exc}"
+            QUERY_EVALUATION_ERROR,
+            f"The JSONata expression '{text}' specified for the field '{field}' threw an error during"
+            f" evaluation. {detail}",
+            located=True,
         ) from None
     if result is None:
         raise StatesFailure(
-            QUERY_EVALUATION_ERROR, f"The JSONata expression {text!r} returned nothing (undefined)"
+            QUERY_EVALUATION_ERROR,
+            f"The JSONata expression '{text}' specified for the field '{field}'"
+            " returned nothing (undefined).",
+            located=True,
         )
     return _plain(result)
 
@@ -167,13 +181,17 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def evaluate(value: Any, states: dict[str, Any], variables: dict[str, Any]) -> Any:
-    """A JSONata template: ``{% %}`` strings at any depth are evaluated, the rest is literal."""
+def evaluate(value: Any, states: dict[str, Any], variables: dict[str, Any], field: str = "Output") -> Any:
+    """A JSONata template: ``{% %}`` strings at any depth are evaluated, the rest is literal.
+
+    ``field`` names where the template sits, extended as it descends (``Output/v``,
+    ``Output/list[0]``), for AWS's error causes.
+    """
     if isinstance(value, dict):
-        return {k: evaluate(v, states, variables) for k, v in value.items()}
+        return {k: evaluate(v, states, variables, f"{field}/{k}") for k, v in value.items()}
     if isinstance(value, list):
-        return [evaluate(v, states, variables) for v in value]
+        return [evaluate(v, states, variables, f"{field}[{i}]") for i, v in enumerate(value)]
     text = expression(value)
     if text is None:
         return value
-    return evaluate_expression(text, states, variables)
+    return evaluate_expression(text, states, variables, field)
