@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from dersonlake.states import io, jsonata_mode, paths
+from dersonlake.states import io, jsonata_mode, path_values, paths
 from dersonlake.states.failures import EXCEED_TOLERATED_FAILURE_THRESHOLD, RUNTIME, StatesFailure
 from dersonlake.states.history import STATE_EVENT_PREFIX
 from dersonlake.states.integrations import parse_resource
@@ -89,17 +89,20 @@ class Children:
             )
         else:
             items = self._path(raw.get("ItemsPath", "$"), eff, env)
+            ctx, variables = env.context, env.variables
             maxc = (
-                self._path(raw["MaxConcurrencyPath"], eff, env)
+                path_values.max_concurrency(raw["MaxConcurrencyPath"], eff, ctx, variables)
                 if "MaxConcurrencyPath" in raw
                 else raw.get("MaxConcurrency", 0)
             )
             tol_count = raw.get("ToleratedFailureCount")
             if "ToleratedFailureCountPath" in raw:
-                tol_count = self._path(raw["ToleratedFailureCountPath"], eff, env)
+                tol_count = path_values.tolerated_count(raw["ToleratedFailureCountPath"], eff, ctx, variables)
             tol_pct = raw.get("ToleratedFailurePercentage")
             if "ToleratedFailurePercentagePath" in raw:
-                tol_pct = self._path(raw["ToleratedFailurePercentagePath"], eff, env)
+                tol_pct = path_values.tolerated_percentage(
+                    raw["ToleratedFailurePercentagePath"], eff, ctx, variables
+                )
         if not isinstance(items, list):
             raise StatesFailure(
                 RUNTIME, f"The Map state's items must be an array, got {type(items).__name__}"
@@ -152,8 +155,10 @@ class Children:
     def _path(self, path: str, data: Any, env: io.Env) -> Any:
         try:
             return paths.resolve(path, data, env.context, env.variables)
-        except paths.PathMissing as exc:
-            raise StatesFailure(RUNTIME, str(exc)) from None
+        except paths.PathMissing:
+            raise StatesFailure(
+                RUNTIME, f"Invalid path '{path}' : No results for path: {paths.bracketed(path)}", located=True
+            ) from None
 
     # -- progress -------------------------------------------------------------------------------
     def child_ended(self, tx: Tx, child: Frame) -> None:

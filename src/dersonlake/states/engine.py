@@ -335,7 +335,7 @@ class Engine:
             out["outputDetails"] = {"included": True}
         else:
             for key in ("error", "cause"):
-                if row[key] is not None:
+                if row[key]:  # empty is absent (null), as DescribeExecution
                     out[key] = row[key]
         return out
 
@@ -402,9 +402,10 @@ class Engine:
         if row["output"] is not None:
             out["output"] = row["output"]
             out["outputDetails"] = {"included": True}
-        if row["error"] is not None:
+        # AWS reports an empty error or cause (a Fail state without them) as absent (null)
+        if row["error"]:
             out["error"] = row["error"]
-        if row["cause"] is not None:
+        if row["cause"]:
             out["cause"] = row["cause"]
         if row["redrive_date"] is not None:
             out["redriveDate"] = to_datetime(row["redrive_date"])

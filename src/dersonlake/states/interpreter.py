@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from dersonlake.states import choice, io, jsonata_mode
+from dersonlake.states import choice, io, jsonata_mode, path_values
 from dersonlake.states.clock import iso
 from dersonlake.states.definition import Definition, Scope, State
 from dersonlake.states.failures import (
@@ -331,18 +331,22 @@ class Interpreter:
             seconds = raw.get("Seconds")
             stamp = raw.get("Timestamp")
             if "SecondsPath" in raw:
-                seconds = self.path_value(raw["SecondsPath"], eff, env)
+                seconds = path_values.wait_seconds(raw["SecondsPath"], eff, env.context, env.variables)
             if "TimestampPath" in raw:
-                stamp = self.path_value(raw["TimestampPath"], eff, env)
+                moment = path_values.read_timestamp(raw["TimestampPath"], eff, env.context, env.variables)
+                due = now + max(0.0, self.clock.delay(moment.timestamp() - now))
+                seconds = stamp = None
         if seconds is not None:
             if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
-                raise StatesFailure(RUNTIME, f"Wait seconds must be a non-negative number, got {seconds!r}")
+                raise StatesFailure(
+                    RUNTIME,
+                    f"The Seconds parameter must be a non-negative integer, got {seconds!r}",
+                    located=True,
+                )
             due = now + self.clock.delay(seconds)
-        else:
-            parsed = choice.parse_timestamp(stamp)
-            if parsed is None:
-                raise StatesFailure(RUNTIME, f"Wait timestamp must be RFC 3339, got {stamp!r}")
-            due = now + max(0.0, self.clock.delay(parsed.timestamp() - now))
+        elif stamp is not None:
+            moment = path_values.wait_timestamp("Timestamp", stamp, stamp)
+            due = now + max(0.0, self.clock.delay(moment.timestamp() - now))
         f.phase = "wait"
         tx.add_timer(f, due, "wait")
         tx.save_frame(f)

@@ -296,8 +296,9 @@ def _jsonpath_fields(kind: str, body: dict[str, Any], at: str) -> None:
 
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 MAX_LABEL = 40
-# AWS's name rules (API reference, "A name must not contain"), which Map labels share.
-_BAD_LABEL_CHAR = re.compile(r"[\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
+# The characters AWS refuses in a Map Label: space, ? * < > { } [ ] : ; , \\ | ^ ~ $ # % & ` " and the
+# control characters U+0000-001F and U+007F-009F.
+_BAD_LABEL_CHAR = re.compile(r'[ ?*<>{}\[\]:;,\\|^~$#%&`"\x00-\x1f\x7f-\x9f]')
 
 
 def _task(body: dict[str, Any], at: str, language: str = JSONPATH) -> None:
@@ -597,8 +598,8 @@ def _label(label: Any, at: str) -> None:
     bad = _BAD_LABEL_CHAR.search(label)
     if bad:
         raise fail(
-            f"contains a forbidden character {bad.group()!r}: no white space, brackets, wildcards, "
-            '" # % \\ ^ | ~ ` $ & , ; : / or control characters',
+            f"contains a forbidden character {bad.group()!r}: no spaces, brackets, wildcards, "
+            '" # % \\ ^ | ~ ` $ & , ; : or control characters',
             at,
             label,
         )
