@@ -18,7 +18,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from dersonlake.states import choice, io, jsonata_mode, paths
+from dersonlake.states import choice, io, jsonata_mode, mock_validation, paths
 from dersonlake.states.api_errors import InvalidApiInput
 from dersonlake.states.clock import iso
 from dersonlake.states.definition import InvalidDefinition, State, load_definition, parse_json_definition
@@ -145,6 +145,10 @@ def run_test_state(engine: Engine, params: dict[str, Any]) -> dict[str, Any]:
     definition = load_definition(machine)
     state = definition.root.states[name]
     mocked = _check_mock(state, mock, reveal)
+    if state.type == "Task" and mock is None and not params.get("roleArn"):
+        raise _invalid("RoleArn must be specified when testing a Task state")
+    if state.type == "Task" and mock is not None and "result" in mock:
+        mock_validation.validate(state.raw["Resource"], mocked, mock.get("fieldValidationMode") or "STRICT")
     state_input = _json_member(params, "input", "InvalidExecutionInput", "State Machine Execution Input")
     if state_input is None:
         state_input = {}
@@ -188,23 +192,24 @@ class _Tester:
         self.run_ = run
         self.params = params
         now = engine.clock.now()
-        name = f"test-{uuid.uuid4()}"
-        sm_name = "TestStateMachine"
-        role = params.get("roleArn") or f"arn:aws:iam::{engine.account}:role/TestStateRole"
+        name = str(uuid.uuid4())
+        sm_name = f"TestState-{uuid.uuid4().hex[:12]}"
         prefix = f"arn:aws:states:{engine.region}:{engine.account}"
-        base = {
+        # As AWS fills it for a test run: an express execution of a throwaway machine, RoleArn
+        # null without a roleArn, RetryCount only on the states that retry.
+        state_ctx: dict[str, Any] = {"Name": state.name, "EnteredTime": iso(now)}
+        if state.type in ("Task", "Map", "Parallel"):
+            state_ctx["RetryCount"] = config.get("retrierRetryCount") or 0
+        base: dict[str, Any] = {
             "Execution": {
-                "Id": f"{prefix}:express:{sm_name}:{name}:{uuid.uuid4()}",
+                "Id": f"{prefix}:express:{sm_name}:{name}",
                 "Input": state_input,
                 "Name": name,
-                "RoleArn": role,
+                "RoleArn": params.get("roleArn"),
                 "StartTime": iso(now),
             },
-            "StateMachine": {
-                "Id": f"{prefix}:stateMachine:{sm_name}",
-                "Name": sm_name,
-            },
-            "State": {"Name": state.name, "EnteredTime": iso(now), "RetryCount": 0},
+            "StateMachine": {"Id": f"{prefix}:stateMachine:{sm_name}", "Name": sm_name},
+            "State": state_ctx,
         }
         if isinstance(context, dict):
             for key, value in context.items():
@@ -262,29 +267,34 @@ class _Tester:
                     continue
                 self.run_.inspection["errorDetails"] = {"catchIndex": i}
                 error_output = {"Error": error, "Cause": cause}
-                if st.jsonata:
-                    states = {"input": self.input, "errorOutput": error_output, "context": self.context}
-                    out = (
-                        jsonata_mode.evaluate(c.output, states, self.vars)
-                        if c.output is not None
-                        else error_output
-                    )
-                    new_vars = jsonata_mode.evaluate(c.assign, states, self.vars) if c.assign else {}
-                else:
-                    new_vars = (
-                        io.render(c.assign, error_output, self.env, field_name="Assign") if c.assign else {}
-                    )
-                    out = (
-                        self.input
-                        if c.result_path is None
-                        else io.write_result(self.input, c.result_path, error_output)
-                    )
+                answer["status"] = "CAUGHT_ERROR"
+                answer["nextState"] = c.next
+                try:
+                    if st.jsonata:
+                        states = {"input": self.input, "errorOutput": error_output, "context": self.context}
+                        out = (
+                            self.evaluate(c.output, states, f"Catch[{i}]/Output")
+                            if c.output is not None
+                            else error_output
+                        )
+                        new_vars = self.evaluate(c.assign, states, f"Catch[{i}]/Assign") if c.assign else {}
+                    else:
+                        new_vars = (
+                            io.render(c.assign, error_output, self.env, field_name="Assign")
+                            if c.assign
+                            else {}
+                        )
+                        out = (
+                            self.input
+                            if c.result_path is None
+                            else io.write_result(self.input, c.result_path, error_output)
+                        )
+                except StatesFailure:
+                    return  # AWS answers CAUGHT_ERROR and leaves the output out
                 if new_vars:
                     self.vars.update(new_vars)
                     self.run_.see("variables", self.vars)
-                answer["status"] = "CAUGHT_ERROR"
                 answer["output"] = _compact(out)
-                answer["nextState"] = c.next
                 return
         answer["status"] = "FAILED"
 
@@ -448,8 +458,8 @@ class _Tester:
         states = {**states, "result": result}
         self.succeed(self.output(states, result), st.next, self.assign(raw, states))
 
-    def evaluate(self, value: Any, states: dict[str, Any]) -> Any:
-        return jsonata_mode.evaluate(value, states, self.vars)
+    def evaluate(self, value: Any, states: dict[str, Any], field: str = "Output") -> Any:
+        return jsonata_mode.evaluate(value, states, self.vars, field)
 
     def output(self, states: dict[str, Any], default: Any) -> Any:
         raw = self.state.raw
