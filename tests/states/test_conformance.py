@@ -9,7 +9,9 @@ would call it; TestState and StartSyncExecution go without botocore's ``sync-`` 
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,14 +42,20 @@ def _load() -> list[Any]:
 
 
 @pytest.fixture(scope="module")
-def sfn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     folder = tmp_path_factory.mktemp("conformance")
     engine = Engine(folder / "states.sqlite", time_scale=0)
     engine.register_lambda("echo", "tests.states.handlers:echo")
     engine.register_lambda("not-ready", "tests.states.handlers:not_ready")
-    server = RunningServer(engine, ReplicationStore(folder / "replication.sqlite"), free_port())
-    server.start()
-    yield boto3.client(
+    running = RunningServer(engine, ReplicationStore(folder / "replication.sqlite"), free_port())
+    running.start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def sfn(server: RunningServer) -> Any:
+    return boto3.client(
         "stepfunctions",
         endpoint_url=server.url,
         region_name="us-east-1",
@@ -55,7 +63,6 @@ def sfn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         aws_secret_access_key="x",
         config=Config(inject_host_prefix=False, retries={"max_attempts": 1}),
     )
-    server.stop()
 
 
 def _text(value: Any) -> str:
@@ -204,3 +211,45 @@ RUNNERS = {
 @pytest.mark.parametrize(("kind", "case"), _load())
 def test_conformance(sfn: Any, kind: str, case: dict[str, Any]) -> None:
     RUNNERS[kind](sfn, case)
+
+
+def test_aws_cli_reaches_the_sync_operations_without_the_host_prefix(server: RunningServer, sfn: Any) -> None:
+    """The ``aws`` CLI, told not to inject ``sync-`` (docs/states.md), calls TestState and StartSyncExecution."""
+    env = {
+        **os.environ,
+        "AWS_DISABLE_HOST_PREFIX_INJECTION": "true",
+        "AWS_ACCESS_KEY_ID": "x",
+        "AWS_SECRET_ACCESS_KEY": "x",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    base = ["aws", "--endpoint-url", server.url, "--output", "json", "stepfunctions"]
+    definition = json.dumps({"Type": "Pass", "Result": {"r": 1}, "Next": "N"})
+    tested = subprocess.run(
+        [*base, "test-state", "--definition", definition, "--inspection-level", "DEBUG"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert tested.returncode == 0, tested.stderr
+    answer = json.loads(tested.stdout)
+    assert answer["status"] == "SUCCEEDED" and answer["nextState"] == "N"
+    assert json.loads(answer["inspectionData"]["result"]) == {"r": 1}
+    arn = sfn.create_state_machine(
+        name="cli-express",
+        definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}),
+        roleArn=ROLE,
+        type="EXPRESS",
+    )["stateMachineArn"]
+    synced = subprocess.run(
+        [*base, "start-sync-execution", "--state-machine-arn", arn, "--input", '{"a": 1}'],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert synced.returncode == 0, synced.stderr
+    result = json.loads(synced.stdout)
+    assert result["status"] == "SUCCEEDED" and json.loads(result["output"]) == {"a": 1}
