@@ -98,6 +98,8 @@ def _check_outcome(desc: dict[str, Any], expect: dict[str, Any]) -> None:
         assert expect["cause_contains"] in desc.get("cause", ""), desc
     if expect.get("no_error"):
         assert "error" not in desc and "cause" not in desc, desc
+    for key in expect.get("absent", []):
+        assert key not in desc, (key, desc)
 
 
 def run_execution(sfn: Any, case: dict[str, Any]) -> None:
@@ -152,7 +154,8 @@ def run_validate(sfn: Any, case: dict[str, Any]) -> None:
 
 def run_sync(sfn: Any, case: dict[str, Any]) -> None:
     arn = _create(sfn, case, _name(case))["stateMachineArn"]
-    call = lambda: sfn.start_sync_execution(stateMachineArn=arn, input=_text(case.get("input", {})))  # noqa: E731
+    extra = case.get("params_sync", {})
+    call = lambda: sfn.start_sync_execution(stateMachineArn=arn, input=_text(case.get("input", {})), **extra)  # noqa: E731
     expect = case["expect"]
     if "code" in expect:
         _check_error(_error(call), expect)

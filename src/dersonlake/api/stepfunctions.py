@@ -74,7 +74,9 @@ OPERATIONS: dict[str, Callable[[Engine, Params], dict[str, Any]]] = {
         p["definition"], p.get("type")
     ),
     "TestState": lambda e, p: run_test_state(e, p),
-    "StartSyncExecution": lambda e, p: e.start_sync_execution(sm_arn(p), p.get("input"), p.get("name")),
+    "StartSyncExecution": lambda e, p: e.start_sync_execution(
+        sm_arn(p), p.get("input"), p.get("name"), included_data=p.get("includedData") or "ALL_DATA"
+    ),
     "DescribeStateMachineForExecution": lambda e, p: e.describe_state_machine_for_execution(exec_arn(p)),
     "StartExecution": lambda e, p: e.start_execution(sm_arn(p), p.get("input"), p.get("name")),
     "DescribeExecution": lambda e, p: e.describe_execution(exec_arn(p)),

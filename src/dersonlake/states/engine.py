@@ -295,6 +295,7 @@ class Engine:
         input: str | None = None,
         name: str | None = None,
         timeout: float = 300.0,
+        included_data: str = "ALL_DATA",
     ) -> dict[str, Any]:
         """StartSyncExecution: run an EXPRESS machine to its end and answer with its outcome.
 
@@ -337,6 +338,12 @@ class Engine:
             for key in ("error", "cause"):
                 if row[key]:  # empty is absent (null), as DescribeExecution
                     out[key] = row[key]
+        if included_data == "METADATA_ONLY":  # input and output left out, as AWS does
+            out.pop("input", None)
+            out.pop("output", None)
+            out["inputDetails"] = {"included": False}
+            if "outputDetails" in out:
+                out["outputDetails"] = {"included": False}
         return out
 
     def create_execution(

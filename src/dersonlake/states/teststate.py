@@ -18,11 +18,16 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from dersonlake.states import choice, io, jsonata_mode, mock_validation, paths
+from dersonlake.states import choice, io, jsonata_mode, mock_validation, path_values, paths
 from dersonlake.states.api_errors import InvalidApiInput
 from dersonlake.states.clock import iso
 from dersonlake.states.definition import InvalidDefinition, State, load_definition, parse_json_definition
-from dersonlake.states.failures import RUNTIME, StatesFailure, error_matches
+from dersonlake.states.failures import (
+    EXCEED_TOLERATED_FAILURE_THRESHOLD,
+    RUNTIME,
+    StatesFailure,
+    error_matches,
+)
 from dersonlake.states.interpreter import Failed, Pending, Succeeded
 
 if TYPE_CHECKING:
@@ -392,23 +397,27 @@ class _Tester:
                 raise StatesFailure(RUNTIME, f"Wait timestamp must be RFC 3339, got {stamp!r}")
 
     def map_settings(self, eff: Any) -> None:
-        raw = self.state.raw
+        raw, ctx, variables = self.state.raw, self.context, self.vars
         maxc = (
-            self.path(raw["MaxConcurrencyPath"], eff)
+            path_values.max_concurrency(raw["MaxConcurrencyPath"], eff, ctx, variables)
             if "MaxConcurrencyPath" in raw
             else raw.get("MaxConcurrency", 0)
         )
-        self.run_.inspection["maxConcurrency"] = maxc
         count = raw.get("ToleratedFailureCount")
         if "ToleratedFailureCountPath" in raw:
-            count = self.path(raw["ToleratedFailureCountPath"], eff)
-        if count is not None:
-            self.run_.inspection["toleratedFailureCount"] = count
+            count = path_values.tolerated_count(raw["ToleratedFailureCountPath"], eff, ctx, variables)
         pct = raw.get("ToleratedFailurePercentage")
         if "ToleratedFailurePercentagePath" in raw:
-            pct = self.path(raw["ToleratedFailurePercentagePath"], eff)
+            pct = path_values.tolerated_percentage(raw["ToleratedFailurePercentagePath"], eff, ctx, variables)
+        self.record_map_settings(maxc, count, pct)
+
+    def record_map_settings(self, maxc: Any, count: Any, pct: Any) -> None:
+        self.run_.inspection["maxConcurrency"] = maxc
+        if count is not None:
+            self.run_.inspection["toleratedFailureCount"] = count
         if pct is not None:
             self.run_.inspection["toleratedFailurePercentage"] = float(pct)
+        self.tolerated = (count, pct)
 
     # -- JSONata -----------------------------------------------------------------------------------
     def jsonata(self) -> None:
@@ -417,8 +426,8 @@ class _Tester:
         states: dict[str, Any] = {"input": self.input, "context": self.context}
         ev = self.evaluate
         if kind == "Fail":
-            error = ev(raw["Error"], states) if "Error" in raw else None
-            cause = ev(raw["Cause"], states) if "Cause" in raw else None
+            error = ev(raw["Error"], states, "Error") if "Error" in raw else None
+            cause = ev(raw["Cause"], states, "Cause") if "Cause" in raw else None
             self.run_.answer["status"] = "FAILED"
             if error:
                 self.run_.answer["error"] = error
@@ -426,16 +435,20 @@ class _Tester:
                 self.run_.answer["cause"] = cause
             return None
         if kind == "Choice":
-            for rule in raw["Choices"]:
+            for i, rule in enumerate(raw["Choices"]):
                 cond = rule["Condition"]
-                matched = cond if isinstance(cond, bool) else ev(cond, states)
+                matched = cond if isinstance(cond, bool) else ev(cond, states, f"Choices[{i}]/Condition")
                 if not isinstance(matched, bool):
                     raise StatesFailure(
                         "States.QueryEvaluationError", f"Condition must be a boolean, got {matched!r}"
                     )
                 if matched:
-                    out = ev(rule["Output"], states) if "Output" in rule else self.output(states, self.input)
-                    new_vars = {**self.assign(raw, states), **self.assign(rule, states)}
+                    out = (
+                        ev(rule["Output"], states, f"Choices[{i}]/Output")
+                        if "Output" in rule
+                        else self.output(states, self.input)
+                    )
+                    new_vars = {**self.assign(raw, states), **self.assign(rule, states, f"Choices[{i}]/")}
                     return self.succeed(out, rule["Next"], new_vars)
             if "Default" not in raw:
                 raise StatesFailure("States.NoChoiceMatched", "No Matches!")
@@ -444,19 +457,29 @@ class _Tester:
             if kind == "Wait":
                 for key in ("Seconds", "Timestamp"):
                     if key in raw:
-                        ev(raw[key], states)
+                        ev(raw[key], states, key)
             return self.succeed(self.output(states, self.input), st.next, self.assign(raw, states))
         if kind == "Map":
-            items = ev(raw["Items"], states) if "Items" in raw else self.input
-            self.run_.inspection["maxConcurrency"] = ev(raw.get("MaxConcurrency", 0), states)
+            items = ev(raw["Items"], states, "Items") if "Items" in raw else self.input
+            self.record_map_settings(
+                ev(raw.get("MaxConcurrency", 0), states, "MaxConcurrency"),
+                ev(raw["ToleratedFailureCount"], states, "ToleratedFailureCount")
+                if "ToleratedFailureCount" in raw
+                else None,
+                ev(raw["ToleratedFailurePercentage"], states, "ToleratedFailurePercentage")
+                if "ToleratedFailurePercentage" in raw
+                else None,
+            )
             work_input = items
         else:
-            work_input = ev(raw["Arguments"], states) if "Arguments" in raw else self.input
+            work_input = ev(raw["Arguments"], states, "Arguments") if "Arguments" in raw else self.input
             self.run_.see("afterArguments", work_input)
         result = self.work(work_input)
         self.run_.see("result", result)
         states = {**states, "result": result}
         self.succeed(self.output(states, result), st.next, self.assign(raw, states))
+
+    tolerated: tuple[Any, Any] = (None, None)
 
     def evaluate(self, value: Any, states: dict[str, Any], field: str = "Output") -> Any:
         return jsonata_mode.evaluate(value, states, self.vars, field)
@@ -465,15 +488,31 @@ class _Tester:
         raw = self.state.raw
         return self.evaluate(raw["Output"], states) if "Output" in raw else default
 
-    def assign(self, raw: dict[str, Any], states: dict[str, Any]) -> dict[str, Any]:
-        return self.evaluate(raw["Assign"], states) if "Assign" in raw else {}
+    def assign(self, raw: dict[str, Any], states: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+        return self.evaluate(raw["Assign"], states, f"{prefix}Assign") if "Assign" in raw else {}
 
     # -- the work: a mock, or the real integration ------------------------------------------------
+    def check_failure_threshold(self, items: Any) -> None:
+        """``stateConfiguration.mapIterationFailureCount`` against the Map's tolerated failures."""
+        failed = self.config.get("mapIterationFailureCount")
+        count, pct = self.tolerated
+        if failed is None or (count is None and pct is None):
+            return
+        total = len(items) if isinstance(items, list) and items else 0
+        over_count = count is not None and failed > count
+        over_pct = pct is not None and total > 0 and failed * 100.0 / total > pct
+        if over_count or over_pct:
+            raise StatesFailure(
+                EXCEED_TOLERATED_FAILURE_THRESHOLD, "The specified tolerated failure threshold was exceeded"
+            )
+
     def work(self, work_input: Any) -> Any:
         if self.mock is not None:
             if "errorOutput" in self.mock:
                 err = self.mock["errorOutput"] or {}
                 raise StatesFailure(err.get("error", ""), err.get("cause", ""))
+            if self.state.type == "Map":
+                self.check_failure_threshold(work_input)
             return self.mocked
         resource = self.state.raw["Resource"]
         key = f"teststate#{uuid.uuid4()}"
