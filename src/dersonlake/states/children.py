@@ -24,6 +24,12 @@ if TYPE_CHECKING:
     from dersonlake.states.engine import Engine
 
 
+def items_not_array(items_path: str) -> str:
+    """AWS's cause when a Map's ItemsPath selects something other than an array."""
+    shown = items_path[1:] if items_path.startswith("$$") else items_path
+    return f'Reference path "{shown}" must point to array.'
+
+
 class Children:
     def __init__(self, engine: Engine, interp: Interpreter) -> None:
         self.engine = engine
@@ -104,9 +110,7 @@ class Children:
                     raw["ToleratedFailurePercentagePath"], eff, ctx, variables
                 )
         if not isinstance(items, list):
-            raise StatesFailure(
-                RUNTIME, f"The Map state's items must be an array, got {type(items).__name__}"
-            )
+            raise StatesFailure(RUNTIME, items_not_array(raw.get("ItemsPath", "$")))
         if isinstance(maxc, bool) or not isinstance(maxc, int) or maxc < 0:
             raise StatesFailure(RUNTIME, f"MaxConcurrency must be a non-negative integer, got {maxc!r}")
         limit = min(maxc or INLINE_MAP_LIMIT, INLINE_MAP_LIMIT)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from dersonlake.states import choice, io, jsonata_mode, mock_validation, path_values, paths
 from dersonlake.states.api_errors import InvalidApiInput
+from dersonlake.states.children import items_not_array
 from dersonlake.states.clock import iso
 from dersonlake.states.definition import InvalidDefinition, State, load_definition, parse_json_definition
 from dersonlake.states.failures import (
@@ -95,6 +96,56 @@ def _machine_for(raw: dict[str, Any], state_name: str | None) -> tuple[dict[str,
     return raw, name  # type: ignore[return-value]
 
 
+# The members a mocked context object may have, and their JSON types (AWS's rules).
+_CONTEXT_FIELDS: dict[str, dict[str, type | tuple[type, ...]]] = {
+    "Execution": {
+        "Id": str,
+        "Input": object,
+        "Name": str,
+        "RoleArn": str,
+        "StartTime": str,
+        "RedriveCount": int,
+        "RedriveTime": str,
+    },
+    "State": {"EnteredTime": str, "Name": str, "RetryCount": int},
+    "StateMachine": {"Id": str, "Name": str},
+    "Task": {"Token": str},
+}
+_TYPE_NAMES = {str: "a string", int: "a number"}
+
+
+def _check_context(context: Any, state: State) -> None:
+    """A mocked context object: only AWS's fields, of the right types, and ``Task`` only where a
+    task token exists (``.sync``/``.waitForTaskToken``)."""
+
+    def bad(problem: str) -> InvalidApiInput:
+        return _invalid(f"Invalid Context object provided: {problem}")
+
+    if not isinstance(context, dict):
+        raise bad("the context must be a JSON object")
+    for key, value in context.items():
+        if key == "Map":
+            raise bad("'Map' field is not supported when mocking a Context object")
+        if key not in _CONTEXT_FIELDS:
+            raise bad(f"Field '{key}' is not allowed")
+        if not isinstance(value, dict):
+            raise bad(f"{key} must be an object")
+        for field_name, field_value in value.items():
+            kind = _CONTEXT_FIELDS[key].get(field_name)
+            if kind is None:
+                raise bad(f"Field '{field_name}' is not allowed")
+            if kind is not object and (
+                not isinstance(field_value, kind) or (kind is int and isinstance(field_value, bool))
+            ):
+                raise bad(f"{key}.{field_name} must be {_TYPE_NAMES[kind]}")  # type: ignore[index]
+    resource = state.raw.get("Resource", "") if state.type == "Task" else ""
+    if "Task" in context and not (".sync" in resource or ".waitForTaskToken" in resource):
+        raise bad(
+            "Context object contains 'Task' when state is not a Task state with a '.sync' or"
+            " '.waitForTaskToken' service integration pattern"
+        )
+
+
 def _check_mock(state: State, mock: dict[str, Any] | None, reveal: bool) -> Any:
     """The mock's rules (AWS's ValidationException texts); returns the parsed mocked result."""
     kind = state.type
@@ -161,6 +212,8 @@ def run_test_state(engine: Engine, params: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(variables, dict):
         raise _invalid("variables must be a JSON object")
     context = _json_member(params, "context", "ValidationException", "context")
+    if context is not None:
+        _check_context(context, state)
     config = params.get("stateConfiguration") or {}
     run = _Run()
     tester = _Tester(engine, state, state_input, variables, context, mock, mocked, config, run, params)
@@ -216,9 +269,8 @@ class _Tester:
             "StateMachine": {"Id": f"{prefix}:stateMachine:{sm_name}", "Name": sm_name},
             "State": state_ctx,
         }
-        if isinstance(context, dict):
-            for key, value in context.items():
-                base[key] = {**base[key], **value} if isinstance(value, dict) and key in base else value
+        if context is not None:
+            base = context  # a mocked context replaces the whole context object, as on AWS
         self.context = base
         self.env = io.Env(self.context, self.vars, engine.rng)
 
@@ -342,7 +394,10 @@ class _Tester:
             self.wait_value(eff)
             return self.succeed(io.select(raw, "OutputPath", eff, env), st.next, io.assign(raw, eff, env))
         if kind == "Map":
-            items = self.path(raw.get("ItemsPath", "$"), eff)
+            items_path = raw.get("ItemsPath", "$")
+            items = self.path(items_path, eff)
+            if not isinstance(items, list):
+                raise StatesFailure(RUNTIME, items_not_array(items_path))
             self.run_.see("afterItemsPath", items)
             self.map_settings(eff)
             work_input = items
@@ -350,7 +405,8 @@ class _Tester:
             work_input = io.render(raw["Parameters"], eff, env) if "Parameters" in raw else eff
             self.run_.see("afterParameters", work_input)
         result = self.work(work_input)
-        self.run_.see("result", result)
+        if kind == "Task":  # AWS reports no raw result for a Map or Parallel
+            self.run_.see("result", result)
         return self.finish_result(result)
 
     def finish_result(self, result: Any) -> None:
