@@ -12,7 +12,7 @@ TF_DIR        := infra/terraform
 TF_PLUGIN_DIR ?= $(DERSON_TF_PLUGIN_MIRROR)
 TF_PLAN       := derson.tfplan
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/.installed: pyproject.toml setup.py src/dersonlake/sources/mysql/binlog_row_images.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'

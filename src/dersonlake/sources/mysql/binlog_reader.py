@@ -29,6 +29,7 @@ import re
 import secrets
 import time
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 
 from dersonlake.errors import OperationFailed
 from dersonlake.sources.catalog import Table
@@ -49,6 +50,7 @@ from dersonlake.sources.mysql.binlog_events import (
     XaPrepare,
     Xid,
 )
+from dersonlake.sources.mysql.binlog_file import BinlogFiles, FileStart
 from dersonlake.sources.mysql.binlog_framing import ALG_CRC32, ALG_OFF, BinlogCorrupt
 from dersonlake.sources.mysql.binlog_items import (
     Begin,
@@ -229,10 +231,14 @@ class BinlogReader:
         return OperationFailed(f"reading the binlog of {self.params.address} failed: {exc}")
 
     # -- events -> items ------------------------------------------------------------------------
-    def _events(self, conn: BinlogConnection, stop: BinlogPosition | None) -> Iterator[Item]:
+    def _events(self, conn: BinlogConnection | BinlogFiles, stop: BinlogPosition | None) -> Iterator[Item]:
         checksum = ALG_CRC32 if conn.checksum == "CRC32" else ALG_OFF
         decoder = EventDecoder(lambda schema, table: (schema, table) in self.capture, checksum=checksum)
         for raw in conn.events():
+            if isinstance(raw, FileStart):  # archived files: each starts with its own Format_description
+                self._file = raw.name
+                decoder = EventDecoder(decoder.wants)
+                continue
             where = f"{self._file}:{_end_of(raw)}"
             for event in decoder.decode(raw, where):
                 yield from self._event(event, stop)
@@ -421,3 +427,31 @@ def _utc(seconds: int) -> dt.datetime:
 def _end_of(raw: bytes) -> int:
     """The ``log_pos`` of a raw event (for error messages before it is decoded)."""
     return int.from_bytes(raw[13:17], "little") if len(raw) >= 17 else 0
+
+
+class BinlogFileReader(BinlogReader):
+    """CDC from archived binlog files (downloaded from RDS, restored from a backup) when the server
+    has purged them: the same items as ``BinlogReader``, from ``start`` (default: the first file's
+    first event) to ``stop`` or the end of the last file. No server is asked anything."""
+
+    def __init__(
+        self,
+        paths: Iterable[Path],
+        tables: Iterable[Table | tuple[str, str]],
+        start: BinlogPosition | None = None,
+        *,
+        stop: BinlogPosition | None = None,
+    ) -> None:
+        self.paths = [Path(p) for p in paths]
+        if not self.paths:
+            raise OperationFailed("no binlog files given")
+        first = min(self.paths, key=lambda p: BinlogPosition(p.name, 0).sort_key)
+        where = ConnectionParams(host="files", unix_socket=str(first.parent))
+        super().__init__(where, tables, start or BinlogPosition(first.name, 4), stop=stop, retries=0)
+
+    def __iter__(self) -> Iterator[Item]:
+        yield from self._stream(self.stop)
+
+    def _open(self, at: BinlogPosition) -> BinlogFiles:  # type: ignore[override]
+        self._file = at.file
+        return BinlogFiles(self.paths, at)

@@ -15,8 +15,6 @@ binary charset or an unknown one), ``date``/``datetime`` (None for zero dates), 
 the table map has no member strings), int for BIT, JSON as text (``binlog_json``).
 """
 
-from __future__ import annotations
-
 import datetime as _dt
 import struct as _struct
 

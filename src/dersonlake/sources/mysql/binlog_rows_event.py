@@ -12,6 +12,7 @@ Python otherwise or with ``DERSONLAKE_PURE_PYTHON=1``; ``row_decoder_name()`` sa
 from __future__ import annotations
 
 import codecs
+import logging
 import os
 from dataclasses import dataclass
 from types import ModuleType
@@ -27,14 +28,22 @@ from dersonlake.sources.mysql.binlog_table_map import ColumnDef, TableMap, read_
 
 Row = dict[str, Any]
 PURE_PYTHON_ENV = "DERSONLAKE_PURE_PYTHON"
+log = logging.getLogger(__name__)
 
 
 def _implementation() -> ModuleType:
+    """The compiled decoder unless disabled, missing, or older than its source (an editable
+    install not rebuilt since ``binlog_row_images.py`` changed would decode the old way)."""
     if os.environ.get(PURE_PYTHON_ENV, "") not in ("", "0"):
         return pure
     try:
         from dersonlake.sources.mysql import _binlog_row_images_c as compiled  # type: ignore[attr-defined]
     except ImportError:
+        return pure
+    built, source = getattr(compiled, "__file__", None), getattr(pure, "__file__", None)
+    if built and source and os.path.getmtime(source) > os.path.getmtime(built):
+        log.warning("the compiled binlog row decoder is older than %s: using the pure-Python one; "
+                    "run `make install` (pip install -e .) to rebuild it", source)  # fmt: skip
         return pure
     return compiled
 
@@ -119,7 +128,7 @@ def parse_rows_event(
     except (ValueError, IndexError, UnicodeDecodeError, OverflowError) as exc:
         raise BinlogCorrupt(where, f"malformed rows event of {table.schema}.{table.table} ({exc})") from None
     every = (1 << len(table.columns)) - 1
-    full = present == every and present_after == every
+    full = present & every == every and present_after & every == every
     missing: tuple[str, ...] = ()
     if not full:
         missing = tuple(c.label for c in table.columns if not (present & present_after) >> c.index & 1)
