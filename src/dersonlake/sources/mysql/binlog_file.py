@@ -13,8 +13,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from dersonlake.sources.mysql.binlog_position import BinlogPosition
 from dersonlake.sources.mysql.binlog_framing import HEADER, HEADER_SIZE, MAGIC, BinlogCorrupt
+from dersonlake.sources.mysql.binlog_position import BinlogPosition
 
 _MAX_EVENT = 1 << 30
 
