@@ -30,6 +30,11 @@ _OPAQUE = 15
 _DECIMAL_GROUP = (0, 1, 1, 2, 2, 3, 3, 4, 4, 4)
 
 
+class JsonDiffs(list):
+    """A partially updated JSON column: the diffs, to apply to the before image's value (one
+    class for the compiled and the pure-Python row decoder, so either's output is recognised)."""
+
+
 class JsonText(str):
     """A value already in JSON text form (a DECIMAL number): written without quotes."""
 
@@ -46,8 +51,8 @@ def parse_json_binary(data: bytes) -> Any:
     ``JsonText`` for DECIMAL, True/False/None). Raises ``ValueError`` on malformed bytes."""
     try:
         return _value(data[0], data, 1, len(data))
-    except (IndexError, struct.error) as exc:
-        raise ValueError(f"malformed binary JSON ({exc})") from None
+    except (IndexError, struct.error, RecursionError) as exc:
+        raise ValueError(f"malformed binary JSON ({type(exc).__name__}: {exc})") from None
 
 
 def dumps(value: Any) -> str:

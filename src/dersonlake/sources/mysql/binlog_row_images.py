@@ -18,7 +18,12 @@ the table map has no member strings), int for BIT, JSON as text (``binlog_json``
 import datetime as _dt
 import struct as _struct
 
-from dersonlake.sources.mysql.binlog_json import decimal_from_binary, json_binary_to_text, parse_json_diffs
+from dersonlake.sources.mysql.binlog_json import (
+    JsonDiffs,
+    decimal_from_binary,
+    json_binary_to_text,
+    parse_json_diffs,
+)
 
 _EPOCH = _dt.datetime(1970, 1, 1)
 _DAY0 = _dt.timedelta(0)
@@ -63,10 +68,6 @@ K_TIMESTAMP = 27
 K_DATETIME = 28
 K_TIME = 29
 K_NULL = 30
-
-
-class JsonDiffs(list):
-    """A partially updated JSON column: the diffs, to apply to the before image's value."""
 
 
 def decode_rows(buf, pos, end, before, after, update, partial_json):

@@ -22,8 +22,7 @@ from dersonlake.sources.mysql import binlog_event_types as ev
 from dersonlake.sources.mysql import binlog_row_images as pure
 from dersonlake.sources.mysql.binlog_compression import mariadb_uncompress
 from dersonlake.sources.mysql.binlog_framing import BinlogCorrupt
-from dersonlake.sources.mysql.binlog_json import apply_json_diffs, diffs_text
-from dersonlake.sources.mysql.binlog_row_images import JsonDiffs
+from dersonlake.sources.mysql.binlog_json import JsonDiffs, apply_json_diffs, diffs_text
 from dersonlake.sources.mysql.binlog_table_map import ColumnDef, TableMap, read_lenenc
 
 Row = dict[str, Any]
