@@ -43,6 +43,7 @@ BINLOG_DUMP_NON_BLOCK = 0x01
 BINLOG_THROUGH_GTID = 0x04
 _MAX_PACKET = 0xFFFFFF
 ER_MASTER_FATAL_READING_BINLOG = 1236
+_SERVER_GOING_AWAY = frozenset({1053, 1077, 1152, 1927})  # shutdown, normal shutdown, aborted, killed
 
 
 class BinlogConnectionLost(Exception):
@@ -75,6 +76,7 @@ class BinlogConnection:
         self.heartbeat = heartbeat
         self.checksum = "NONE"
         self.mariadb = False
+        self.blocking = False
         self._conn: pymysql.connections.Connection | None = None
 
     # -- setup ----------------------------------------------------------------------------------
@@ -123,6 +125,7 @@ class BinlogConnection:
 
     def start(self, file: str, pos: int, *, blocking: bool) -> None:
         """Connect, register and ask for the binlog from ``file:pos``."""
+        self.blocking = blocking
         conn = self._open()
         self._register(conn)
         flags = 0 if blocking else BINLOG_DUMP_NON_BLOCK
@@ -131,6 +134,7 @@ class BinlogConnection:
 
     def start_mariadb_gtid(self, gtid_state: str, *, blocking: bool) -> None:
         """MariaDB: stream from after the transactions of ``gtid_state`` (``0-1-42[,1-1-7]``)."""
+        self.blocking = blocking
         conn = self._open()
         try:
             with conn.cursor() as cur:
@@ -147,6 +151,7 @@ class BinlogConnection:
 
     def start_mysql_gtid(self, executed: str, *, blocking: bool) -> None:
         """MySQL: stream the transactions not in the GTID set ``executed`` (``uuid:1-5,uuid2:1``)."""
+        self.blocking = blocking
         conn = self._open()
         self._register(conn)
         data = encode_gtid_set(executed)
@@ -185,9 +190,16 @@ class BinlogConnection:
             if first == b"\x00":
                 yield payload[1:]
             elif first == b"\xfe" and len(payload) < 9:
+                if self.blocking:  # a blocking dump never ends by itself: the server is going away
+                    raise BinlogConnectionLost(
+                        f"{self.params.address} ended the binlog stream (shutting down?)"
+                    )
                 return
             elif first == b"\xff":
-                raise _server_error(payload)
+                error = _server_error(payload)
+                if error.code in _SERVER_GOING_AWAY:
+                    raise BinlogConnectionLost(f"{self.params.address}: {error}")
+                raise error
             else:
                 raise BinlogConnectionLost(
                     f"unexpected packet 0x{payload[:1].hex()} from {self.params.address}"

@@ -206,7 +206,7 @@ class EventDecoder:
                 return Rows(table, op, None)
             return Rows(table, op, parse_rows_event(kind, body, post, table, where))
         if kind == ev.TABLE_MAP:
-            table = parse_table_map(body, fmt.post_header_len(kind, 8), where)
+            table = parse_table_map(body, fmt.post_header_len(kind, 8), where, mariadb=fmt.mariadb)
             known = self.tables.get(table.table_id)
             if known is not None and known.columns == table.columns and known.schema == table.schema:
                 return known  # same definition: keep its compiled plans

@@ -134,6 +134,7 @@ class BinlogReader:
         self._skip = 0  # items to drop while replaying the open transaction after a reconnect
         self._when: tuple[int, dt.datetime] = (-1, _utc(0))  # the last event time seen, converted
         self._stopped = False  # the last event reached the stop position or should_stop()
+        self._reconnecting = False  # a connection was lost: connect failures are retried too
 
     def capture_table(self, schema: str, name: str) -> None:
         """Capture ``schema.name`` from the next event on (a table created while reading)."""
@@ -147,6 +148,7 @@ class BinlogReader:
             stop = current_position(self.params)
         lost = 0
         while True:
+            self._reconnecting = lost > 0
             try:
                 yield from self._stream(stop)
                 return
@@ -216,6 +218,11 @@ class BinlogReader:
         self._file = at.file
         try:
             conn.start(at.file, at.pos, blocking=self.blocking)
+        except OperationFailed as exc:
+            conn.close()
+            if self._reconnecting:  # the server is restarting: keep trying, within ``retries``
+                raise BinlogConnectionLost(str(exc)) from None
+            raise
         except BaseException:
             conn.close()
             raise

@@ -85,15 +85,18 @@ class TableMap:
         return sum(1 for c in self.columns if c.type == ev.T_JSON)
 
 
-def parse_table_map(body: bytes, post_header_len: int, where: str) -> TableMap:
-    """The body of a Table_map event (after the common header, without the checksum)."""
+def parse_table_map(body: bytes, post_header_len: int, where: str, *, mariadb: bool = False) -> TableMap:
+    """The body of a Table_map event (after the common header, without the checksum).
+
+    ``mariadb``: MariaDB counts YEAR among the numeric columns of the signedness bitmap (its
+    YEAR is an unsigned integer field), MySQL does not."""
     try:
-        return _parse(body, post_header_len)
+        return _parse(body, post_header_len, mariadb)
     except (IndexError, ValueError, UnicodeDecodeError) as exc:
         raise BinlogCorrupt(where, f"malformed Table_map event ({exc})") from None
 
 
-def _parse(body: bytes, post_header_len: int) -> TableMap:
+def _parse(body: bytes, post_header_len: int, mariadb: bool) -> TableMap:
     id_size = 4 if post_header_len == 6 else 6
     table_id = int.from_bytes(body[0:id_size], "little")
     pos = id_size
@@ -125,7 +128,7 @@ def _parse(body: bytes, post_header_len: int) -> TableMap:
     for column in columns:
         column.nullable = bool(nulls >> column.index & 1)
     result = TableMap(table_id, schema, table, columns, flags)
-    _optional_metadata(result, body, pos)
+    _optional_metadata(result, body, pos, mariadb)
     return result
 
 
@@ -178,9 +181,10 @@ def _type_meta(column: ColumnDef, body: bytes, pos: int) -> int:
     return pos + 2
 
 
-def _optional_metadata(table: TableMap, body: bytes, pos: int) -> None:
+def _optional_metadata(table: TableMap, body: bytes, pos: int, mariadb: bool) -> None:
     columns = table.columns
-    numeric = [c for c in columns if c.type in ev.NUMERIC_TYPES]
+    numeric_types = ev.NUMERIC_TYPES | {ev.T_YEAR} if mariadb else ev.NUMERIC_TYPES
+    numeric = [c for c in columns if c.type in numeric_types]
     character = [c for c in columns if c.type in ev.CHARACTER_TYPES]
     enum_set = [c for c in columns if c.type in (ev.T_ENUM, ev.T_SET)]
     while pos < len(body):
