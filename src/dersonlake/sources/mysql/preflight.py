@@ -228,9 +228,15 @@ def _check_binlog(v: dict[str, str], version: ServerVersion) -> list[Finding]:
     )
     for name, what in compression:
         if v.get(name, "OFF").upper() in ("ON", "1"):
-            found.append(Finding(name, "warning", f"{name} is ON: {what} are supported by derson-lake's reader, "
-                                 "but AWS DMS refuses such a source; turn it off if AWS DMS will read it too",
-                                 fix_sql=f"SET GLOBAL {name} = OFF;", fix_cnf=f"{name} = OFF"))  # fmt: skip
+            message = (
+                f"{name} is ON: {what} are supported by derson-lake's reader, but AWS DMS refuses "
+                "such a source; turn it off if AWS DMS will read it too"
+            )
+            found.append(
+                Finding(
+                    name, "warning", message, fix_sql=f"SET GLOBAL {name} = OFF;", fix_cnf=f"{name} = OFF"
+                )
+            )
     checksum = v.get("binlog_checksum", "")
     if checksum:
         found.append(
