@@ -148,6 +148,7 @@ class EventDecoder:
         if checksum is not None:
             self.format.checksum = checksum
         self.tables: dict[int, TableMap] = {}
+        self._map_bytes: dict[bytes, TableMap] = {}  # Table_map body -> its parsed map
         self.wants = wants or (lambda schema, table: True)
 
     def decode(self, raw: bytes, where: str) -> Iterator[Event]:
@@ -160,6 +161,7 @@ class EventDecoder:
         if kind == ev.FORMAT_DESCRIPTION:
             self.format = parse_format_description(raw, where)
             self.tables.clear()  # table ids are only unique within one server run / file
+            self._map_bytes.clear()
             yield Event(kind, timestamp, server_id, size, end, flags, FormatDescription(self.format))
             return
         body_end = len(raw)
@@ -206,11 +208,17 @@ class EventDecoder:
                 return Rows(table, op, None)
             return Rows(table, op, parse_rows_event(kind, body, post, table, where))
         if kind == ev.TABLE_MAP:
+            # Every statement repeats its tables' maps: the same bytes as last time are the same
+            # definition, so the parsed map (and its compiled row plans) is reused as is.
+            body = bytes(body)
+            cached = self._map_bytes.get(body)
+            if cached is not None and self.tables.get(cached.table_id) is cached:
+                return cached
             table = parse_table_map(body, fmt.post_header_len(kind, 8), where, mariadb=fmt.mariadb)
-            known = self.tables.get(table.table_id)
-            if known is not None and known.columns == table.columns and known.schema == table.schema:
-                return known  # same definition: keep its compiled plans
             self.tables[table.table_id] = table
+            if len(self._map_bytes) > 4096:
+                self._map_bytes.clear()
+            self._map_bytes[body] = table
             return table
         if kind in (ev.QUERY, ev.QUERY_COMPRESSED):
             return _query(body, fmt.post_header_len(ev.QUERY, 13), kind == ev.QUERY_COMPRESSED, where)

@@ -51,7 +51,7 @@ class BinlogPosition:
     def __str__(self) -> str:
         return f"{self.file}:{self.pos}"
 
-    @property
+    @functools.cached_property
     def sort_key(self) -> tuple[str, int, int]:
         base, _, number = self.file.rpartition(".")
         return (base, int(number) if number.isdigit() else -1, self.pos)

@@ -249,9 +249,7 @@ class BinlogReader:
             where = f"{self._file}:{_end_of(raw)}"
             for event in decoder.decode(raw, where):
                 yield from self._event(event, stop)
-                if self._group is None and (
-                    (stop is not None and self.position >= stop) or self.should_stop()
-                ):
+                if self._group is None and (_reached(self.position, stop) or self.should_stop()):
                     return
                 if self._stopped:
                     return
@@ -287,7 +285,7 @@ class BinlogReader:
                     f"the binlog transaction at {self._group.start} on {self.params.address} has no end "
                     f"before the next one at {first}; this reader does not understand it"
                 )
-            if stop is not None and first >= stop:
+            if _reached(first, stop):
                 self._stopped = True
                 return
             # MariaDB flags one-statement groups; MySQL's are those not followed by BEGIN
@@ -429,6 +427,15 @@ def _unquote(name: str) -> str:
 def _utc(seconds: int) -> dt.datetime:
     """Event header time (epoch seconds) as a zone-less UTC datetime, as the lake's timestamps."""
     return dt.datetime.fromtimestamp(seconds, dt.UTC).replace(tzinfo=None)
+
+
+def _reached(position: BinlogPosition, stop: BinlogPosition | None) -> bool:
+    """``position >= stop`` for the per-event check: offsets compare directly within one file."""
+    if stop is None:
+        return False
+    if position.file == stop.file:
+        return position.pos >= stop.pos
+    return position >= stop
 
 
 def _end_of(raw: bytes) -> int:
