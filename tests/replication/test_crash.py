@@ -179,8 +179,8 @@ def _delta(tmp_path: Path, crash_after_files: int = 0, stream: bool = False) -> 
 
 def _phase(tmp_path: Path) -> str | None:
     """What the child is doing now, read (read-only) from the replication store it writes:
-    ``full load``, or ``cdc`` while it reads the binlog (the handoff when that run began with a full
-    load)."""
+    ``full load`` until the load is committed, then ``cdc`` while it reads the binlog (the handoff
+    when that run began with a full load)."""
     path = tmp_path / ".derson" / "replication.sqlite"
     if not path.exists():
         return None
@@ -194,9 +194,7 @@ def _phase(tmp_path: Path) -> str | None:
         return None
     if task is None or task[0] != "running":
         return None
-    if task[1] == "full-load-and-cdc":
-        return "cdc"
-    return "full load" if task[2] is None else None
+    return "full load" if task[2] is None else "cdc"  # a (re)load clears full_load_finish
 
 
 def _kill_in(
@@ -292,7 +290,9 @@ def test_sigkill_at_30_points_then_resume_leaves_an_exact_lake(tmp_path, sandbox
 
 
 def _start_over(tmp_path: Path) -> None:
-    """Forget the owner's task (and so its checkpoint): the next --delta run loads in full first."""
+    """Forget the owner's task and its checkpoint (kept in the lake): the next --delta run loads in
+    full first."""
+    (tmp_path / "lake" / "_derson-lake" / "checkpoints" / "acme.json").unlink(missing_ok=True)
     path = tmp_path / ".derson" / "replication.sqlite"
     if not path.exists():
         return

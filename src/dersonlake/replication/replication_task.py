@@ -307,7 +307,14 @@ class ReplicationTask:
         if self.stopping:
             self._end(result, status.STOPPED, status.STOP_NORMAL)
             return
-        self._cdc(request, settings, catalog, result, until, fresh_cdc=not full and migration == CDC)
+        self._cdc(
+            request,
+            settings,
+            catalog,
+            result,
+            until,
+            fresh_cdc=migration == CDC and request.start_type != status.RESUME_PROCESSING,
+        )
 
     # -- full load -----------------------------------------------------------------------------------
     def _cdc_start_before_load(self, row: Any, request: StartRequest) -> BinlogPosition:
