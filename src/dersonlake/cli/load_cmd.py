@@ -13,7 +13,7 @@ from dersonlake.errors import BadInput, OperationFailed
 
 def start_options(position: str | None, start_time: str | None, stop_position: str | None) -> tuple[Any, Any]:
     """The CLI's ``--cdc-*`` options, validated (``BadInput`` names the option)."""
-    from dersonlake.replication.cdc_options import parse_start, parse_stop
+    from dersonlake.replication import parse_start, parse_stop
 
     start = parse_start(
         position, start_time, position_option="--cdc-start-position", time_option="--cdc-start-time"

@@ -178,7 +178,7 @@ def _run_locally(
     from dersonlake.api.pipelines import PipelineValues, register_pipelines
     from dersonlake.home import derson_home
     from dersonlake.notify import AlertWatcher, Notifier
-    from dersonlake.replication.store import ReplicationStore
+    from dersonlake.replication import ReplicationStore
     from dersonlake.states import Engine, default_db_path
 
     if not pipelines.is_dir():

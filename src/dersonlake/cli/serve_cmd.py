@@ -54,7 +54,7 @@ def serve(
     from dersonlake.api.pipelines import PipelineValues, register_pipelines
     from dersonlake.home import derson_home
     from dersonlake.notify import AlertWatcher, Notifier
-    from dersonlake.replication.store import ReplicationStore
+    from dersonlake.replication import ReplicationStore
     from dersonlake.states import Engine, default_db_path
 
     states_path = db or default_db_path()

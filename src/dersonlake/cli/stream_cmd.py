@@ -100,8 +100,7 @@ def stream(
 
 def _report(owner: str, arn: str, store: object, stop: threading.Event, every: float) -> None:
     """A status line every ``every`` seconds from the metrics the stream saves."""
-    from dersonlake.replication.cdc_metrics import cdc_metrics
-    from dersonlake.replication.store import ReplicationStore
+    from dersonlake.replication import ReplicationStore, cdc_metrics
 
     assert isinstance(store, ReplicationStore)
     while not stop.wait(every):
