@@ -523,7 +523,7 @@ class ReplicationTask:
         try:
             doc = store.load()
         except ValueError as exc:
-            raise BadInput(str(exc), hint="see docs/checkpoints.md") from None
+            raise BadInput(str(exc), hint="docs/cdc.md, One task, one checkpoint") from None
         if doc is not None:
             return CdcCheckpoint.from_document(doc)
         legacy = state.checkpoint(self.arn)
