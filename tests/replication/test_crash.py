@@ -302,3 +302,84 @@ def _start_over(tmp_path: Path) -> None:
             store.delete_task(task["arn"])
     finally:
         store.close()
+
+
+def _serve(tmp_path: Path) -> tuple[subprocess.Popen, str]:
+    env = {**_env(tmp_path), "DERSON_OWNERS_DIR": str(tmp_path / "owners")}
+    env.pop("DERSON_DMS_ENDPOINT_URL", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dersonlake", "serve", "--port", "0"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        cwd=ROOT,
+    )
+    assert proc.stdout is not None
+    url = next(line.split()[-1] for line in proc.stdout if line.startswith("derson-lake serve: "))
+    return proc, url
+
+
+@pytest.mark.slow
+def test_sigkill_of_runs_started_through_the_dms_api_then_resume_leaves_an_exact_lake(
+    tmp_path, sandbox_factory
+):
+    """The server running a task (StartReplicationTask, resume-processing, streaming until a stop
+    time) is SIGKILLed a random instant into its CDC; the owner's next run resumes exactly."""
+    import boto3
+
+    box = sandbox_factory("apicrash")
+    with box.admin_connection() as conn:
+        seed(conn, rows=2_000)
+    folder = write_owner(
+        tmp_path,
+        box,
+        mapping=mapping(),
+        s3={"DataFormat": "parquet", "CdcMaxBatchInterval": 1, "CdcMinFileSize": 32},
+    )
+    doc = yaml.safe_load((folder / "owner.yaml").read_text())
+    (folder / "owner.yaml").write_text(yaml.safe_dump({**doc, "migration_type": "full-load-and-cdc"}))
+    first = _delta(tmp_path)  # the owner's task: full load, CDC up to now
+    assert first.wait(300) == 0, first.communicate()
+    rng = random.Random(SEED + 3)
+    writer = Writer(box, random.Random(SEED + 4))
+    writer.start()
+    killed = 0
+    try:
+        for i in range(5):
+            writer.resume()
+            proc, url = _serve(tmp_path)
+            try:
+                dms = boto3.client(
+                    "dms",
+                    endpoint_url=url,
+                    region_name="us-east-1",
+                    aws_access_key_id="x",
+                    aws_secret_access_key="x",
+                )
+                (task,) = dms.describe_replication_tasks(
+                    Filters=[{"Name": "replication-task-id", "Values": ["acme"]}]
+                )["ReplicationTasks"]
+                later = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(time.time() + 120))
+                dms.start_replication_task(
+                    ReplicationTaskArn=task["ReplicationTaskArn"],
+                    StartReplicationTaskType="resume-processing",
+                    CdcStopPosition=f"server_time:{later}",
+                )
+                if _kill_in(tmp_path, proc, "cdc", rng, within=2.0) == "killed":
+                    killed += 1
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                proc.wait()
+            writer.pause()
+            resumed = _delta(tmp_path)
+            _out, err = resumed.communicate(timeout=300)
+            assert resumed.returncode == 0, f"kill {i}: the resumed run failed: {err[-2000:]}"
+            assert writer.error is None, writer.error
+            _check(tmp_path, box)
+    finally:
+        writer.done.set()
+        writer.resume()
+        writer.join(30)
+    assert killed >= 4

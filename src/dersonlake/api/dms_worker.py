@@ -25,6 +25,7 @@ from dersonlake.replication import (
     StartTypeNotAllowed,
     TaskNotStartable,
     api_task,
+    discard_uncovered,
     status,
 )
 
@@ -119,14 +120,13 @@ class Worker:
     def discard_uncovered(self, arn: str) -> None:
         """Before a task is deleted: its CDC files past its last checkpoint go (``ReplicationTask``)."""
         try:
-            task = api_task(self.store, arn, self.owners_dir)
+            discard_uncovered(self.store, arn, self.owners_dir)
         except DersonError as exc:
             raise ApiError(
                 "InvalidResourceStateFault",
-                f"replication task may have CDC files past its checkpoint to remove, but its owner's lake "
+                f"replication task has CDC files past its checkpoint to remove, but its owner's lake "
                 f"cannot be opened: {exc}",
             ) from None
-        task.discard_uncovered()
 
     def _run(self, task: ReplicationTask, request: StartRequest) -> None:
         arn = task.arn

@@ -19,7 +19,13 @@ from dersonlake.replication import status
 from dersonlake.replication.cdc_metrics import cdc_metrics
 from dersonlake.replication.cdc_options import CdcStart, CdcStop, parse_start, parse_stop
 from dersonlake.replication.owner_run import OwnerRun, prepare, source_params
-from dersonlake.replication.owner_tasks import api_task, delta_request, load_request, owner_task
+from dersonlake.replication.owner_tasks import (
+    api_task,
+    delta_request,
+    discard_uncovered,
+    load_request,
+    owner_task,
+)
 from dersonlake.replication.replication_task import (
     CommitHook,
     CommittedBatch,
@@ -51,6 +57,7 @@ __all__ = [
     "check_identifier",
     "create_task",
     "delta_request",
+    "discard_uncovered",
     "load_request",
     "owner_task",
     "parse_start",

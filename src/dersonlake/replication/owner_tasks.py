@@ -81,6 +81,15 @@ def api_task(store: ReplicationStore, arn: str, owners_dir: str | Path | None) -
     return ReplicationTask(store, arn, resources(prepared))
 
 
+def discard_uncovered(store: ReplicationStore, arn: str, owners_dir: str | Path | None) -> int:
+    """Before a task of the local DMS API is deleted: remove its CDC files past its checkpoint
+    (``ReplicationTask.discard_uncovered``); the owner's lake is opened only when there are some."""
+    row = store.task(arn)
+    if row is None or not row["owner"] or not CdcState(store).uncovered(row["arn"]):
+        return 0
+    return api_task(store, arn, owners_dir).discard_uncovered()
+
+
 def owner_task(
     store: ReplicationStore,
     owner: str,
