@@ -121,8 +121,8 @@ def owner_task(
             "stop that process first (one run of a task at a time)"
         )
     mappings, settings = json.dumps(prepared.owner.mapping), prepared.settings.to_json()
-    if not delta:
-        migration = kind
+    if not delta:  # a task that captures changes goes on doing so: its reload records where CDC starts
+        migration = row["migration_type"] if row is not None and kind == FULL_LOAD else kind
     elif row is not None and row["migration_type"] != FULL_LOAD:
         migration = row["migration_type"]  # a delta goes on as the task was
     elif kind == CDC or (row is None and explicit_start):
