@@ -11,13 +11,13 @@ binlog span of each size is read back by:
                 (reference/deps.md §4's method; no table-map cache)
   reader-lib    our BinlogReader with the library decoding the rows (``fast_rows=False``): "before"
   reader        our BinlogReader as shipped (rows decoded by ``binlog_rows``): "after"
-  lake-txn      CdcRun converting each transaction on its own (``batch_commits=False``): "before"
-  lake          CdcRun, bounded, into Parquet files on local disk (DMS defaults): changes / s
+  lake-txn      CdcCapture converting each transaction on its own (``batch_commits=False``): "before"
+  lake          CdcCapture, bounded, into Parquet files on local disk (DMS defaults): changes / s
                 into the lake, checkpoint included; changes converted across transactions: "after"
 
 and, separately, the lag: a writer process commits ``--lag-rate`` transactions/s (5 INSERTs, then
 those 5 rows UPDATEd: not saturated) for ``--lag-seconds``, while a continuous CDC loop (BinlogReader in
-blocking mode + CdcRun's conversion and writers, flushing when CdcMaxBatchInterval=1 s is due)
+blocking mode + CdcCapture's conversion and writers, flushing when CdcMaxBatchInterval=1 s is due)
 writes the lake. Lag = file visible (after the writer's flush returned) - COMMIT returned in the
 writer, per transaction; p50/p99 reported. ``derson-lake stream`` (branch ``stream``) will be the
 real continuous runner; this loop is what it does per item.
@@ -157,7 +157,7 @@ class Lake:
         import yaml
 
         from dersonlake.config import load_owner
-        from dersonlake.replication.owner_run import prepare as prepare_owner
+        from dersonlake.replication.prepared_owner import prepare as prepare_owner
         from dersonlake.replication.store import ReplicationStore
 
         folder = root / "owners" / "bench"
@@ -180,7 +180,7 @@ class Lake:
         self.tasks = 0
 
     def cdc_run(self, start, stop=None):
-        from dersonlake.replication.cdc import CdcRun
+        from dersonlake.replication.cdc import CdcCapture
         from dersonlake.replication.task import create_task
 
         self.tasks += 1
@@ -189,7 +189,7 @@ class Lake:
             table_mappings=json.dumps(self.run.owner.mapping), settings_json=self.run.settings.to_json(),
         )  # fmt: skip
         catalog = self.run.catalog()
-        return CdcRun(
+        return CdcCapture(
             arn=arn, plan=self.run.plan(catalog, "cdc"), catalog=catalog, endpoint=self.run.source(),
             storage=self.run.storage(), s3=self.run.s3, store=self.store, start=start, stop=stop,
         )  # fmt: skip

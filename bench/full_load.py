@@ -218,7 +218,7 @@ def run_ours(args, password: str, out: Path) -> int:
 
     from dersonlake.config import load_owner
     from dersonlake.replication import ReplicationTask, StartRequest, TaskResources, create_task
-    from dersonlake.replication.owner_run import prepare
+    from dersonlake.replication.prepared_owner import prepare
     from dersonlake.replication.store import ReplicationStore
 
     owner = out / "owners" / "bench"

@@ -16,7 +16,7 @@ from dersonlake.config import load_owner
 from dersonlake.lake.storage import Storage
 from dersonlake.replication import status
 from dersonlake.replication.full_load import LoadOutcome
-from dersonlake.replication.owner_run import OwnerRun, prepare
+from dersonlake.replication.prepared_owner import PreparedOwner, prepare
 from dersonlake.replication.replication_task import ReplicationTask, StartRequest, TaskResources
 from dersonlake.replication.store import ReplicationStore
 from dersonlake.replication.task import create_task
@@ -73,7 +73,7 @@ def write_owner(
 @dataclass
 class Loaded:
     outcome: LoadOutcome
-    run: OwnerRun
+    run: PreparedOwner
     storage: Storage
     store: ReplicationStore
     arn: str

@@ -9,7 +9,7 @@ What other layers use (tests may reach inside; other layers may not):
   ``TaskNotStartable`` / ``StartTypeNotAllowed``.
 * ``owner_task`` / ``load_request`` / ``delta_request`` / ``api_task``: an owner's task as the
   command line and the local DMS API start it.
-* ``prepare`` / ``OwnerRun`` / ``source_params``: an owner's files resolved (source, lake, plan).
+* ``prepare`` / ``PreparedOwner`` / ``source_params``: an owner's files resolved (source, lake, plan).
 * ``parse_start`` / ``parse_stop`` (``CdcStart`` / ``CdcStop``): the CDC start and stop options.
 * ``cdc_metrics``: a task's CDC latency and throughput, as saved by the running task.
 * ``status``: DMS's statuses, stop reasons, table states and describe views.
@@ -18,7 +18,6 @@ What other layers use (tests may reach inside; other layers may not):
 from dersonlake.replication import status
 from dersonlake.replication.cdc_metrics import cdc_metrics
 from dersonlake.replication.cdc_options import CdcStart, CdcStop, parse_start, parse_stop
-from dersonlake.replication.owner_run import OwnerRun, prepare, source_params
 from dersonlake.replication.owner_tasks import (
     api_task,
     delta_request,
@@ -26,6 +25,7 @@ from dersonlake.replication.owner_tasks import (
     load_request,
     owner_task,
 )
+from dersonlake.replication.prepared_owner import PreparedOwner, prepare, source_params
 from dersonlake.replication.replication_task import (
     CommitHook,
     CommittedBatch,
@@ -44,7 +44,7 @@ __all__ = [
     "CdcStop",
     "CommitHook",
     "CommittedBatch",
-    "OwnerRun",
+    "PreparedOwner",
     "ReplicationStore",
     "ReplicationTask",
     "StartRequest",

@@ -222,8 +222,9 @@ class _Table:
     known: list[Table] = field(default_factory=list)  # every definition seen this run, oldest first
 
 
-class CdcRun:
-    """One bounded CDC run of task ``arn``; ``run()`` reads up to ``stop`` and checkpoints."""
+class CdcCapture:
+    """One capture pass of task ``arn``'s CDC phase: ``run()`` reads the binlog up to ``stop``
+    into CDC files and checkpoints (``cdc_stream.CdcStream`` streams instead)."""
 
     def __init__(
         self,

@@ -31,7 +31,7 @@ from dersonlake.replication import status
 from dersonlake.replication.cdc import CdcState
 from dersonlake.replication.cdc_options import CdcStart, CdcStop
 from dersonlake.replication.full_load import Progress
-from dersonlake.replication.owner_run import OwnerRun, prepare
+from dersonlake.replication.prepared_owner import PreparedOwner, prepare
 from dersonlake.replication.replication_task import (
     CDC,
     FULL_LOAD,
@@ -44,7 +44,7 @@ from dersonlake.replication.store import ReplicationStore
 from dersonlake.replication.task import create_task, reconcile
 
 
-def resources(prepared: OwnerRun, *, progress: Progress | None = None) -> TaskResources:
+def resources(prepared: PreparedOwner, *, progress: Progress | None = None) -> TaskResources:
     """Source, lake, plan and checkpoint of an owner, for a task."""
     params = prepared.source()
     return TaskResources(
@@ -73,7 +73,7 @@ def api_task(store: ReplicationStore, arn: str, owners_dir: str | Path | None) -
             'derson-lake:owner (or TaskData {"owner": ...}) to say whose files it loads',
             value=row["identifier"],
         )
-    prepared = OwnerRun(
+    prepared = PreparedOwner(
         load_owner(row["owner"], Path(owners_dir) if owners_dir else None),
         parse_mapping(row["table_mappings"], file="TableMappings"),
         parse_task_settings(row["settings"], file="ReplicationTaskSettings"),

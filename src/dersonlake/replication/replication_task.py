@@ -551,7 +551,7 @@ class ReplicationTask:
     def _on_cdc_commit(
         self, cp: CdcCheckpoint, files: dict[str, list[str]], counts: dict[tuple[str, str], dict[str, int]]
     ) -> None:
-        """A CDC batch is committed (``CdcRun._checkpoint``): hooks, then the checkpoints."""
+        """A CDC batch is committed (``CdcCapture._checkpoint``): hooks, then the checkpoints."""
         changes = {f"{s}.{t}": dict(c) for (s, t), c in counts.items()}
         self._hooks(CommittedBatch(self.arn, CDC, cp.position, files, changes))
         self._save_checkpoint(cp, counts)
