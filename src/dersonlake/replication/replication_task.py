@@ -405,9 +405,14 @@ class ReplicationTask:
         row = self.store.task(self.arn)
         self._position_checkpoint(row, request, fresh_cdc)
         stop_at = request.stop_at or parse_stop(row["cdc_stop_position"])
-        blocking = request.blocking or (stop_at is not None and _in_future(stop_at))
-        # a bounded run past its server_time reads to the source's "now" and stops there
-        read_stop = stop_at if blocking or (stop_at is not None and stop_at.kind == "commit_time") else None
+        if stop_at is not None and stop_at.kind == "server_time" and not request.blocking:
+            # a bounded task waits for its server time, then reads what was committed by then
+            # (up to the source's position now): STOPPED_AT_SERVER_TIME
+            stop_at.wait(self._stop.is_set)
+            blocking, read_stop = False, None
+        else:  # a stream, or a commit_time stop ahead: read until it (or stop())
+            blocking = request.blocking or (stop_at is not None and _in_future(stop_at))
+            read_stop = stop_at
         if row["migration_type"] == CDC:
             plan = res.plan(catalog, CDC)
             self.store.register_cdc_tables(
@@ -455,7 +460,9 @@ class ReplicationTask:
             meter.save(force=True)
         result.cdc, result.restarts = done.outcome, done.restarts
         reason = done.stop_reason or (
-            status.STOP_AFTER_CACHED_EVENTS
+            status.STOP_NORMAL
+            if self.stopping
+            else status.STOP_AFTER_CACHED_EVENTS
             if until is not None
             else (stop_at.stop_reason if stop_at is not None else status.STOP_AT_SERVER_TIME)
         )
