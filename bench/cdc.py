@@ -9,8 +9,8 @@ span of each workload is then read back by every stage, side by side:
   lib           python-mysql-replication 1.0.17 alone, every ``ev.rows`` iterated (the old reader's
                 library; reference/deps.md §4's method)
   reader        our BinlogReader alone (our client + decoder, compiled row loop): Change items
-  lake-txn      CdcRun converting each transaction on its own (``batch_commits=False``)
-  lake          CdcRun, bounded, into Parquet files on local disk (DMS defaults): changes / s
+  lake-txn      CdcCapture converting each transaction on its own (``batch_commits=False``)
+  lake          CdcCapture, bounded, into Parquet files on local disk (DMS defaults): changes / s
                 into the lake, checkpoint included: end to end
 
 Workloads (``--workload``):
@@ -23,7 +23,7 @@ Workloads (``--workload``):
 
 and, separately, the lag: a writer process commits ``--lag-rate`` transactions/s (5 INSERTs, then
 those 5 rows UPDATEd: not saturated) for ``--lag-seconds``, while a continuous CDC loop (BinlogReader in
-blocking mode + CdcRun's conversion and writers, flushing when CdcMaxBatchInterval=1 s is due)
+blocking mode + CdcCapture's conversion and writers, flushing when CdcMaxBatchInterval=1 s is due)
 writes the lake. Lag = file visible (after the writer's flush returned) - COMMIT returned in the
 writer, per transaction; p50/p99 reported.
 
@@ -218,7 +218,7 @@ class Lake:
         import yaml
 
         from dersonlake.config import load_owner
-        from dersonlake.replication.owner_run import prepare as prepare_owner
+        from dersonlake.replication.prepared_owner import prepare as prepare_owner
         from dersonlake.replication.store import ReplicationStore
 
         folder = root / "owners" / "bench"
@@ -241,7 +241,7 @@ class Lake:
         self.tasks = 0
 
     def cdc_run(self, start, stop=None):
-        from dersonlake.replication.cdc import CdcRun
+        from dersonlake.replication.cdc import CdcCapture
         from dersonlake.replication.task import create_task
 
         self.tasks += 1
@@ -250,7 +250,7 @@ class Lake:
             table_mappings=json.dumps(self.run.owner.mapping), settings_json=self.run.settings.to_json(),
         )  # fmt: skip
         catalog = self.run.catalog()
-        return CdcRun(
+        return CdcCapture(
             arn=arn, plan=self.run.plan(catalog, "cdc"), catalog=catalog, endpoint=self.run.source(),
             storage=self.run.storage(), s3=self.run.s3, store=self.store, start=start, stop=stop,
         )  # fmt: skip

@@ -17,8 +17,7 @@ import time
 from typing import Any
 
 from dersonlake.api.protocol import ApiError
-from dersonlake.replication.store import ReplicationStore
-from dersonlake.replication.task import check_identifier
+from dersonlake.replication import ReplicationStore, check_identifier
 
 Params = dict[str, Any]
 CREATING, AVAILABLE, DELETING = "creating", "available", "deleting"

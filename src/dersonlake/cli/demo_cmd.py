@@ -37,7 +37,7 @@ def demo(
     from dersonlake.cli.owners_cmd import check_owner
     from dersonlake.cli.run_cmd import run_owner
     from dersonlake.config import load_owner
-    from dersonlake.replication.owner_run import prepare
+    from dersonlake.replication import prepare
     from dersonlake.sandbox.seed import TABLES, seed
     from dersonlake.sandbox.server import Sandbox, default_dir
 

@@ -54,7 +54,7 @@ def serve(
     from dersonlake.api.pipelines import PipelineValues, register_pipelines
     from dersonlake.home import derson_home
     from dersonlake.notify import AlertWatcher, Notifier
-    from dersonlake.replication.store import ReplicationStore
+    from dersonlake.replication import ReplicationStore
     from dersonlake.states import Engine, default_db_path
 
     states_path = db or default_db_path()
@@ -66,11 +66,11 @@ def serve(
     store = ReplicationStore(replication_path)
     watcher = AlertWatcher(notifier, states_path, replication_path)
     try:
-        register_lambdas(engine, lambdas)
         registered: list[str] = []
-        if pipelines.is_dir():
+        if pipelines.is_dir():  # with DMS-intake, the function they call
             values = PipelineValues(region=region, account_id=account_id, state_machine_prefix=prefix)
             registered = register_pipelines(engine, pipelines, values)
+        register_lambdas(engine, lambdas)  # DERSON_LAMBDAS / --lambda replace a registered function
         sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:

@@ -22,7 +22,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from dersonlake.api.dashboard import views
-from dersonlake.replication.store import ReplicationStore
+from dersonlake.replication import ReplicationStore
 from dersonlake.states import Engine, InvalidApiInput, StatesApiError
 
 HERE = Path(__file__).parent

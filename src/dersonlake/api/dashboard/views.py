@@ -16,9 +16,8 @@ from typing import Any
 
 from dersonlake.api.dashboard.graph import Graph, layout
 from dersonlake.api.dashboard.state_runs import NOT_REACHED, state_runs, taken_transitions
-from dersonlake.replication.cdc_metrics import cdc_metrics
+from dersonlake.replication import ReplicationStore, cdc_metrics
 from dersonlake.replication.status import describe_task, table_statistics
-from dersonlake.replication.store import ReplicationStore
 from dersonlake.states import (
     Engine,
     execution_counts,
@@ -263,7 +262,7 @@ def lake(owners_dir: Path | None, counts: RowCounts) -> dict[str, Any]:
     from dersonlake.config import list_owners, load_owner
     from dersonlake.errors import BadInput, OperationFailed
     from dersonlake.lake.inventory import list_tables
-    from dersonlake.replication.owner_run import prepare
+    from dersonlake.replication import prepare
 
     try:
         names = list_owners(owners_dir)
