@@ -721,12 +721,6 @@ class Engine:
         row = self.store.one("SELECT MIN(due) AS due FROM timers")
         return row["due"] if row and row["due"] is not None else None
 
-    def has_runnable_work(self) -> bool:
-        return bool(
-            self.store.one("SELECT 1 FROM frames WHERE runnable = 1 LIMIT 1")
-            or self.store.one("SELECT 1 FROM tasks WHERE status = 'PENDING' LIMIT 1")
-        )
-
     def wait_for(self, execution_arn: str, timeout: float = 60.0) -> dict[str, Any]:
         """Advance (or, with a background runner, watch) until the execution ends or ``timeout``.
 

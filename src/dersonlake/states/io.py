@@ -93,14 +93,6 @@ def write_result(state_input: Any, path: str, result: Any) -> Any:
         ) from None
 
 
-def process_result(raw: dict[str, Any], state_input: Any, result: Any, env: Env) -> Any:
-    """ResultSelector -> ResultPath -> OutputPath, for Task, Parallel and Map."""
-    if "ResultSelector" in raw:
-        result = render(raw["ResultSelector"], result, env, field_name="ResultSelector")
-    merged = apply_result_path(raw, state_input, result)
-    return select(raw, "OutputPath", merged, env)
-
-
 def assign(raw: dict[str, Any], result: Any, env: Env) -> dict[str, Any]:
     """The variables a JSONPath state's ``Assign`` sets; ``$`` is the state's result."""
     if "Assign" not in raw:

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from dersonlake.api.dashboard.graph import Graph, layout
+from dersonlake.api.dashboard.graph import layout
 from dersonlake.api.dashboard.state_runs import NOT_REACHED, state_runs, taken_transitions
 from dersonlake.replication import ReplicationStore, cdc_metrics
 from dersonlake.replication.status import describe_task, table_statistics
@@ -157,10 +157,6 @@ def _event_row(event: dict[str, Any], runs_start: float | None) -> dict[str, Any
         "state": details.get("name") if isinstance(details, dict) else None,
         "details": details,
     }
-
-
-def graph_of(view: dict[str, Any]) -> Graph:
-    return view["_graph"]
 
 
 # -- replication -----------------------------------------------------------------------------------
