@@ -39,7 +39,7 @@ MAPPING = {"rules": [{"rule-type": "selection", "rule-id": "1", "rule-name": "a"
                      "object-locator": {"schema-name": "shop", "table-name": "%"}, "rule-action": "include"}]}  # fmt: skip
 
 
-class TestClock:
+class SchedulerClock:
     """The scheduler's time: moves only when the test says."""
 
     def __init__(self, start: float = START) -> None:
@@ -74,7 +74,7 @@ class Harness:
     engine: Engine
     store: ScheduleStore
     scheduler: Scheduler
-    clock: TestClock
+    clock: SchedulerClock
     intake: Intake
     sent: list[Any]
     owners: Path
@@ -110,7 +110,7 @@ def harness(tmp_path: Path) -> Iterator[Harness]:
     engine.create_state_machine("derson-Main", json.dumps(MAIN), "arn:aws:iam::000000000000:role/x")
     engine.start_background()
     store = ScheduleStore(tmp_path / "schedule.sqlite")
-    clock = TestClock()
+    clock = SchedulerClock()
     sent: list[Any] = []
     starter = EngineStarter(
         engine, tmp_path / "states.sqlite", tmp_path / "replication.sqlite", "derson-Main"
