@@ -142,6 +142,9 @@ class Resources:
 
     # -- replication instances ---------------------------------------------------------------------
     def create_replication_instance(self, p: Params) -> dict[str, Any]:
+        # A create is a later request too: an instance deleted by the previous run is gone by now
+        # (back-to-back scheduled runs in one server otherwise found its "deleting" row, then nothing).
+        self._advance()
         identifier = check_identifier(
             p["ReplicationInstanceIdentifier"], "ReplicationInstanceIdentifier", 63
         ).lower()

@@ -89,6 +89,12 @@ def demo(
     typer.echo(
         "the sandbox keeps running: derson-lake sandbox url | stop (make clean removes it and the lake)"
     )
+    from dersonlake.cli.schedule_cmd import schedule_lines
+
+    for line in schedule_lines(owners_dir):
+        if line.startswith(f"{SAMPLE_OWNER}:"):
+            typer.echo(f"schedule: {line}")
+    typer.echo("run it by itself: derson-lake serve (or derson-lake schedule); see docs/schedule.md")
     if mismatches:
         from dersonlake.errors import OperationFailed
 

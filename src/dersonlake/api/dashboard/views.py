@@ -293,3 +293,30 @@ def lake(owners_dir: Path | None, counts: RowCounts) -> dict[str, Any]:
         entry["totals"] = {k: sum(t[k] for t in entry["tables"]) for k in ("files", "bytes", "rows")}
         out.append(entry)
     return {"owners": out, "error": None}
+
+
+def schedules(engine: Engine) -> list[dict[str, Any]]:
+    """Each scheduled owner: schedule, next due time, last run and alarms (the scheduler's store
+    beside the state store, read-only; empty when no scheduler ran)."""
+    from dersonlake.scheduler import FILE_NAME, read_overview
+
+    if engine.store.path == ":memory:":
+        return []
+    out = []
+    for o in read_overview(Path(engine.store.path).parent / FILE_NAME):
+        s = o.state
+        out.append(
+            {
+                "owner": s.owner,
+                "expression": s.expression,
+                "timezone": s.timezone,
+                "enabled": s.enabled,
+                "nextDue": s.next_due if s.enabled else None,
+                "lastStatus": s.last_status,
+                "lastExecutionArn": s.last_execution_arn,
+                "lastSuccess": s.last_success,
+                "lastEvent": o.last_event.action if o.last_event else None,
+                "alarms": [a.name for a in o.alarms if a.state == "ALARM"],
+            }
+        )
+    return out
