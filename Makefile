@@ -12,7 +12,7 @@ TF_DIR        := infra/terraform
 TF_PLUGIN_DIR ?= $(DERSON_TF_PLUGIN_MIRROR)
 TF_PLAN       := derson.tfplan
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/.installed: pyproject.toml setup.py src/dersonlake/sources/mysql/binlog_row_images.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
@@ -41,9 +41,9 @@ bench: install mariadb
 	$(BIN)/pip install -q -e '.[bench]'
 	$(BIN)/python bench/full_load.py --rows 1000000
 
-## bench-cdc: source write rate vs library / reader / lake CDC rates and lag (see docs/benchmarks.md)
+## bench-cdc: source write rate vs mariadb-binlog (C floor) / reader / lake CDC rates and lag (see docs/benchmarks.md)
 bench-cdc: install mariadb
-	$(BIN)/python bench/cdc.py --rows 20000 --lag-seconds 30
+	$(BIN)/python bench/cdc.py --single 100000 --big 300000 --lag-seconds 20
 
 lint: install
 	$(BIN)/ruff check src tests bench

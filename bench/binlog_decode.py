@@ -1,4 +1,4 @@
-"""Binlog decode rate on this machine: python-mysql-replication bare, and our reader on top of it.
+"""Binlog decode rate on this machine: python-mysql-replication bare, and our own reader.
 
 Writes two workloads into a private sandbox's binlog (ROW, FULL image, binlog_row_metadata=FULL),
 then reads each back and reports rows/s (median of ``--runs``):
@@ -12,9 +12,8 @@ Readers:
   lib          BinLogStreamReader, file/pos, non-blocking, only rows events, every ``ev.rows``
                iterated (reference/deps.md §4's method: the library's ceiling)
   lib-frozen   the same with ``freeze_schema=True`` (Table_map parsed once per table id)
-  reader-lib   dersonlake's BinlogReader with the library decoding rows (``fast_rows=False``)
-  reader       dersonlake's BinlogReader (Begin/Change/Commit items; freeze_schema; rows decoded
-               by ``binlog_rows``)
+  reader       dersonlake's BinlogReader (Begin/Change/Commit items; our own client and decoder,
+               compiled row loop; DERSONLAKE_PURE_PYTHON=1 measures the pure-Python one)
   reader+arrow the reader plus ``changes_to_batch`` every 10 000 changes (what CDC will pay)
 
   python bench/binlog_decode.py [--rows 50000] [--runs 3] [--only lib,reader]
@@ -34,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-READERS = ("lib", "lib-frozen", "reader-lib", "reader", "reader+arrow")
+READERS = ("lib", "lib-frozen", "reader", "reader+arrow")
 DDL = """CREATE TABLE bench_binlog.{name} (
   id BIGINT PRIMARY KEY, a INT NOT NULL, b CHAR(32) NOT NULL, c DOUBLE NOT NULL, d DATETIME NOT NULL,
   e DECIMAL(12,2) NOT NULL, f VARCHAR(200) NOT NULL) ENGINE=InnoDB"""
@@ -115,7 +114,7 @@ def read_lib(params, start, stop, frozen: bool) -> int:
     return rows
 
 
-def read_ours(params, start, stop, arrow: bool, fast: bool = True) -> int:
+def read_ours(params, start, stop, arrow: bool) -> int:
     from dersonlake.sources.mysql import discover_catalog
     from dersonlake.sources.mysql.binlog import BinlogReader, Change, changes_to_batch
 
@@ -123,7 +122,7 @@ def read_ours(params, start, stop, arrow: bool, fast: bool = True) -> int:
     by_name = {t.name: t for t in tables}
     rows = 0
     pending: list[Change] = []
-    for item in BinlogReader(params, tables, start, stop=stop, fast_rows=fast):
+    for item in BinlogReader(params, tables, start, stop=stop):
         if isinstance(item, Change):
             rows += 1
             if arrow:
@@ -155,8 +154,7 @@ def main() -> None:
                 if reader.startswith("lib"):
                     rows = read_lib(params, start, stop, frozen=reader == "lib-frozen")
                 else:
-                    arrow, fast = reader == "reader+arrow", reader != "reader-lib"
-                    rows = read_ours(params, start, stop, arrow=arrow, fast=fast)
+                    rows = read_ours(params, start, stop, arrow=reader == "reader+arrow")
                 times.append(time.perf_counter() - began)
                 if rows != expected:
                     raise SystemExit(f"{reader} read {rows} rows of {workload}, expected {expected}")

@@ -1,32 +1,37 @@
 """CDC benchmark: the source's write rate next to every stage of our CDC path, in one run.
 
-A private sandbox (ROW, FULL image, binlog_row_metadata=FULL) gets an OLTP-style write load: for
-each transaction size in ``--txn`` (default 1, 10, 100, 1000 rows) a stored procedure makes
-``--rows`` single-row INSERTs, ``--rows``/2 UPDATEs and ``--rows``/4 DELETEs of a 7-column table,
-committing every <size> statements (as fast as the server goes: one writer saturating it). Then the
-binlog span of each size is read back by:
+A private sandbox (ROW, FULL image, binlog_row_metadata=FULL) gets a write load, and the binlog
+span of each workload is then read back by every stage, side by side:
 
-  source        the procedure's own rate (row changes / s of CALL)
-  lib           python-mysql-replication alone: BinLogStreamReader, every ``ev.rows`` iterated
-                (reference/deps.md §4's method; no table-map cache)
-  reader-lib    our BinlogReader with the library decoding the rows (``fast_rows=False``): "before"
-  reader        our BinlogReader as shipped (rows decoded by ``binlog_rows``): "after"
-  lake-txn      CdcRun converting each transaction on its own (``batch_commits=False``): "before"
-  lake          CdcRun, bounded, into Parquet files on local disk (DMS defaults): changes / s
-                into the lake, checkpoint included; changes converted across transactions: "after"
+  source        the writer's own rate (row changes / s of its statements, as fast as it goes)
+  c-floor       ``mariadb-binlog --read-from-remote-server -v --base64-output=DECODE-ROWS`` over the
+                same range into /dev/null: the server's C client decoding every row (the floor)
+  lib           python-mysql-replication 1.0.17 alone, every ``ev.rows`` iterated (the old reader's
+                library; reference/deps.md §4's method)
+  reader        our BinlogReader alone (our client + decoder, compiled row loop): Change items
+  lake-txn      CdcCapture converting each transaction on its own (``batch_commits=False``)
+  lake          CdcCapture, bounded, into Parquet files on local disk (DMS defaults): changes / s
+                into the lake, checkpoint included: end to end
+
+Workloads (``--workload``):
+
+  issue   (default) the issue's two: ``--single N`` single-row autocommit INSERTs into a 4-column
+          table (a stored procedure, one transaction per row), and one UPDATE statement of
+          ``--big N`` rows (one transaction)
+  churn   for each transaction size in ``--txn`` (default 1, 10, 100, 1000 rows) ``--rows``
+          single-row INSERTs, ``--rows``/2 UPDATEs and ``--rows``/4 DELETEs of a 7-column table
 
 and, separately, the lag: a writer process commits ``--lag-rate`` transactions/s (5 INSERTs, then
 those 5 rows UPDATEd: not saturated) for ``--lag-seconds``, while a continuous CDC loop (BinlogReader in
-blocking mode + CdcRun's conversion and writers, flushing when CdcMaxBatchInterval=1 s is due)
+blocking mode + CdcCapture's conversion and writers, flushing when CdcMaxBatchInterval=1 s is due)
 writes the lake. Lag = file visible (after the writer's flush returned) - COMMIT returned in the
-writer, per transaction; p50/p99 reported. ``derson-lake stream`` (branch ``stream``) will be the
-real continuous runner; this loop is what it does per item.
+writer, per transaction; p50/p99 reported.
 
-  python bench/cdc.py [--rows 20000] [--txn 1,10,100,1000] [--runs 1] [--lag-rate 100]
-                      [--lag-seconds 20] [--profile FILE]
+  python bench/cdc.py [--workload issue] [--single 100000] [--big 300000] [--runs 1]
+                      [--only c-floor,reader,lake] [--lag-rate 100] [--lag-seconds 20] [--profile FILE]
 
-``--profile FILE`` also writes a cProfile of the ``reader`` pass over the size-1 span (sorted by own
-time) to FILE. The sandbox lives in .derson/bench-cdc-sandbox and is left running for re-runs
+``--profile FILE`` also writes a cProfile of the ``reader`` pass over the first workload (sorted by
+own time) to FILE. The sandbox lives in .derson/bench-cdc-sandbox and is left running for re-runs
 (``kill $(cat .derson/bench-cdc-sandbox/mariadbd.pid)`` stops it). Timings are never tests.
 """
 
@@ -49,7 +54,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-STAGES = ("lib", "reader-lib", "reader", "lake-txn", "lake")
+STAGES = ("c-floor", "lib", "reader", "lake-txn", "lake")
+DEFAULT_STAGES = ("c-floor", "reader", "lake")
 SCHEMA = "bench_cdc"
 DDL = f"""CREATE TABLE {SCHEMA}.t (
   id BIGINT PRIMARY KEY, a INT NOT NULL, b CHAR(32) NOT NULL, c DOUBLE NOT NULL, d DATETIME NOT NULL,
@@ -85,6 +91,18 @@ BEGIN
 END"""
 
 
+ISSUE_DDL = f"""CREATE TABLE {SCHEMA}.t4 (
+  id BIGINT PRIMARY KEY, a INT NOT NULL, b VARCHAR(32) NOT NULL, c DOUBLE NOT NULL) ENGINE=InnoDB"""
+ISSUE_PROC = f"""CREATE PROCEDURE {SCHEMA}.singles(base BIGINT, n INT)
+BEGIN
+  DECLARE i INT DEFAULT 0;
+  WHILE i < n DO
+    INSERT INTO {SCHEMA}.t4 VALUES (base + i, i, md5(i), i / 7.0);
+    SET i = i + 1;
+  END WHILE;
+END"""
+
+
 # -- the source ---------------------------------------------------------------------------------------
 def sandbox():
     from dersonlake.sandbox.server import Sandbox
@@ -100,11 +118,13 @@ def prepare(box) -> None:
         cur.execute(f"CREATE DATABASE {SCHEMA}")
         cur.execute(DDL)
         cur.execute(PROC)
+        cur.execute(ISSUE_DDL)
+        cur.execute(ISSUE_PROC)
         cur.execute("FLUSH BINARY LOGS")
 
 
-def write_load(box, params, sizes: list[int], rows: int) -> dict[int, tuple]:
-    """{txn size: (start, stop, row changes, seconds)} of one CALL per size."""
+def write_load(box, params, sizes: list[int], rows: int) -> dict[str, tuple]:
+    """{label: (start, stop, row changes, seconds)} of one CALL per transaction size."""
     from dersonlake.sources.mysql.binlog import current_position
 
     spans = {}
@@ -114,7 +134,32 @@ def write_load(box, params, sizes: list[int], rows: int) -> dict[int, tuple]:
             began = time.perf_counter()
             cur.execute(f"CALL {SCHEMA}.churn(%s, %s, %s)", ((k + 1) * 100_000_000, rows, size))
             took = time.perf_counter() - began
-            spans[size] = (start, current_position(params), rows + rows // 2 + rows // 4, took)
+            spans[f"txn {size}"] = (start, current_position(params), rows + rows // 2 + rows // 4, took)
+    return spans
+
+
+def write_issue_load(box, params, single: int, big: int) -> dict[str, tuple]:
+    """The issue's workloads: ``single`` autocommit one-row INSERTs, then one UPDATE of ``big`` rows
+    (the table topped up to ``big`` rows first, outside the measured span). Each span starts a new
+    binlog file, so mariadb-binlog can read it with --start/--stop-position."""
+    from dersonlake.sources.mysql.binlog import current_position
+
+    spans = {}
+    with box.admin_connection() as conn, conn.cursor() as cur:
+        start = current_position(params)
+        began = time.perf_counter()
+        cur.execute(f"CALL {SCHEMA}.singles(%s, %s)", (0, single))
+        took = time.perf_counter() - began
+        spans["1-row txns"] = (start, current_position(params), single, took)
+        if big > single:
+            top_up = f"SELECT seq, seq, md5(seq), seq / 7.0 FROM seq.seq_{single}_to_{big - 1}"
+            cur.execute(f"INSERT INTO {SCHEMA}.t4 {top_up}")
+        cur.execute("FLUSH BINARY LOGS")
+        start = current_position(params)
+        began = time.perf_counter()
+        cur.execute(f"UPDATE {SCHEMA}.t4 SET a = a + 1")
+        took = time.perf_counter() - began
+        spans["one UPDATE"] = (start, current_position(params), cur.rowcount, took)
     return spans
 
 
@@ -141,13 +186,29 @@ def read_lib(params, start, stop) -> int:
     return rows
 
 
-def read_ours(params, start, stop, fast: bool) -> int:
+def read_ours(params, start, stop, table: str) -> int:
     from dersonlake.sources.mysql.binlog import BinlogReader, Change
 
-    return sum(
-        isinstance(item, Change)
-        for item in BinlogReader(params, [(SCHEMA, "t")], start, stop=stop, fast_rows=fast)
-    )
+    return sum(isinstance(item, Change) for item in BinlogReader(params, [(SCHEMA, table)], start, stop=stop))
+
+
+def read_c_floor(params, start, stop, expected: int) -> int:
+    """mariadb-binlog decoding the span to /dev/null (it prints rows, it does not count them: the
+    count is the workload's; the password goes through MYSQL_PWD, not argv)."""
+    import shutil
+    import subprocess
+
+    tool = shutil.which("mariadb-binlog") or shutil.which("mysqlbinlog")
+    if tool is None:
+        raise SystemExit("mariadb-binlog not found (apt-get install mariadb-client)")
+    if start.file != stop.file:
+        raise SystemExit(f"the span {start}..{stop} crosses files; mariadb-binlog reads one here")
+    cmd = [tool, "--read-from-remote-server", f"--host={params.host}", f"--port={params.port}",
+           f"--user={params.user}", f"--start-position={start.pos}", f"--stop-position={stop.pos}",
+           "-v", "--base64-output=DECODE-ROWS", start.file]  # fmt: skip
+    env = {**os.environ, "MYSQL_PWD": params.password}
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, check=True, env=env)
+    return expected
 
 
 class Lake:
@@ -157,7 +218,7 @@ class Lake:
         import yaml
 
         from dersonlake.config import load_owner
-        from dersonlake.replication.owner_run import prepare as prepare_owner
+        from dersonlake.replication.prepared_owner import prepare as prepare_owner
         from dersonlake.replication.store import ReplicationStore
 
         folder = root / "owners" / "bench"
@@ -171,7 +232,7 @@ class Lake:
         }  # fmt: skip
         (folder / "owner.yaml").write_text(yaml.safe_dump(doc))
         rule = {"rule-type": "selection", "rule-id": "1", "rule-name": "t", "rule-action": "include",
-                "object-locator": {"schema-name": SCHEMA, "table-name": "t"}}  # fmt: skip
+                "object-locator": {"schema-name": SCHEMA, "table-name": "t%"}}  # fmt: skip
         (folder / "mapping.json").write_text(json.dumps({"rules": [rule]}))
         (folder / "task_settings.json").write_text("{}")
         self.run = prepare_owner(load_owner("bench", root / "owners"))
@@ -180,7 +241,7 @@ class Lake:
         self.tasks = 0
 
     def cdc_run(self, start, stop=None):
-        from dersonlake.replication.cdc import CdcRun
+        from dersonlake.replication.cdc import CdcCapture
         from dersonlake.replication.task import create_task
 
         self.tasks += 1
@@ -189,7 +250,7 @@ class Lake:
             table_mappings=json.dumps(self.run.owner.mapping), settings_json=self.run.settings.to_json(),
         )  # fmt: skip
         catalog = self.run.catalog()
-        return CdcRun(
+        return CdcCapture(
             arn=arn, plan=self.run.plan(catalog, "cdc"), catalog=catalog, endpoint=self.run.source(),
             storage=self.run.storage(), s3=self.run.s3, store=self.store, start=start, stop=stop,
         )  # fmt: skip
@@ -296,13 +357,15 @@ def machine() -> str:
     )
 
 
-def stage_reader(stage: str, params, lake: Lake, start, stop):
+def stage_reader(stage: str, params, lake: Lake, start, stop, table: str, expected: int):
     """The read of one stage over [start, stop), as a function of no arguments."""
+    if stage == "c-floor":
+        return lambda: read_c_floor(params, start, stop, expected)
     if stage == "lib":
         return lambda: read_lib(params, start, stop)
     if stage in ("lake", "lake-txn"):
         return lambda: read_lake(lake, start, stop, batch_commits=stage == "lake")
-    return lambda: read_ours(params, start, stop, fast=stage == "reader")
+    return lambda: read_ours(params, start, stop, table)
 
 
 def timed(fn, runs: int):
@@ -317,41 +380,56 @@ def timed(fn, runs: int):
 def main() -> None:
     formatter = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=formatter)
-    parser.add_argument("--rows", type=int, default=20_000, help="INSERTs per transaction size")
-    parser.add_argument("--txn", default="1,10,100,1000", help="transaction sizes (rows)")
+    parser.add_argument("--workload", choices=("issue", "churn"), default="issue")
+    parser.add_argument("--single", type=int, default=100_000, help="issue: single-row transactions")
+    parser.add_argument("--big", type=int, default=300_000, help="issue: rows of the one UPDATE")
+    parser.add_argument("--rows", type=int, default=20_000, help="churn: INSERTs per transaction size")
+    parser.add_argument("--txn", default="1,10,100,1000", help="churn: transaction sizes (rows)")
     parser.add_argument("--runs", type=int, default=1, help="reads per stage (median)")
-    parser.add_argument("--only", default=",".join(STAGES))
+    parser.add_argument("--only", default=",".join(DEFAULT_STAGES), help=f"stages, of {', '.join(STAGES)}")
     parser.add_argument("--lag-rate", type=float, default=100.0, help="transactions/s (10 row changes)")
     parser.add_argument("--lag-seconds", type=float, default=20.0, help="0 skips the lag measurement")
-    parser.add_argument("--profile", type=Path, help="write a cProfile of the reader (size 1) here")
+    parser.add_argument("--profile", type=Path, help="write a cProfile of the reader (first workload) here")
     args = parser.parse_args()
-    sizes = [int(x) for x in args.txn.split(",") if x]
     stages = [s for s in args.only.split(",") if s]
     print(f"machine: {machine()}", file=sys.stderr)
+    from dersonlake.sources.mysql.binlog_rows_event import row_decoder_name
+
+    print(f"row decoder: {row_decoder_name()}", file=sys.stderr)
     box = sandbox()
     params = box.params([SCHEMA])
     prepare(box)
-    print(f"writing {args.rows:,} inserts + updates + deletes per transaction size...", file=sys.stderr)
-    spans = write_load(box, params, sizes, args.rows)
-    rates: dict[tuple[int, str], float] = {}
+    if args.workload == "issue":
+        print(f"writing {args.single:,} single-row transactions, then one UPDATE of {args.big:,} rows...",
+              file=sys.stderr)  # fmt: skip
+        spans = write_issue_load(box, params, args.single, args.big)
+        table = "t4"
+    else:
+        sizes = [int(x) for x in args.txn.split(",") if x]
+        print(f"writing {args.rows:,} inserts + updates + deletes per transaction size...", file=sys.stderr)
+        spans = write_load(box, params, sizes, args.rows)
+        table = "t"
+    rates: dict[tuple[str, str], float] = {}
     with tempfile.TemporaryDirectory(prefix="bench-cdc-") as tmp:
         lake = Lake(box, Path(tmp), {})
-        for size, (start, stop, expected, took) in spans.items():
-            rates[(size, "source")] = expected / took
+        for label, (start, stop, expected, took) in spans.items():
+            rates[(label, "source")] = expected / took
+            print(f"  {label:12} source      {expected:>8,} changes {took:6.2f} s", file=sys.stderr)
             for stage in stages:
-                got, median, times = timed(stage_reader(stage, params, lake, start, stop), args.runs)
+                read = stage_reader(stage, params, lake, start, stop, table, expected)
+                got, median, times = timed(read, args.runs)
                 if got != expected:
-                    raise SystemExit(f"{stage} read {got} changes of size {size}, expected {expected}")
-                rates[(size, stage)] = expected / median
+                    raise SystemExit(f"{stage} read {got} changes of {label}, expected {expected}")
+                rates[(label, stage)] = expected / median
                 shown = "/".join(f"{t:.2f}" for t in times)
                 print(
-                    f"  txn {size:>5} {stage:11} {expected:>8,} changes {median:6.2f} s ({shown})",
+                    f"  {label:12} {stage:11} {expected:>8,} changes {median:6.2f} s ({shown})",
                     file=sys.stderr,
                 )
         if args.profile:
-            start, stop, _e, _t = spans[sizes[0]]
+            start, stop, _e, _t = next(iter(spans.values()))
             profile = cProfile.Profile()
-            profile.runcall(read_ours, params, start, stop, True)
+            profile.runcall(read_ours, params, start, stop, table)
             text = io.StringIO()
             pstats.Stats(profile, stream=text).sort_stats("tottime").print_stats(25)
             args.profile.write_text(text.getvalue())
@@ -360,24 +438,26 @@ def main() -> None:
             print(f"lag: {args.lag_rate:g} txn/s for {args.lag_seconds:g} s...", file=sys.stderr)
             lag = measure_lag(box, Lake(box, Path(tmp) / "lag", {"CdcMaxBatchInterval": 1}), args.lag_rate,
                               args.lag_seconds)  # fmt: skip
-    report(sizes, stages, rates, lag, args)
+    report(list(spans), stages, rates, lag, args)
 
 
-def report(sizes, stages, rates, lag, args) -> None:
-    n = args.rows
-    print(f"Row changes/s ({n:,} inserts, {n // 2:,} updates, {n // 4:,} deletes per size; x = / source)\n")
-    head = ["txn rows", "source"] + [f"{s}" for s in stages] + [f"{s} / source" for s in stages]
-    if "reader" in stages and "reader-lib" in stages:
-        head.append("reader / reader-lib")
+def report(labels, stages, rates, lag, args) -> None:
+    print(
+        "Row changes/s, every stage over the same binlog span (x = / source; c-floor = mariadb-binlog -v)\n"
+    )
+    head = ["workload", "source", *stages, *(f"{s} / source" for s in stages if s != "c-floor")]
+    if "c-floor" in stages:
+        head += [f"{s} / c-floor" for s in stages if s != "c-floor"]
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
-    for size in sizes:
-        src = rates[(size, "source")]
-        cells = [str(size), f"{src:,.0f}"]
-        cells += [f"{rates[(size, s)]:,.0f}" for s in stages]
-        cells += [f"{rates[(size, s)] / src:.2f}x" for s in stages]
-        if "reader" in stages and "reader-lib" in stages:
-            cells.append(f"{rates[(size, 'reader')] / rates[(size, 'reader-lib')]:.2f}x")
+    for label in labels:
+        src = rates[(label, "source")]
+        cells = [label, f"{src:,.0f}"]
+        cells += [f"{rates[(label, s)]:,.0f}" for s in stages]
+        cells += [f"{rates[(label, s)] / src:.2f}x" for s in stages if s != "c-floor"]
+        if "c-floor" in stages:
+            floor = rates[(label, "c-floor")]
+            cells += [f"{rates[(label, s)] / floor:.2f}x" for s in stages if s != "c-floor"]
         print("| " + " | ".join(cells) + " |")
     if lag:
         print(

@@ -217,9 +217,9 @@ def run_ours(args, password: str, out: Path) -> int:
     import yaml
 
     from dersonlake.config import load_owner
-    from dersonlake.replication.owner_run import prepare
+    from dersonlake.replication import ReplicationTask, StartRequest, TaskResources, create_task
+    from dersonlake.replication.prepared_owner import prepare
     from dersonlake.replication.store import ReplicationStore
-    from dersonlake.replication.task import TaskRun, create_task, run_task
 
     owner = out / "owners" / "bench"
     owner.mkdir(parents=True)
@@ -261,18 +261,16 @@ def run_ours(args, password: str, out: Path) -> int:
     arn = create_task(
         store, "bench", migration_type="full-load", table_mappings="{}", settings_json=run.settings.to_json()
     )
-    outcome = run_task(
-        store,
-        arn,
-        "start-replication",
-        TaskRun(
-            source=params,
-            storage=run.storage(),
-            s3=run.s3,
-            discover=lambda: run.catalog(params),
-            plan=lambda c: run.plan(c, "full-load"),
-        ),
+    resources = TaskResources(
+        owner=None,
+        source=params,
+        storage=run.storage(),
+        s3=run.s3,
+        discover=lambda: run.catalog(params),
+        plan=lambda c, _migration: run.plan(c, "full-load"),
+        checkpoint=None,
     )
+    outcome = ReplicationTask(store, arn, resources).start(StartRequest("start-replication")).full_load
     assert outcome.failure is None and not outcome.tables_errored, outcome
     return outcome.rows
 

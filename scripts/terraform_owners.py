@@ -11,6 +11,8 @@ plain JSON file per owner that ``infra/terraform/main.tf`` reads with ``jsondeco
 * ``s3_settings``: ``target.s3_settings`` of ``owner.yaml`` normalized (API spelling) and renamed to
   the ``aws_dms_s3_endpoint`` argument names the ``dms-endpoint`` module takes.
 * ``engine``, ``databases``, ``migration_type`` and, for an ``s3://`` target, ``bucket_folder``.
+* ``schedule``: ``schedule:`` of ``owner.yaml`` (null when absent) for the ``schedule`` module, with
+  ``period_seconds``, the longest gap between due times, for the stale-lake alarm.
 
 Usage::
 
@@ -73,6 +75,28 @@ def owner_document(name: str, owners_dir: Path) -> dict[str, Any]:
         "table_mappings": owner.mapping,
         "task_settings": json.loads(settings.to_json()),
         "s3_settings": s3,
+        "schedule": schedule_document(owner.schedule),
+    }
+
+
+# A fixed instant, so the longest gap of a cron() (and this file) does not change with the day it is written.
+_PERIOD_FROM = 1_767_225_600.0  # 2026-01-01T00:00:00Z
+
+
+def schedule_document(schedule: Any) -> dict[str, Any] | None:
+    """The owner's schedule as the ``schedule`` and ``alarms`` Terraform modules take it."""
+    if schedule is None:
+        return None
+    from dersonlake.cron import nominal_period
+
+    period = nominal_period(schedule.parsed, _PERIOD_FROM, schedule.zone, _PERIOD_FROM)
+    return {
+        "expression": schedule.expression,
+        "timezone": schedule.timezone,
+        "flexible_window_minutes": schedule.flexible_window_minutes,
+        "enabled": schedule.enabled,
+        "stale_after_periods": schedule.stale_after_periods,
+        "period_seconds": int(period) if period is not None else None,
     }
 
 

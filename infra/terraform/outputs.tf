@@ -61,3 +61,13 @@ output "role_arns" {
     glue           = module.iam.glue_role_arn
   }
 }
+
+output "schedule_arns" {
+  description = "EventBridge Scheduler schedule per owner (owners with schedule: in owner.yaml)."
+  value       = module.schedule.schedule_arns
+}
+
+output "alarm_names" {
+  description = "CloudWatch alarms to the error topic (empty unless create_alarms)."
+  value       = try(module.alarms[0].alarm_names, [])
+}

@@ -264,3 +264,23 @@ variable "glue_database_name" {
   type        = string
   default     = "derson_lake"
 }
+
+# --- Schedules and alarms (schedules.tf) -------------------------------------------------------
+
+variable "create_schedules" {
+  description = "Create an EventBridge Scheduler schedule for each owner whose owner.yaml has schedule:."
+  type        = bool
+  default     = true
+}
+
+variable "create_alarms" {
+  description = "Create the CloudWatch alarms and the DMS task-failure rule (to the error topic)."
+  type        = bool
+  default     = true
+}
+
+variable "alarm_period_seconds" {
+  description = "Period of the failure alarms (derson-Main executions, the Lambda's errors and throttles)."
+  type        = number
+  default     = 300
+}

@@ -29,7 +29,7 @@ from dersonlake.mapping.task_settings import LOG_COMPONENTS
 
 # dms.md §2 (the order of the default task settings), then ours.
 DMS_COMPONENTS = LOG_COMPONENTS
-OWN_COMPONENTS = ("STATES", "INTAKE", "NOTIFY")
+OWN_COMPONENTS = ("STATES", "INTAKE", "NOTIFY", "SCHEDULER")
 COMPONENTS = DMS_COMPONENTS + OWN_COMPONENTS
 ROOT = "dersonlake"
 

@@ -29,6 +29,7 @@ def test_demo_loads_applies_a_delta_and_the_lake_matches_the_source(tmp_path):
         assert "5/5 run --delta" in done.stdout and "differs" not in done.stdout
         assert "Iceberg rows" in done.stdout  # the sample owner keeps Iceberg tables: counted too
         assert " 0 changes captured" not in done.stdout
+        assert "schedule: dersonLake: rate(15 minutes) in America/Sao_Paulo; next run:" in done.stdout
         assert (tmp_path / "lake" / "shop" / "orders").is_dir()
         cdc = [p for p in (tmp_path / "lake" / "shop" / "orders").iterdir() if p.name[:8].isdigit()]
         assert cdc, "the delta run wrote no CDC file for orders"

@@ -1,7 +1,8 @@
 """Local stand-ins for the AWS endpoints the root module talks to, for a real ``terraform apply``.
 
 DMS and Step Functions are ``derson-lake serve`` (a subprocess, as a user runs it); IAM, STS, S3,
-Lambda, SNS, Secrets Manager, CloudWatch Logs and EventBridge are one moto server (moto serves
+Lambda, SNS, Secrets Manager, CloudWatch Logs, EventBridge (rules and Scheduler) and CloudWatch
+alarms are one moto server (moto serves
 every service on one port). ``provider_override`` points the AWS provider at both.
 """
 
@@ -22,7 +23,20 @@ from tests.infra.tf import REPO
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 # Services of the provider's `endpoints` block that moto answers.
-MOTO_SERVICES = ("iam", "sts", "s3", "lambda", "sns", "secretsmanager", "logs", "events", "ec2", "kms")
+MOTO_SERVICES = (
+    "iam",
+    "sts",
+    "s3",
+    "lambda",
+    "sns",
+    "secretsmanager",
+    "logs",
+    "events",
+    "ec2",
+    "kms",
+    "scheduler",
+    "cloudwatch",
+)
 SERVE_SERVICES = ("dms", "sfn")
 
 

@@ -207,7 +207,7 @@ def test_plan_creates_the_deployment(plan):
     assert types["aws_lambda_function"] == 1
     assert types["aws_cloudwatch_log_group"] == 4
     assert types["aws_sns_topic"] == 1 and types["aws_sns_topic_subscription"] == 1
-    assert types["aws_iam_role"] == 7
+    assert types["aws_iam_role"] == 8  # 7 + the role EventBridge Scheduler assumes (modules/schedule)
 
 
 def test_source_endpoints_read_secrets_manager(plan):

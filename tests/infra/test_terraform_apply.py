@@ -33,6 +33,14 @@ pytestmark = [
 ACCOUNT, REGION = local_aws.ACCOUNT, local_aws.REGION
 SECRET = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:derson-lake/shop-AbCdEf"
 APPLY_TIMEOUT = 900
+ALARMS = (
+    "derson-lake-executions-failed",
+    "derson-lake-executions-timed-out",
+    "derson-lake-executions-aborted",
+    "derson-lake-intake-errors",
+    "derson-lake-intake-throttles",
+    "derson-lake-lake-stale",
+)
 
 
 def _client(service: str, url: str) -> Any:
@@ -182,6 +190,35 @@ def _check_deployed(root: Path, dms: Any, sfn: Any, moto_url: str) -> None:
     )
     roles = {r["RoleName"] for r in _client("iam", moto_url).list_roles()["Roles"]}
     assert {"dms-vpc-role", "derson-lake-dms-intake", "derson-lake-step-functions"} <= roles
+    _check_schedule_and_alarms(root, machines["derson-Main"], moto_url)
+
+
+def _check_schedule_and_alarms(root: Path, main_arn: str, moto_url: str) -> None:
+    """The owner's schedule, its role, the alarms and the DMS rule, as moto's APIs return them."""
+    schedule = _client("scheduler", moto_url).get_schedule(Name="derson-lake-dersonLake")
+    owner = json.loads((root / "owners" / "dersonLake.json").read_text())["schedule"]
+    assert schedule["ScheduleExpression"] == owner["expression"] == "rate(15 minutes)"
+    assert schedule["ScheduleExpressionTimezone"] == "America/Sao_Paulo" and schedule["State"] == "ENABLED"
+    assert schedule["Target"]["Arn"] == main_arn
+    assert json.loads(schedule["Target"]["Input"]) == {"owner": "dersonLake", "delta": True}
+    iam = _client("iam", moto_url)
+    assert schedule["Target"]["RoleArn"] == iam.get_role(RoleName="derson-lake-scheduler")["Role"]["Arn"]
+    policy = iam.get_role_policy(RoleName="derson-lake-scheduler", PolicyName="start-derson-main")
+    (statement,) = policy["PolicyDocument"]["Statement"]
+    assert statement["Action"] == "states:StartExecution" and statement["Resource"] == main_arn
+
+    alarms = {a["AlarmName"]: a for a in _client("cloudwatch", moto_url).describe_alarms()["MetricAlarms"]}
+    topic = f"arn:aws:sns:{REGION}:{ACCOUNT}:derson-lake-errors"
+    for name in ALARMS:
+        assert alarms[name]["AlarmActions"] == [topic] and alarms[name]["OKActions"] == [topic], name
+    stale = alarms["derson-lake-lake-stale"]
+    assert stale["MetricName"] == "ExecutionsSucceeded" and stale["TreatMissingData"] == "breaching"
+    assert stale["Period"] == 900 and stale["EvaluationPeriods"] == 3
+    events = _client("events", moto_url)
+    rule = events.describe_rule(Name="derson-lake-dms-task-failed")
+    assert json.loads(rule["EventPattern"])["source"] == ["aws.dms"]
+    (target,) = events.list_targets_by_rule(Rule="derson-lake-dms-task-failed")["Targets"]
+    assert target["Arn"] == topic
 
 
 def _check_nothing_left(dms: Any, sfn: Any, moto_url: str) -> None:
@@ -204,3 +241,9 @@ def _check_nothing_left(dms: Any, sfn: Any, moto_url: str) -> None:
     assert not [g for g in groups if g == "/aws/lambda/DMS-intake" or g.startswith("/aws/vendedlogs/states/")]
     buckets = [b["Name"] for b in _client("s3", moto_url).list_buckets()["Buckets"]]
     assert "derson-lake-apply-test" not in buckets
+    schedules = _client("scheduler", moto_url).list_schedules()["Schedules"]
+    assert not [s for s in schedules if s["Name"].startswith("derson-lake-")]
+    alarms = _client("cloudwatch", moto_url).describe_alarms()["MetricAlarms"]
+    assert not [a for a in alarms if a["AlarmName"] in ALARMS]
+    rules = _client("events", moto_url).list_rules(NamePrefix="derson-lake-")["Rules"]
+    assert rules == []

@@ -6,8 +6,9 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import time
 
-from tests.api.test_serve_cli import ROOT, ServeProcess, aws_error, env
+from tests.api.test_serve_cli import ROOT, ServeProcess, aws, aws_error, env
 from tests.replication.conftest import write_owner
 
 
@@ -33,6 +34,46 @@ def test_run_against_a_running_serve(tmp_path, sandbox):
         assert list((tmp_path / "lake").rglob("*.parquet"))
         assert "ResourceNotFoundFault" in aws_error(served.url, "dms", "describe-replication-instances")
         assert "ResourceNotFoundFault" in aws_error(served.url, "dms", "describe-replication-tasks")
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=15)
+
+
+def test_the_seed_readme_commands_against_a_bare_serve(tmp_path, sandbox):
+    """The seed's three ``aws stepfunctions`` commands, exactly, against ``derson-lake serve`` with no
+    ``--lambda``: serve registers DMS-intake with the pipelines, so derson-Main fills the lake."""
+    write_owner(tmp_path, sandbox, name="dersonLake")
+    child_env = {**env(tmp_path / ".derson"), "DERSON_OWNERS_DIR": str(tmp_path / "owners")}
+    for name in ("DERSON_DMS_ENDPOINT_URL", "DERSON_LAMBDAS"):
+        child_env.pop(name, None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dersonlake", "serve", "--port", "0", "--time-scale", "0.01"],
+        cwd=ROOT, env=child_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        url = next(line.split()[-1] for line in proc.stdout if line.startswith("derson-lake serve: "))
+        started = aws(
+            url,
+            "stepfunctions",
+            "start-execution",
+            "--state-machine-arn",
+            "arn:aws:states:us-east-1:000000000000:stateMachine:derson-Main",
+            "--input",
+            '{"owner": "dersonLake"}',
+        )
+        arn = started["executionArn"]
+        deadline = time.monotonic() + 300
+        while (desc := aws(url, "stepfunctions", "describe-execution", "--execution-arn", arn))[
+            "status"
+        ] == "RUNNING":
+            assert time.monotonic() < deadline, desc
+            time.sleep(0.5)
+        history = aws(url, "stepfunctions", "get-execution-history", "--execution-arn", arn)["events"]
+        assert desc["status"] == "SUCCEEDED", (desc, [e for e in history if "Failed" in e["type"]])
+        assert history[-1]["type"] == "ExecutionSucceeded"
+        loaded = {p.parent.name for p in (tmp_path / "lake").rglob("LOAD*.parquet")}
+        assert {"customers", "orders", "order_items"} <= loaded, loaded
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=15)

@@ -16,9 +16,10 @@ from dersonlake.config import load_owner
 from dersonlake.lake.storage import Storage
 from dersonlake.replication import status
 from dersonlake.replication.full_load import LoadOutcome
-from dersonlake.replication.owner_run import OwnerRun, prepare
+from dersonlake.replication.prepared_owner import PreparedOwner, prepare
+from dersonlake.replication.replication_task import ReplicationTask, StartRequest, TaskResources
 from dersonlake.replication.store import ReplicationStore
-from dersonlake.replication.task import TaskRun, create_task, run_task
+from dersonlake.replication.task import create_task
 
 ALL_SHOP = {
     "rules": [
@@ -72,7 +73,7 @@ def write_owner(
 @dataclass
 class Loaded:
     outcome: LoadOutcome
-    run: OwnerRun
+    run: PreparedOwner
     storage: Storage
     store: ReplicationStore
     arn: str
@@ -111,18 +112,17 @@ def load_owner_once(tmp_path: Path, sandbox) -> Callable[..., Loaded]:
                 owner=name,
             )
         )
-        outcome = run_task(
-            store,
-            arn,
-            start_type,
-            TaskRun(
-                source=params,
-                storage=storage,
-                s3=run.s3,
-                discover=discover or (lambda: run.catalog(params)),
-                plan=lambda catalog: run.plan(catalog, "full-load"),
-            ),
+        resources = TaskResources(
+            owner=name,
+            source=params,
+            storage=storage,
+            s3=run.s3,
+            discover=discover or (lambda: run.catalog(params)),
+            plan=lambda catalog, _migration: run.plan(catalog, "full-load"),
+            checkpoint=None,
         )
+        result = ReplicationTask(store, arn, resources).start(StartRequest(start_type))
+        outcome = result.full_load or LoadOutcome(failure=result.failure)
         return Loaded(outcome, run, storage, store, arn)
 
     load.root = tmp_path  # type: ignore[attr-defined]

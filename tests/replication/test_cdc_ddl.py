@@ -10,7 +10,7 @@ from dersonlake.errors import OperationFailed
 from dersonlake.lake.current_state import current_state
 from dersonlake.lake.reader import read_object
 from dersonlake.replication import status
-from dersonlake.replication.cdc import CdcRun
+from dersonlake.replication.cdc import CdcCapture
 from dersonlake.sources.mysql.binlog_position import current_position
 
 MAPPING = {
@@ -46,7 +46,7 @@ def ddl_tables(admin):
 
 def delta(loaded, start=None):
     catalog = loaded.run.catalog()
-    return CdcRun(
+    return CdcCapture(
         arn=loaded.arn,
         plan=loaded.run.plan(catalog, "cdc"),
         catalog=catalog,
@@ -246,7 +246,7 @@ def test_a_table_created_while_the_run_reads_is_captured_from_its_create(load_ow
     loaded = load_owner_once(mapping=MAPPING)
     start = current_position(loaded.run.source())
     catalog = loaded.run.catalog()  # before the table exists
-    run = CdcRun(
+    run = CdcCapture(
         arn=loaded.arn,
         plan=loaded.run.plan(catalog, "cdc"),
         catalog=catalog,

@@ -7,7 +7,7 @@ import pytest
 
 from dersonlake.lake.current_state import current_state
 from dersonlake.lake.reader import read_files
-from dersonlake.replication.cdc import CdcRun, CdcState
+from dersonlake.replication.cdc import CdcCapture, CdcState
 from dersonlake.sources.mysql.binlog_position import current_position
 
 MAPPING = {
@@ -47,7 +47,7 @@ def source_rows(admin):
 
 def delta(loaded, start=None):
     catalog = loaded.run.catalog()
-    return CdcRun(
+    return CdcCapture(
         arn=loaded.arn,
         plan=loaded.run.plan(catalog, "cdc"),
         catalog=catalog,
@@ -113,7 +113,7 @@ def test_files_written_after_the_last_checkpoint_are_removed_before_reading_agai
     assert CdcState(loaded.store).uncovered(loaded.arn) == []
 
 
-class CountingRun(CdcRun):
+class CountingRun(CdcCapture):
     """Counts the conversions that reach the writer (instrumentation only: nothing is replaced)."""
 
     conversions = 0

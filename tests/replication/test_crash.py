@@ -179,8 +179,8 @@ def _delta(tmp_path: Path, crash_after_files: int = 0, stream: bool = False) -> 
 
 def _phase(tmp_path: Path) -> str | None:
     """What the child is doing now, read (read-only) from the replication store it writes:
-    ``full load``, or ``cdc`` while it reads the binlog (the handoff when that run began with a full
-    load)."""
+    ``full load`` until the load is committed, then ``cdc`` while it reads the binlog (the handoff
+    when that run began with a full load)."""
     path = tmp_path / ".derson" / "replication.sqlite"
     if not path.exists():
         return None
@@ -194,9 +194,7 @@ def _phase(tmp_path: Path) -> str | None:
         return None
     if task is None or task[0] != "running":
         return None
-    if task[1] == "full-load-and-cdc":
-        return "cdc"
-    return "full load" if task[2] is None else None
+    return "full load" if task[2] is None else "cdc"  # a (re)load clears full_load_finish
 
 
 def _kill_in(
@@ -292,7 +290,9 @@ def test_sigkill_at_30_points_then_resume_leaves_an_exact_lake(tmp_path, sandbox
 
 
 def _start_over(tmp_path: Path) -> None:
-    """Forget the owner's task (and so its checkpoint): the next --delta run loads in full first."""
+    """Forget the owner's task and its checkpoint (kept in the lake): the next --delta run loads in
+    full first."""
+    (tmp_path / "lake" / "_derson-lake" / "checkpoints" / "acme.json").unlink(missing_ok=True)
     path = tmp_path / ".derson" / "replication.sqlite"
     if not path.exists():
         return
@@ -302,3 +302,84 @@ def _start_over(tmp_path: Path) -> None:
             store.delete_task(task["arn"])
     finally:
         store.close()
+
+
+def _serve(tmp_path: Path) -> tuple[subprocess.Popen, str]:
+    env = {**_env(tmp_path), "DERSON_OWNERS_DIR": str(tmp_path / "owners")}
+    env.pop("DERSON_DMS_ENDPOINT_URL", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dersonlake", "serve", "--port", "0"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        cwd=ROOT,
+    )
+    assert proc.stdout is not None
+    url = next(line.split()[-1] for line in proc.stdout if line.startswith("derson-lake serve: "))
+    return proc, url
+
+
+@pytest.mark.slow
+def test_sigkill_of_runs_started_through_the_dms_api_then_resume_leaves_an_exact_lake(
+    tmp_path, sandbox_factory
+):
+    """The server running a task (StartReplicationTask, resume-processing, streaming until a stop
+    time) is SIGKILLed a random instant into its CDC; the owner's next run resumes exactly."""
+    import boto3
+
+    box = sandbox_factory("apicrash")
+    with box.admin_connection() as conn:
+        seed(conn, rows=2_000)
+    folder = write_owner(
+        tmp_path,
+        box,
+        mapping=mapping(),
+        s3={"DataFormat": "parquet", "CdcMaxBatchInterval": 1, "CdcMinFileSize": 32},
+    )
+    doc = yaml.safe_load((folder / "owner.yaml").read_text())
+    (folder / "owner.yaml").write_text(yaml.safe_dump({**doc, "migration_type": "full-load-and-cdc"}))
+    first = _delta(tmp_path)  # the owner's task: full load, CDC up to now
+    assert first.wait(300) == 0, first.communicate()
+    rng = random.Random(SEED + 3)
+    writer = Writer(box, random.Random(SEED + 4))
+    writer.start()
+    killed = 0
+    try:
+        for i in range(5):
+            writer.resume()
+            proc, url = _serve(tmp_path)
+            try:
+                dms = boto3.client(
+                    "dms",
+                    endpoint_url=url,
+                    region_name="us-east-1",
+                    aws_access_key_id="x",
+                    aws_secret_access_key="x",
+                )
+                (task,) = dms.describe_replication_tasks(
+                    Filters=[{"Name": "replication-task-id", "Values": ["acme"]}]
+                )["ReplicationTasks"]
+                later = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(time.time() + 120))
+                dms.start_replication_task(
+                    ReplicationTaskArn=task["ReplicationTaskArn"],
+                    StartReplicationTaskType="resume-processing",
+                    CdcStopPosition=f"server_time:{later}",
+                )
+                if _kill_in(tmp_path, proc, "cdc", rng, within=2.0) == "killed":
+                    killed += 1
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                proc.wait()
+            writer.pause()
+            resumed = _delta(tmp_path)
+            _out, err = resumed.communicate(timeout=300)
+            assert resumed.returncode == 0, f"kill {i}: the resumed run failed: {err[-2000:]}"
+            assert writer.error is None, writer.error
+            _check(tmp_path, box)
+    finally:
+        writer.done.set()
+        writer.resume()
+        writer.join(30)
+    assert killed >= 4

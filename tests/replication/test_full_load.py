@@ -300,7 +300,7 @@ def vanishing_table(load_owner_once, admin, **owner):
         cur.execute("CREATE TABLE IF NOT EXISTS shop.vanishing (id INT PRIMARY KEY)")
         cur.execute("INSERT IGNORE INTO shop.vanishing VALUES (1), (2)")
     from dersonlake.config import load_owner
-    from dersonlake.replication.owner_run import prepare
+    from dersonlake.replication.prepared_owner import prepare
     from tests.replication.conftest import write_owner
 
     folder = write_owner(

@@ -30,7 +30,7 @@ def test_lost_connection_is_retried_then_the_task_fails_with_a_clear_message(
 
     write_owner(tmp_path, box, settings=settings)
     from dersonlake.config import load_owner
-    from dersonlake.replication.owner_run import prepare
+    from dersonlake.replication.prepared_owner import prepare
 
     run = prepare(load_owner("acme", tmp_path / "owners"))
 
@@ -60,7 +60,7 @@ def test_source_back_within_the_retries_completes_the_load(
 
     write_owner(tmp_path, box, settings=settings)
     from dersonlake.config import load_owner
-    from dersonlake.replication.owner_run import prepare
+    from dersonlake.replication.prepared_owner import prepare
 
     run = prepare(load_owner("acme", tmp_path / "owners"))
     restarted = threading.Event()

@@ -15,10 +15,10 @@ import pytest
 from dersonlake.config import load_owner
 from dersonlake.lake.current_state import current_state
 from dersonlake.lake.reader import read_files
-from dersonlake.replication.cdc import CdcRun
+from dersonlake.replication.cdc import CdcCapture
 from dersonlake.replication.full_load import FullLoad, NoProgress
 from dersonlake.replication.handoff import HandoffMarks
-from dersonlake.replication.owner_run import prepare
+from dersonlake.replication.prepared_owner import prepare
 from dersonlake.replication.store import ReplicationStore
 from dersonlake.replication.task import create_task
 from dersonlake.sources.mysql.binlog_position import current_position
@@ -147,7 +147,7 @@ def test_changes_during_the_full_load_appear_exactly_once(request, tmp_path, san
 
     def delta(first: bool) -> None:
         catalog = run.catalog(params)
-        CdcRun(
+        CdcCapture(
             arn=arn,
             plan=run.plan(catalog, "cdc"),
             catalog=catalog,

@@ -14,7 +14,7 @@ from pyiceberg.catalog import load_catalog
 
 from dersonlake.lake.iceberg import configured
 from dersonlake.replication import status
-from dersonlake.replication.cdc import CdcRun, CdcState
+from dersonlake.replication.cdc import CdcCapture, CdcState
 from dersonlake.sources.mysql.binlog_position import current_position
 
 MAPPING = {
@@ -98,7 +98,7 @@ def lines(admin) -> list[dict]:
     return source(admin, "ice_lines", ["order_id", "line", "note"], ["order_id", "line"])
 
 
-def delta(loaded, start=None, run=CdcRun):
+def delta(loaded, start=None, run=CdcCapture):
     catalog = loaded.run.catalog()
     return run(
         arn=loaded.arn,

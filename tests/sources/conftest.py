@@ -24,3 +24,18 @@ def cdc(sandbox: Sandbox) -> Iterator[Cdc]:
         *(f"CREATE TABLE {SCHEMA}.{name} ({cols}) ENGINE=InnoDB" for name, cols in TABLES.items()),
     )
     yield helper
+
+
+@pytest.fixture(params=["compiled", "pure-python"])
+def row_decoder(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Run the test with the compiled row decoder, then with the pure-Python one (CI runs both).
+
+    The compiled one must be there: ``pip install -e .`` builds it (setup.py), so a missing or
+    stale build fails here instead of silently testing the pure-Python path twice.
+    """
+    from dersonlake.sources.mysql.binlog_rows_event import row_decoder_name, use_pure_python
+
+    use_pure_python(request.param == "pure-python")
+    assert row_decoder_name() == request.param, "the compiled row decoder is not built: run make install"
+    yield request.param
+    use_pure_python(False)

@@ -45,7 +45,7 @@ def assert_same(binlog: ChangeBatch, loaded: pa.Table) -> None:
         )
 
 
-def test_type_zoo_through_the_binlog_equals_the_full_load(cdc: Cdc) -> None:
+def test_type_zoo_through_the_binlog_equals_the_full_load(cdc: Cdc, row_decoder: str) -> None:
     cdc.sql("DROP TABLE IF EXISTS cdc_t.zoo", "CREATE TABLE cdc_t.zoo LIKE shop.type_zoo")
     table = cdc.table("zoo")
     start = cdc.position()

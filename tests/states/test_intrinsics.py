@@ -62,6 +62,20 @@ def test_uuid_is_v4():
 
 
 @pytest.mark.parametrize(
+    ("expr", "value"),
+    [
+        ("States.MathAdd(1.5, 1)", 3),
+        ("States.MathAdd(-2.5, 0)", -2),
+        ("States.MathAdd(2.4, 0.6)", 3),
+        ("States.ArrayRange(1.4, 3.6, 1)", [1, 2, 3, 4]),
+    ],
+)
+def test_non_integer_numbers_are_rounded_half_up_as_aws_does(expr, value):
+    # AWS: "If you specify a non-integer value ... Step Functions will round it off to the nearest integer."
+    assert intrinsics.evaluate(expr, DATA) == value
+
+
+@pytest.mark.parametrize(
     "expr",
     [
         "States.Format('{} {}', 1)",  # placeholder/argument count mismatch
@@ -69,7 +83,7 @@ def test_uuid_is_v4():
         "States.JsonMerge($.obj, $.other, true)",  # deep merge is rejected
         "States.ArrayGetItem($.arr, 10)",
         "States.StringToJson('{bad')",
-        "States.MathAdd(1.5, 1)",
+        "States.MathAdd('1', 1)",  # a string is not a number
         "States.Hash($.name, 'SHA-999')",
         "States.ArrayLength($.missing)",
     ],

@@ -64,9 +64,14 @@ def test_parameters_nested_dollar_keys_and_literals(engine):
     }
 
 
-def test_parameters_missing_path_is_parameter_path_failure(engine):
-    r = run(engine, one({"Type": "Pass", "Parameters": {"v.$": "$.missing"}}), {})
-    assert (r.status, r.error) == ("FAILED", "States.ParameterPathFailure")
+def test_parameters_missing_path_is_states_runtime_with_aws_cause(engine):
+    # AWS answers States.Runtime here (not States.ParameterPathFailure), naming state, event and field.
+    r = run(engine, one({"Type": "Pass", "Parameters": {"v.$": "$.missing"}}), {"a": 1})
+    assert (r.status, r.error) == ("FAILED", "States.Runtime")
+    assert r.cause == (
+        "An error occurred while executing the state 'S' (entered at the event id #2). The JSONPath"
+        " '$.missing' specified for the field 'v.$' could not be found in the input '{\"a\":1}'"
+    )
 
 
 def test_indefinite_paths_return_lists(engine):

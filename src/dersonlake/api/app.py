@@ -22,7 +22,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from dersonlake.api import dms, protocol, stepfunctions
-from dersonlake.replication.store import ReplicationStore
+from dersonlake.replication import ReplicationStore
 from dersonlake.states import Engine
 
 log = logging.getLogger("dersonlake.REST_SERVER")

@@ -23,10 +23,16 @@ from dersonlake.api.dms_worker import OWNER_TAG, Worker
 from dersonlake.api.protocol import ApiError
 from dersonlake.errors import BadInput
 from dersonlake.mapping import parse_mapping, parse_task_settings
-from dersonlake.replication import status
-from dersonlake.replication.cdc_options import parse_start, parse_stop
-from dersonlake.replication.store import ReplicationStore
-from dersonlake.replication.task import check_identifier, create_task, reconcile, task_arn
+from dersonlake.replication import (
+    ReplicationStore,
+    check_identifier,
+    create_task,
+    parse_start,
+    parse_stop,
+    reconcile,
+    status,
+    task_arn,
+)
 
 TARGET_PREFIX = "AmazonDMSv20160101"
 SERVICE = "dms"

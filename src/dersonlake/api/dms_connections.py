@@ -30,7 +30,7 @@ from dersonlake.api.dms_resources import AVAILABLE, Resources
 from dersonlake.api.dms_worker import OWNER_TAG
 from dersonlake.api.protocol import ApiError
 from dersonlake.errors import DersonError
-from dersonlake.replication.store import ReplicationStore
+from dersonlake.replication import ReplicationStore
 
 Params = dict[str, Any]
 MYSQL_ENGINES = ("mysql", "mariadb", "aurora")
@@ -120,7 +120,7 @@ class Connections:
 
     def _check(self, endpoint: Any) -> None:
         from dersonlake.lake.storage import open_storage
-        from dersonlake.replication.owner_run import source_params
+        from dersonlake.replication import source_params
         from dersonlake.sources.mysql.connection import ConnectionParams, connect
 
         params = json.loads(endpoint["params"])

@@ -17,8 +17,7 @@ import time
 from typing import Any
 
 from dersonlake.api.protocol import ApiError
-from dersonlake.replication.store import ReplicationStore
-from dersonlake.replication.task import check_identifier
+from dersonlake.replication import ReplicationStore, check_identifier
 
 Params = dict[str, Any]
 CREATING, AVAILABLE, DELETING = "creating", "available", "deleting"
@@ -143,6 +142,9 @@ class Resources:
 
     # -- replication instances ---------------------------------------------------------------------
     def create_replication_instance(self, p: Params) -> dict[str, Any]:
+        # A create is a later request too: an instance deleted by the previous run is gone by now
+        # (back-to-back scheduled runs in one server otherwise found its "deleting" row, then nothing).
+        self._advance()
         identifier = check_identifier(
             p["ReplicationInstanceIdentifier"], "ReplicationInstanceIdentifier", 63
         ).lower()

@@ -17,7 +17,7 @@ from typing import Any
 
 from dersonlake.api.dms_tags import Tags
 from dersonlake.api.protocol import ApiError
-from dersonlake.replication.store import ReplicationStore
+from dersonlake.replication import ReplicationStore
 
 Params = dict[str, Any]
 SCHEMA = """

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from dersonlake.api.protocol import ApiError
-from dersonlake.replication.store import ReplicationStore
+from dersonlake.replication import ReplicationStore
 
 Params = dict[str, Any]
 SCHEMA = """

@@ -13,7 +13,7 @@ from pathlib import Path
 from dersonlake.api.app import create_app, dms_service, stepfunctions_service
 from dersonlake.api.dashboard import dashboard_routes
 from dersonlake.errors import OperationFailed
-from dersonlake.replication.store import ReplicationStore
+from dersonlake.replication import ReplicationStore
 from dersonlake.states import Engine
 
 

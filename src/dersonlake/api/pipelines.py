@@ -17,6 +17,8 @@ from dersonlake.states import Engine, StatesApiError, load_definition
 
 _PLACEHOLDER = re.compile(r"(\$?)\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 ROLE_ARN = "arn:aws:iam::{account}:role/{prefix}derson-lake-states"
+# The Lambda the pipelines call (``${intake_function_arn}``): the seed's DMS-intake, this package's code.
+INTAKE_HANDLER = "dersonlake.intake.lambda_function:lambda_handler"
 
 
 @dataclass(frozen=True)
@@ -63,14 +65,17 @@ def find_pipelines(root: Path) -> list[Path]:
 def register_pipelines(engine: Engine, root: Path, values: PipelineValues) -> list[str]:
     """Create (or update to the current file) one state machine per pipeline; returns their ARNs.
 
-    Every file is rendered and validated before any is registered, so a broken file leaves the
-    store as it was and the error names the file.
+    The function they call (``values.lambda_function_name``, DMS-intake) is served by
+    ``INTAKE_HANDLER``, so the pipelines run as installed; a ``--lambda`` mapping registered after
+    this call replaces it. Every file is rendered and validated before any is registered, so a
+    broken file leaves the store as it was and the error names the file.
     """
     rendered: list[tuple[str, str]] = []
     for path in find_pipelines(root):
         text = render(path.read_text(), values.placeholders(), str(path))
         load_definition(text, file=str(path))
         rendered.append((values.state_machine_prefix + path.parent.name, text))
+    engine.register_lambda(values.lambda_function_name, INTAKE_HANDLER)
     role = ROLE_ARN.format(account=values.account_id, prefix=values.state_machine_prefix)
     arns = []
     for name, text in rendered:

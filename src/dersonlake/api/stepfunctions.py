@@ -1,5 +1,10 @@
 """Step Functions operations (``AWSStepFunctions.<Op>``) served by the local ``Engine``.
 
+TestState and StartSyncExecution carry botocore's ``sync-`` host prefix: boto3 and the aws CLI
+send them to ``sync-<endpoint host>``, which does not resolve for ``127.0.0.1``/``localhost``.
+Routing here is by ``X-Amz-Target`` only, so any host works; clients turn the prefix off with
+``Config(inject_host_prefix=False)`` or ``AWS_DISABLE_HOST_PREFIX_INJECTION=true`` (docs/states.md).
+
 The engine already returns AWS's response shapes and raises errors carrying AWS's codes; this
 module only maps request members to engine arguments, checks ARNs the way the service does
 (``InvalidArn`` before any lookup) and turns engine exceptions into ``ApiError``.
@@ -16,7 +21,7 @@ from typing import Any
 from dersonlake.api.protocol import ApiError
 from dersonlake.api.sfn_settings import SfnSettings
 from dersonlake.errors import BadInput
-from dersonlake.states import Engine, InvalidApiInput, InvalidDefinition, StatesApiError
+from dersonlake.states import Engine, InvalidApiInput, InvalidDefinition, StatesApiError, run_test_state
 
 TARGET_PREFIX = "AWSStepFunctions"
 SERVICE = "stepfunctions"
@@ -44,17 +49,34 @@ def exec_arn(p: Params) -> str:
     return _arn(p["executionArn"], _EXEC_ARN, "execution")
 
 
-OPERATIONS: dict[str, Callable[[Engine, Params], dict[str, Any]]] = {
-    "CreateStateMachine": lambda e, p: e.create_state_machine(
+def create_state_machine(engine: Engine, p: Params) -> dict[str, Any]:
+    """CreateStateMachine, with AWS's versioning rule: a version description needs ``publish``."""
+    if p.get("versionDescription") is not None and not p.get("publish"):
+        raise ApiError("ValidationException", "Version description can only be set when publish is true")
+    result = engine.create_state_machine(
         p["name"], p["definition"], role_arn=p.get("roleArn"), type=p.get("type", "STANDARD")
-    ),
+    )
+    if p.get("publish"):
+        # Only version 1 is ever published here (PublishStateMachineVersion is not served).
+        result["stateMachineVersionArn"] = result["stateMachineArn"] + ":1"
+    return result
+
+
+OPERATIONS: dict[str, Callable[[Engine, Params], dict[str, Any]]] = {
+    "CreateStateMachine": create_state_machine,
     "UpdateStateMachine": lambda e, p: e.update_state_machine(
         sm_arn(p), p.get("definition"), role_arn=p.get("roleArn")
     ),
     "DescribeStateMachine": lambda e, p: e.describe_state_machine(sm_arn(p)),
     "ListStateMachines": lambda e, p: e.list_state_machines(p.get("maxResults", 0), p.get("nextToken")),
     "DeleteStateMachine": lambda e, p: e.delete_state_machine(sm_arn(p)),
-    "ValidateStateMachineDefinition": lambda e, p: e.validate_state_machine_definition(p["definition"]),
+    "ValidateStateMachineDefinition": lambda e, p: e.validate_state_machine_definition(
+        p["definition"], p.get("type")
+    ),
+    "TestState": lambda e, p: run_test_state(e, p),
+    "StartSyncExecution": lambda e, p: e.start_sync_execution(
+        sm_arn(p), p.get("input"), p.get("name"), included_data=p.get("includedData") or "ALL_DATA"
+    ),
     "DescribeStateMachineForExecution": lambda e, p: e.describe_state_machine_for_execution(exec_arn(p)),
     "StartExecution": lambda e, p: e.start_execution(sm_arn(p), p.get("input"), p.get("name")),
     "DescribeExecution": lambda e, p: e.describe_execution(exec_arn(p)),
@@ -144,7 +166,11 @@ def call(engine: Engine, operation: str, params: Params) -> dict[str, Any]:
     try:
         return handler(engine, params)
     except InvalidDefinition as exc:
-        raise ApiError("InvalidDefinition", f"Invalid State Machine Definition: '{exc}'") from None
+        if operation == "TestState" and exc.path is None and exc.diagnostic == "SCHEMA_VALIDATION_FAILED":
+            raise ApiError("InvalidDefinition", exc.problem) from None
+        raise ApiError(
+            "InvalidDefinition", f"Invalid State Machine Definition: '{exc.aws_message()}'"
+        ) from None
     except StatesApiError as exc:
         raise ApiError(exc.code, exc.message) from None
     except InvalidApiInput as exc:

@@ -10,6 +10,7 @@ from dersonlake.cli import (  # noqa: F401
     owners_cmd,
     run_cmd,
     sandbox_cmd,
+    schedule_cmd,
     serve_cmd,
     states_cmd,
     status_cmd,

@@ -46,7 +46,7 @@ def demo(
     from dersonlake.cli.owners_cmd import check_owner
     from dersonlake.cli.run_cmd import run_owner
     from dersonlake.config import load_owner
-    from dersonlake.replication.owner_run import prepare
+    from dersonlake.replication import prepare
     from dersonlake.sandbox.seed import TABLES, seed
     from dersonlake.sandbox.server import Sandbox, default_dir
 
@@ -100,6 +100,12 @@ def demo(
     typer.echo(
         "the sandbox keeps running: derson-lake sandbox url | stop (make clean removes it and the lake)"
     )
+    from dersonlake.cli.schedule_cmd import schedule_lines
+
+    for line in schedule_lines(owners_dir):
+        if line.startswith(f"{SAMPLE_OWNER}:"):
+            typer.echo(f"schedule: {line}")
+    typer.echo("run it by itself: derson-lake serve (or derson-lake schedule); see docs/schedule.md")
     if mismatches:
         from dersonlake.errors import OperationFailed
 

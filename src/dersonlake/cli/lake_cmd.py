@@ -16,7 +16,7 @@ def table_summaries(owner: str, owners_dir: Path | None) -> list[tuple[str, int,
     """``(schema.table, files, rows, bytes, last file)`` for each table in the owner's lake."""
     from dersonlake.config import load_owner
     from dersonlake.lake.inventory import count_rows, list_tables
-    from dersonlake.replication.owner_run import prepare
+    from dersonlake.replication import prepare
 
     run = prepare(load_owner(owner, owners_dir))
     storage = run.storage()
@@ -56,7 +56,7 @@ def table_state(owner: str, owners_dir: Path | None, name: str, *, run=None, pla
     from dersonlake.errors import BadInput
     from dersonlake.lake import dms_columns
     from dersonlake.lake.current_state import current_state
-    from dersonlake.replication.owner_run import prepare
+    from dersonlake.replication import prepare
 
     schema, _, table = name.partition(".")
     run = run or prepare(load_owner(owner, owners_dir))
@@ -110,7 +110,7 @@ def catalog_cmd(
 
     from dersonlake.config import load_owner
     from dersonlake.errors import BadInput
-    from dersonlake.replication.owner_run import prepare
+    from dersonlake.replication import prepare
 
     run = prepare(load_owner(owner, owners_dir))
     props = run.iceberg_catalog()
@@ -133,7 +133,7 @@ def compact_cmd(
     """Rewrite the Iceberg tables' live rows without delete files; expire older snapshots."""
     from dersonlake.config import load_owner
     from dersonlake.errors import BadInput
-    from dersonlake.replication.owner_run import prepare
+    from dersonlake.replication import prepare
 
     run = prepare(load_owner(owner, owners_dir))
     if run.iceberg_catalog() is None:

@@ -39,7 +39,7 @@ def _root(
 
 def _register() -> None:
     """Attach the command groups; imported here so ``--help`` lists them all."""
-    from dersonlake.cli import commands  # noqa: F401  (registers on ``app``)
+    from dersonlake.cli import binlog_cmd, commands  # noqa: F401  (register on ``app``)
 
 
 def main(argv: list[str] | None = None) -> None:

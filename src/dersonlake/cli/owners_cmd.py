@@ -48,7 +48,7 @@ def check_owner(owner: str, owners_dir_: Path | None, *, quiet: bool = False) ->
     Raises BadInput for a bad file, SourceNotReady when a preflight check fails.
     """
     from dersonlake.mapping import render
-    from dersonlake.replication.owner_run import prepare
+    from dersonlake.replication import prepare
     from dersonlake.sources.mysql.preflight import preflight
 
     run = prepare(load_owner(owner, owners_dir_))

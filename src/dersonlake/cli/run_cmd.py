@@ -22,7 +22,6 @@ from dersonlake.cli.main import app
 from dersonlake.errors import BadInput, OperationFailed
 from dersonlake.states.stats import root_cause
 
-INTAKE = "dersonlake.intake.lambda_function:lambda_handler"
 PIPELINES = ("derson-Main", "DMS-Handler", "DMS-ErrorHandling")
 
 
@@ -179,7 +178,7 @@ def _run_locally(
     from dersonlake.api.pipelines import PipelineValues, register_pipelines
     from dersonlake.home import derson_home
     from dersonlake.notify import AlertWatcher, Notifier
-    from dersonlake.replication.store import ReplicationStore
+    from dersonlake.replication import ReplicationStore
     from dersonlake.states import Engine, default_db_path
 
     if not pipelines.is_dir():
@@ -189,8 +188,7 @@ def _run_locally(
     store = ReplicationStore(derson_home() / "replication.sqlite")
     watcher = AlertWatcher(notifier, default_db_path(), derson_home() / "replication.sqlite")
     try:
-        engine.register_lambda("DMS-intake", INTAKE)
-        register_pipelines(engine, pipelines, PipelineValues())
+        register_pipelines(engine, pipelines, PipelineValues())  # with DMS-intake = INTAKE_HANDLER
         watcher.start()
         with LocalServer(engine, store, owners_dir=base) as server:
             os.environ["DERSON_DMS_ENDPOINT_URL"] = server.url

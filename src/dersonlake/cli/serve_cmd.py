@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import socket
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -43,6 +44,9 @@ def serve(
         "", "--state-machine-prefix", envvar="DERSON_STATE_MACHINE_PREFIX", help="Prefix of pipeline names."
     ),
     time_scale: float = typer.Option(1.0, "--time-scale", help="Multiply Wait and retry delays (0 = none)."),
+    no_schedule: bool = typer.Option(
+        False, "--no-schedule", help="Do not run the owners' schedules (owner.yaml schedule:) here."
+    ),
 ) -> None:
     """Serve the AWS Step Functions and DMS APIs locally (use with --endpoint-url) and the web dashboard
     at / ; Ctrl-C stops it."""
@@ -54,7 +58,7 @@ def serve(
     from dersonlake.api.pipelines import PipelineValues, register_pipelines
     from dersonlake.home import derson_home
     from dersonlake.notify import AlertWatcher, Notifier
-    from dersonlake.replication.store import ReplicationStore
+    from dersonlake.replication import ReplicationStore
     from dersonlake.states import Engine, default_db_path
 
     states_path = db or default_db_path()
@@ -65,12 +69,13 @@ def serve(
     )
     store = ReplicationStore(replication_path)
     watcher = AlertWatcher(notifier, states_path, replication_path)
+    scheduler = None if no_schedule else _scheduler(engine, states_path, replication_path, prefix, notifier)
     try:
-        register_lambdas(engine, lambdas)
         registered: list[str] = []
-        if pipelines.is_dir():
+        if pipelines.is_dir():  # with DMS-intake, the function they call
             values = PipelineValues(region=region, account_id=account_id, state_machine_prefix=prefix)
             registered = register_pipelines(engine, pipelines, values)
+        register_lambdas(engine, lambdas)  # DERSON_LAMBDAS / --lambda replace a registered function
         sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -90,13 +95,27 @@ def serve(
         os.environ.setdefault("DERSON_DMS_ENDPOINT_URL", f"http://{local}:{bound}")
         engine.start_background()
         watcher.start()
+        if scheduler is not None:
+            scheduler.start()
         services = [stepfunctions_service(engine), dms_service(store, region, account_id)]
         dashboard = dashboard_routes(engine, store, os.environ.get("DERSON_OWNERS_DIR"))
         routes = [metrics_route(replication_path, states_path), *dashboard]
         config = uvicorn.Config(create_app(services, routes), log_level="warning")
         uvicorn.Server(config).run(sockets=[sock])
     finally:
+        if scheduler is not None:
+            scheduler.stop()
+            scheduler.store.close()
         watcher.stop()
         engine.close()
         store.close()
         notifier.close()
+
+
+def _scheduler(engine: Any, states_path: Path, replication_path: Path, prefix: str, notifier: Any) -> Any:
+    """The owners' schedules, run in this server (docs/schedule.md); state beside the state store."""
+    from dersonlake.scheduler import FILE_NAME, EngineStarter, Scheduler, ScheduleStore
+
+    starter = EngineStarter(engine, states_path, replication_path, f"{prefix}derson-Main")
+    store = ScheduleStore(Path(states_path).parent / FILE_NAME)
+    return Scheduler(starter, store, owners=os.environ.get("DERSON_OWNERS_DIR"), send=notifier.send)

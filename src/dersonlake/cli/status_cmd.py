@@ -89,7 +89,34 @@ def collect(states_db: Path, replication_db: Path, alerts_db: Path, owner: str |
         "running_executions": running,
         "suspended_tables": suspended,
         "alerts": _alerts(alerts_db, owner),
+        "schedules": _schedules(Path(alerts_db).parent, owner),
     }
+
+
+def _schedules(home: Path, owner: str | None) -> list[dict[str, Any]]:
+    """Each scheduled owner's next due time, last run and alarms (the scheduler's store, read-only)."""
+    from dersonlake.scheduler import FILE_NAME, read_overview
+
+    out = []
+    for o in read_overview(home / FILE_NAME):
+        s = o.state
+        if owner is not None and s.owner != owner:
+            continue
+        out.append(
+            {
+                "owner": s.owner,
+                "expression": s.expression,
+                "timezone": s.timezone,
+                "enabled": s.enabled,
+                "next_due": _iso(s.next_due) if s.next_due is not None and s.enabled else None,
+                "last_status": s.last_status,
+                "last_started": _iso(s.last_started) if s.last_started else None,
+                "last_success": _iso(s.last_success) if s.last_success else None,
+                "last_event": o.last_event.action if o.last_event else None,
+                "alarms": [a.name for a in o.alarms if a.state == "ALARM"],
+            }
+        )
+    return out
 
 
 def _lag(t: Any) -> float | None:
@@ -158,6 +185,18 @@ def sections(data: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]
         [s["owner"] or "-", s["task"], s["table"], _short(s["error"] or "")] for s in data["suspended_tables"]
     ]
     alerts = [[a["time"], a["kind"], a["subject"]] for a in data["alerts"]]
+    schedules = [
+        [
+            s["owner"],
+            f"{s['expression']} {s['timezone']}",
+            s["next_due"] or ("disabled" if not s["enabled"] else "-"),
+            s["last_status"] or "-",
+            s["last_success"] or "-",
+            s["last_event"] or "-",
+            ", ".join(s["alarms"]) or "OK",
+        ]
+        for s in data.get("schedules", [])
+    ]
     return [
         (
             "Last run per owner",
@@ -172,6 +211,19 @@ def sections(data: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]
         ),
         ("Suspended tables", ["OWNER", "TASK", "TABLE", "ERROR"], suspended),
         ("Recent alerts", ["TIME (UTC)", "KIND", "ALERT"], alerts),
+        (
+            "Schedules",
+            [
+                "OWNER",
+                "SCHEDULE",
+                "NEXT RUN (UTC)",
+                "LAST RUN",
+                "LAST SUCCESS (UTC)",
+                "LAST DUE TIME",
+                "ALARMS",
+            ],
+            schedules,
+        ),
     ]
 
 

@@ -43,62 +43,64 @@ def stream(
     The first time it does the full load first (as `load --delta`); later it continues from the
     checkpoint. Files are committed every CdcMaxBatchInterval seconds or CdcMinFileSize KB.
     """
-    from dersonlake.cli.cdc_task import cdc_owner_task, start_options
+    from dersonlake.cli.load_cmd import open_store, raise_for_result, start_options
+    from dersonlake.replication import delta_request, owner_task
 
     start, stop_at = start_options(cdc_start_position, cdc_start_time, cdc_stop_position)
-    stop = threading.Event()
-    streaming = threading.Event()
-
-    def request_stop(signum: int, _frame: object) -> None:
-        if not streaming.is_set():  # still in the first full load: interrupt it (task stopped)
-            raise KeyboardInterrupt
-        typer.echo(
-            f"{owner}: {signal.Signals(signum).name}: stopping at the next transaction boundary", err=True
-        )
-        stop.set()
-
-    previous = {s: signal.signal(s, request_stop) for s in (signal.SIGTERM, signal.SIGINT)}
+    stop = threading.Event()  # ends the status reporter
     reporter: list[threading.Thread] = []
 
-    def started(arn: str, store: object) -> None:
-        streaming.set()
-        typer.echo(f"{owner}: streaming (task {arn}); SIGTERM or Ctrl-C stops it", err=True)
+    def started(task: object) -> None:
+        arn = getattr(task, "arn", "")
+        typer.echo(f"{owner}: running (task {arn}); SIGTERM or Ctrl-C stops it", err=True)
         if status_every > 0:
             thread = threading.Thread(
-                target=_report, args=(owner, arn, store, stop, status_every), daemon=True
+                target=_report,
+                args=(owner, arn, getattr(task, "store", None), stop, status_every),
+                daemon=True,
             )
             thread.start()
             reporter.append(thread)
 
-    try:
-        done = cdc_owner_task(
-            owner, owners_dir, start=start, stop_at=stop_at, blocking=True, stop=stop, on_started=started
+    store = open_store()
+    task = owner_task(
+        store, owner, owners_dir, delta=True, explicit_start=start is not None, on_running=started
+    )
+
+    def request_stop(signum: int, _frame: object) -> None:
+        if not task.cdc_running.is_set():  # still in the first full load: interrupt it (task stopped)
+            raise KeyboardInterrupt
+        typer.echo(
+            f"{owner}: {signal.Signals(signum).name}: stopping at the next transaction boundary", err=True
         )
+        task.stop()
+
+    previous = {s: signal.signal(s, request_stop) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        done = task.start(delta_request(task, start=start, stop_at=stop_at, blocking=True))
     finally:
         stop.set()
         for s, handler in previous.items():
             signal.signal(s, handler)
-    if done.full is not None:
-        o = done.full.outcome
+    if done.full_load is not None:
+        o = done.full_load
         typer.echo(f"{owner}: full load {o.rows:,} rows, {o.files} files; CDC started there")
-    cdc = done.outcome
-    typer.echo(
-        f"{owner}: streamed {cdc.changes:,} change(s) from {cdc.transactions:,} transaction(s) in "
-        f"{cdc.files} file(s); checkpoint {cdc.checkpoint.position if cdc.checkpoint else '-'}; "
-        f"{done.stop_reason}" + (f"; {done.restarts} restart(s) after source errors" if done.restarts else "")
-    )
-    if cdc.suspended:
-        from dersonlake.errors import OperationFailed
-
-        raise OperationFailed(
-            "table(s) suspended (Table error): " + "; ".join(f"{t}: {w}" for t, w in cdc.suspended.items())
+    cdc = done.cdc
+    if cdc is None:
+        typer.echo(f"{owner}: {done.stop_reason}")
+    else:
+        typer.echo(
+            f"{owner}: streamed {cdc.changes:,} change(s) from {cdc.transactions:,} transaction(s) in "
+            f"{cdc.files} file(s); checkpoint {cdc.checkpoint.position if cdc.checkpoint else '-'}; "
+            f"{done.stop_reason}"
+            + (f"; {done.restarts} restart(s) after source errors" if done.restarts else "")
         )
+    raise_for_result(task, done)
 
 
 def _report(owner: str, arn: str, store: object, stop: threading.Event, every: float) -> None:
     """A status line every ``every`` seconds from the metrics the stream saves."""
-    from dersonlake.replication.cdc_metrics import cdc_metrics
-    from dersonlake.replication.store import ReplicationStore
+    from dersonlake.replication import ReplicationStore, cdc_metrics
 
     assert isinstance(store, ReplicationStore)
     while not stop.wait(every):

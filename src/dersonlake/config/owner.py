@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from dersonlake.config.s3_settings import S3Settings, normalize_s3_settings
+from dersonlake.config.schedule import ScheduleConfig, parse_schedule
 from dersonlake.config.shape import expect_mapping, expect_type, load_json_file
 from dersonlake.errors import BadInput
 
@@ -42,7 +43,7 @@ _SOURCE_KEYS = (
 )
 _TARGET_KEYS = ("uri", "endpoint_url", "region", "s3_settings", "tables", "catalog")
 TABLE_FORMATS = ("none", "iceberg")  # target.tables: current-state tables beside the DMS files
-_OWNER_KEYS = ("description", "source", "target", "migration_type")
+_OWNER_KEYS = ("description", "source", "target", "migration_type", "schedule")
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,7 @@ class Owner:
     mapping: dict[str, Any]
     task_settings: dict[str, Any]
     description: str = ""
+    schedule: ScheduleConfig | None = None  # None: runs only when started (run, aws stepfunctions ...)
 
     @property
     def mapping_file(self) -> str:
@@ -191,6 +193,7 @@ def load_owner(name: str, base: str | Path | None = None) -> Owner:
         mapping=mapping,
         task_settings=settings,
         description=str(doc.get("description") or ""),
+        schedule=parse_schedule(doc["schedule"], file) if doc.get("schedule") is not None else None,
     )
 
 

@@ -57,14 +57,6 @@ class ObjectWriter:
         self._written_rows = 0  # rows and bytes across every file, for the bytes-per-row estimate
         self._written_bytes = 0
 
-    @property
-    def pending_rows(self) -> int:
-        return self._rows
-
-    @property
-    def pending_bytes(self) -> int:
-        return self._file.size() if self._file else 0
-
     def write(self, batch: pa.RecordBatch) -> None:
         """Write ``batch``, starting new files at ``max_bytes``: the batch is cut into slices sized
         by the bytes per row seen so far, so files end close to the limit even for small limits."""

@@ -18,7 +18,21 @@ TASK_FAILED = "task_failed"
 CDC_LATENCY = "cdc_latency"
 TABLE_SUSPENDED = "table_suspended"
 SNS_PUBLISH = "sns_publish"
-KINDS = (EXECUTION_FAILED, TASK_FAILED, CDC_LATENCY, TABLE_SUSPENDED, SNS_PUBLISH)
+# The scheduler's alarms (dersonlake.scheduler.alarms): sent when an alarm goes off, and once more
+# (ALARM_RESOLVED) when the owner's next run succeeds. A task failure alarm is of kind TASK_FAILED.
+RUN_FAILED = "run_failed"
+LAKE_STALE = "lake_stale"
+ALARM_RESOLVED = "alarm_resolved"
+KINDS = (
+    EXECUTION_FAILED,
+    TASK_FAILED,
+    CDC_LATENCY,
+    TABLE_SUSPENDED,
+    SNS_PUBLISH,
+    RUN_FAILED,
+    LAKE_STALE,
+    ALARM_RESOLVED,
+)
 
 
 @dataclass(frozen=True)

@@ -53,13 +53,6 @@ class AlertLog:
         with self._lock:
             self._db.execute("UPDATE alerts SET result = ? WHERE key = ?", (json.dumps(result), key))
 
-    def recent(self, limit: int = 20, owner: str | None = None) -> list[sqlite3.Row]:
-        sql, params = "SELECT * FROM alerts", []
-        if owner is not None:
-            sql, params = sql + " WHERE owner = ?", [owner]
-        with self._lock:
-            return self._db.execute(sql + " ORDER BY ts DESC LIMIT ?", [*params, limit]).fetchall()
-
     def close(self) -> None:
         with self._lock:
             self._db.close()

@@ -71,10 +71,14 @@ class AlertWatcher:
 
 
 def execution_alerts(executions: list[sstats.ExecutionStat]) -> list[Alert]:
-    """A top-level execution that FAILED or TIMED_OUT (nested ones fail their parent, which alerts)."""
+    """A top-level execution that FAILED or TIMED_OUT (nested ones fail their parent, which alerts).
+    Runs started by the scheduler (named ``sched-...``) are left to its ``run_failed`` alarm, which
+    is sent once for a series of failures instead of once per run."""
     out = []
     for e in executions:
         if e.nested or e.status not in ("FAILED", "TIMED_OUT") or e.stop is None:
+            continue
+        if e.name.startswith("sched-"):  # dersonlake.scheduler.EXECUTION_PREFIX
             continue
         error, cause = sstats.root_cause(e.error or "", e.cause or "")
         who = f"{e.owner}: " if e.owner else ""

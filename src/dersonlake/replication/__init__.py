@@ -1,1 +1,70 @@
-"""replication layer."""
+"""The replication layer: DMS replication tasks run by this process.
+
+What other layers use (tests may reach inside; other layers may not):
+
+* ``ReplicationStore``: the tasks' SQLite store (``.derson/replication.sqlite``).
+* ``create_task`` / ``check_identifier`` / ``task_arn`` / ``reconcile``: a task's record.
+* ``ReplicationTask`` (``start(StartRequest)``, ``stop()``, ``check_start``): the one task runner,
+  with ``TaskResources``, ``TaskResult``, ``CommitHook`` / ``CommittedBatch`` and the refusals
+  ``TaskNotStartable`` / ``StartTypeNotAllowed``.
+* ``owner_task`` / ``load_request`` / ``delta_request`` / ``api_task``: an owner's task as the
+  command line and the local DMS API start it.
+* ``prepare`` / ``PreparedOwner`` / ``source_params``: an owner's files resolved (source, lake, plan).
+* ``parse_start`` / ``parse_stop`` (``CdcStart`` / ``CdcStop``): the CDC start and stop options.
+* ``cdc_metrics``: a task's CDC latency and throughput, as saved by the running task.
+* ``status``: DMS's statuses, stop reasons, table states and describe views.
+"""
+
+from dersonlake.replication import status
+from dersonlake.replication.cdc_metrics import cdc_metrics
+from dersonlake.replication.cdc_options import CdcStart, CdcStop, parse_start, parse_stop
+from dersonlake.replication.owner_tasks import (
+    api_task,
+    delta_request,
+    discard_uncovered,
+    load_request,
+    owner_task,
+)
+from dersonlake.replication.prepared_owner import PreparedOwner, prepare, source_params
+from dersonlake.replication.replication_task import (
+    CommitHook,
+    CommittedBatch,
+    ReplicationTask,
+    StartRequest,
+    StartTypeNotAllowed,
+    TaskNotStartable,
+    TaskResources,
+    TaskResult,
+)
+from dersonlake.replication.store import ReplicationStore
+from dersonlake.replication.task import check_identifier, create_task, reconcile, task_arn
+
+__all__ = [
+    "CdcStart",
+    "CdcStop",
+    "CommitHook",
+    "CommittedBatch",
+    "PreparedOwner",
+    "ReplicationStore",
+    "ReplicationTask",
+    "StartRequest",
+    "StartTypeNotAllowed",
+    "TaskNotStartable",
+    "TaskResources",
+    "TaskResult",
+    "api_task",
+    "cdc_metrics",
+    "check_identifier",
+    "create_task",
+    "delta_request",
+    "discard_uncovered",
+    "load_request",
+    "owner_task",
+    "parse_start",
+    "parse_stop",
+    "prepare",
+    "reconcile",
+    "source_params",
+    "status",
+    "task_arn",
+]

@@ -79,6 +79,18 @@ class CdcCheckpoint:
         doc = {"file": p.file, "pos": p.pos, "gtid": p.gtid, "stems": self.stems, "schemas": self.schemas}
         return json.dumps({**doc, "saved": self.saved}, sort_keys=True)
 
+    def to_document(self) -> dict[str, Any]:
+        """The ``cdc`` part of the lake's checkpoint document (``dersonlake.lake_checkpoint``)."""
+        return json.loads(self.to_json())
+
+    @classmethod
+    def from_document(cls, doc: dict[str, Any]) -> CdcCheckpoint:
+        """From the lake's checkpoint document: its ``cdc`` details, or (format 1, or written by the
+        intake after an AWS DMS task) just its ``RecoveryCheckpoint``."""
+        if doc.get("cdc"):
+            return cls.from_json(json.dumps(doc["cdc"]))
+        return cls(BinlogPosition.parse(doc["RecoveryCheckpoint"]), saved=float(doc.get("saved_at", 0.0)))
+
     @classmethod
     def from_json(cls, text: str) -> CdcCheckpoint:
         doc = json.loads(text)
@@ -130,13 +142,28 @@ class CdcState:
         with self.store.transaction() as db:
             db.executemany("DELETE FROM cdc_files WHERE task_arn = ? AND key = ?", [(arn, k) for k in keys])
 
-    def save(self, arn: str, cp: CdcCheckpoint, counts: dict[tuple[str, str], dict[str, int]]) -> None:
+    def in_lake(self, arn: str) -> bool:
+        """Whether the task's checkpoint was also saved in the lake (by this version): one that
+        was not was written by an older version, and is moved into the lake."""
+        row = self.store.task(arn)
+        return bool(row and json.loads(row["extra"] or "{}").get("checkpoint_in_lake"))
+
+    def save(
+        self,
+        arn: str,
+        cp: CdcCheckpoint,
+        counts: dict[tuple[str, str], dict[str, int]],
+        *,
+        in_lake: bool = False,
+    ) -> None:
         """One transaction: the checkpoint, the statistics it covers, and forgetting the covered files."""
         now = time.time()
         with self.store.transaction() as db:
             row = db.execute("SELECT extra FROM tasks WHERE arn = ?", (arn,)).fetchone()
             extra = json.loads(row["extra"] or "{}")
             extra["cdc_checkpoint"] = cp.to_json()
+            if in_lake:
+                extra["checkpoint_in_lake"] = True
             db.execute(
                 "UPDATE tasks SET recovery_checkpoint = ?, extra = ? WHERE arn = ?",
                 (str(cp.position), json.dumps(extra), arn),
@@ -195,8 +222,9 @@ class _Table:
     known: list[Table] = field(default_factory=list)  # every definition seen this run, oldest first
 
 
-class CdcRun:
-    """One bounded CDC run of task ``arn``; ``run()`` reads up to ``stop`` and checkpoints."""
+class CdcCapture:
+    """One capture pass of task ``arn``'s CDC phase: ``run()`` reads the binlog up to ``stop``
+    into CDC files and checkpoints (``cdc_stream.CdcStream`` streams instead)."""
 
     def __init__(
         self,
@@ -228,6 +256,15 @@ class CdcRun:
         self._seq = 0
         self.batch_commits = True  # False: convert at every commit (bench/cdc.py's "before")
         self._stems: dict[str, str] = {}  # newest names of tables dropped during this run
+        self._batch_files: dict[str, list[str]] = defaultdict(
+            list
+        )  # source table -> keys since the checkpoint
+        # Saves a checkpoint once its files are committed: (checkpoint, files by source table,
+        # counts). The task runner's (hooks, lake, store); None: the replication store only.
+        self.on_commit: (
+            Callable[[CdcCheckpoint, dict[str, list[str]], dict[tuple[str, str], dict[str, int]]], None]
+            | None
+        ) = None
         self._counts: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
 
     def run(self) -> CdcOutcome:
@@ -289,7 +326,9 @@ class CdcRun:
         """Convert ``t``'s pending changes and commit its open files."""
         if t.pending:
             outcome.changes += self._write(t)
-        outcome.files += len(t.writer.flush())
+        committed = t.writer.flush()
+        self._batch_files[t.plan.source].extend(f.key for f in committed)
+        outcome.files += len(committed)
         t.since = None
 
     def _reader(self, tables: dict[tuple[str, str], _Table], start: BinlogPosition) -> BinlogReader:
@@ -603,6 +642,10 @@ class CdcRun:
             self.state.uncovered(self.arn),
             position,
         )
-        self.state.save(self.arn, cp, counts)
+        if self.on_commit is not None:
+            self.on_commit(cp, {k: list(v) for k, v in self._batch_files.items() if v}, counts)
+        else:
+            self.state.save(self.arn, cp, counts)
         self._counts.clear()
+        self._batch_files.clear()
         return cp

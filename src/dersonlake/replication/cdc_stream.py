@@ -1,6 +1,6 @@
-"""Continuous CDC (``derson-lake stream``) and the CDC stop positions, on top of ``CdcRun``.
+"""Continuous CDC (``derson-lake stream``) and the CDC stop positions, on top of ``CdcCapture``.
 
-``CdcStream`` is a ``CdcRun`` whose binlog read blocks and wakes on heartbeats, so changes reach
+``CdcStream`` is a ``CdcCapture`` whose binlog read blocks and wakes on heartbeats, so changes reach
 the lake within about ``CdcMaxBatchInterval`` seconds even when no new transaction arrives: on a
 heartbeat with a file open past the interval, every table's files are committed and the checkpoint
 saved (the checkpoint never passes a change that is not in a committed file). It stops at a
@@ -10,7 +10,7 @@ before the first transaction committed after ``commit_time:``, then flushes and 
 ``run_with_retries`` runs it (or a bounded delta) under the task's ``ErrorBehavior``: an
 environmental error (the source restarted, the network dropped) restarts the run from the last
 checkpoint after the ``RecoverableError*`` backoff. A restart is exactly a crash recovery of
-``CdcRun``: files committed after the checkpoint are deleted and their changes read again, so
+``CdcCapture``: files committed after the checkpoint are deleted and their changes read again, so
 nothing is lost and nothing is written twice. A purged binlog is not recoverable: a reload is.
 """
 
@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 
 from dersonlake.errors import DersonError, OperationFailed
 from dersonlake.replication import status
-from dersonlake.replication.cdc import CdcCheckpoint, CdcOutcome, CdcRun, _Table
+from dersonlake.replication.cdc import CdcCapture, CdcCheckpoint, CdcOutcome, _Table
 from dersonlake.replication.cdc_metrics import CdcMeter
 from dersonlake.replication.cdc_options import CdcStop
 from dersonlake.replication.recoverable import Backoff
@@ -42,8 +42,8 @@ class BinlogPurged(OperationFailed):
     """The checkpoint (or start position) is older than every binlog the server keeps."""
 
 
-class CdcStream(CdcRun):
-    """``CdcRun`` that streams (``blocking=True``) and honours a stop request and ``CdcStop``."""
+class CdcStream(CdcCapture):
+    """``CdcCapture`` that streams (``blocking=True``) and honours a stop request and ``CdcStop``."""
 
     def __init__(
         self,
@@ -63,7 +63,7 @@ class CdcStream(CdcRun):
         self.progressed = False  # a checkpoint was saved by this run
         self._tables_open: dict[tuple[str, str], _Table] = {}
 
-    # -- hooks of CdcRun ---------------------------------------------------------------------------
+    # -- hooks of CdcCapture ---------------------------------------------------------------------------
     def _tables(self, cp: CdcCheckpoint, outcome: CdcOutcome) -> dict[tuple[str, str], _Table]:
         self._tables_open = super()._tables(cp, outcome)
         return self._tables_open

@@ -286,6 +286,22 @@ class ReplicationStore:
                     (arn, schema, table),
                 )
 
+    def mark_for_reload(self, arn: str, schema: str, table: str) -> None:
+        """ReloadTables: the table's segments forgotten, its prep pending again, ``Table is being
+        reloaded`` until the reload loads it."""
+        with self.transaction() as db:
+            for name in ("load_segments", "load_files"):
+                db.execute(
+                    f"DELETE FROM {name} WHERE task_arn = ? AND schema_name = ? AND table_name = ?",
+                    (arn, schema, table),
+                )
+            db.execute(
+                "UPDATE table_stats SET state = 'Table is being reloaded', prep_pending = 1,"
+                " full_load_rows = 0, reloaded = 0, last_update = ?"
+                " WHERE task_arn = ? AND schema_name = ? AND table_name = ?",
+                (time.time(), arn, schema, table),
+            )
+
     def intend_file(self, arn: str, schema: str, table: str, segment: str, key: str) -> None:
         """Record ``key`` *before* it is committed, so a resume after a crash at any instant knows
         every object the unfinished segment may have left in the lake."""

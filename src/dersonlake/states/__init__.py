@@ -13,6 +13,7 @@ from dersonlake.states.definition import InvalidDefinition, load_definition
 from dersonlake.states.engine import Engine, default_db_path
 from dersonlake.states.integrations import LambdaContext, SnsMessage
 from dersonlake.states.queries import execution_counts, execution_input, parent_execution, recent_executions
+from dersonlake.states.teststate import run_test_state
 
 __all__ = [
     "Clock",
@@ -29,4 +30,5 @@ __all__ = [
     "load_definition",
     "parent_execution",
     "recent_executions",
+    "run_test_state",
 ]

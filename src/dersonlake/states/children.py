@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from dersonlake.states import io, jsonata_mode, paths
+from dersonlake.states import io, jsonata_mode, path_values, paths
 from dersonlake.states.failures import EXCEED_TOLERATED_FAILURE_THRESHOLD, RUNTIME, StatesFailure
 from dersonlake.states.history import STATE_EVENT_PREFIX
 from dersonlake.states.integrations import parse_resource
@@ -22,6 +22,12 @@ from dersonlake.states.store import Frame, Tx
 if TYPE_CHECKING:
     from dersonlake.states.definition import State
     from dersonlake.states.engine import Engine
+
+
+def items_not_array(items_path: str) -> str:
+    """AWS's cause when a Map's ItemsPath selects something other than an array."""
+    shown = items_path[1:] if items_path.startswith("$$") else items_path
+    return f'Reference path "{shown}" must point to array.'
 
 
 class Children:
@@ -55,7 +61,7 @@ class Children:
         if st.jsonata:
             states = {"input": f.input, "context": env.context}
             value = (
-                jsonata_mode.evaluate(st.raw["Arguments"], states, f.vars)
+                jsonata_mode.evaluate(st.raw["Arguments"], states, f.vars, "Arguments")
                 if "Arguments" in st.raw
                 else f.input
             )
@@ -77,27 +83,34 @@ class Children:
         eff = effective_input(f)
         states = {"input": f.input, "context": env.context}
         if st.jsonata:
-            items = jsonata_mode.evaluate(raw["Items"], states, f.vars) if "Items" in raw else f.input
-            maxc = jsonata_mode.evaluate(raw.get("MaxConcurrency", 0), states, f.vars)
-            tol_count = jsonata_mode.evaluate(raw.get("ToleratedFailureCount"), states, f.vars)
-            tol_pct = jsonata_mode.evaluate(raw.get("ToleratedFailurePercentage"), states, f.vars)
+            items = (
+                jsonata_mode.evaluate(raw["Items"], states, f.vars, "Items") if "Items" in raw else f.input
+            )
+            maxc = jsonata_mode.evaluate(raw.get("MaxConcurrency", 0), states, f.vars, "MaxConcurrency")
+            tol_count = jsonata_mode.evaluate(
+                raw.get("ToleratedFailureCount"), states, f.vars, "ToleratedFailureCount"
+            )
+            tol_pct = jsonata_mode.evaluate(
+                raw.get("ToleratedFailurePercentage"), states, f.vars, "ToleratedFailurePercentage"
+            )
         else:
             items = self._path(raw.get("ItemsPath", "$"), eff, env)
+            ctx, variables = env.context, env.variables
             maxc = (
-                self._path(raw["MaxConcurrencyPath"], eff, env)
+                path_values.max_concurrency(raw["MaxConcurrencyPath"], eff, ctx, variables)
                 if "MaxConcurrencyPath" in raw
                 else raw.get("MaxConcurrency", 0)
             )
             tol_count = raw.get("ToleratedFailureCount")
             if "ToleratedFailureCountPath" in raw:
-                tol_count = self._path(raw["ToleratedFailureCountPath"], eff, env)
+                tol_count = path_values.tolerated_count(raw["ToleratedFailureCountPath"], eff, ctx, variables)
             tol_pct = raw.get("ToleratedFailurePercentage")
             if "ToleratedFailurePercentagePath" in raw:
-                tol_pct = self._path(raw["ToleratedFailurePercentagePath"], eff, env)
+                tol_pct = path_values.tolerated_percentage(
+                    raw["ToleratedFailurePercentagePath"], eff, ctx, variables
+                )
         if not isinstance(items, list):
-            raise StatesFailure(
-                RUNTIME, f"The Map state's items must be an array, got {type(items).__name__}"
-            )
+            raise StatesFailure(RUNTIME, items_not_array(raw.get("ItemsPath", "$")))
         if isinstance(maxc, bool) or not isinstance(maxc, int) or maxc < 0:
             raise StatesFailure(RUNTIME, f"MaxConcurrency must be a non-negative integer, got {maxc!r}")
         limit = min(maxc or INLINE_MAP_LIMIT, INLINE_MAP_LIMIT)
@@ -109,7 +122,9 @@ class Children:
                 continue
             ctx = {**env.context, "Map": {"Item": {"Index": i, "Value": item}}}
             if st.jsonata:
-                inputs.append(jsonata_mode.evaluate(selector, {**states, "context": ctx}, f.vars))
+                inputs.append(
+                    jsonata_mode.evaluate(selector, {**states, "context": ctx}, f.vars, "ItemSelector")
+                )
             else:
                 inputs.append(
                     io.render(selector, eff, io.Env(ctx, f.vars, env.rng), field_name="ItemSelector")
@@ -144,8 +159,10 @@ class Children:
     def _path(self, path: str, data: Any, env: io.Env) -> Any:
         try:
             return paths.resolve(path, data, env.context, env.variables)
-        except paths.PathMissing as exc:
-            raise StatesFailure(RUNTIME, str(exc)) from None
+        except paths.PathMissing:
+            raise StatesFailure(
+                RUNTIME, f"Invalid path '{path}' : No results for path: {paths.bracketed(path)}", located=True
+            ) from None
 
     # -- progress -------------------------------------------------------------------------------
     def child_ended(self, tx: Tx, child: Frame) -> None:

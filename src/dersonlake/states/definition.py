@@ -19,9 +19,38 @@ JSONATA = "JSONata"
 
 
 class InvalidDefinition(BadInput):
-    """A definition AWS would reject at CreateStateMachine (the API error code is ``InvalidDefinition``)."""
+    """A definition AWS would reject at CreateStateMachine (the API error code is ``InvalidDefinition``).
+
+    ``diagnostic`` is AWS's diagnostic code (ValidateStateMachineDefinition's ``code``, and the
+    prefix of CreateStateMachine's message): ``SCHEMA_VALIDATION_FAILED`` for a definition that
+    parses, ``INVALID_JSON_DESCRIPTION`` for one that is not a JSON object.
+    """
 
     code = "InvalidDefinition"
+    diagnostic = "SCHEMA_VALIDATION_FAILED"
+
+    @property
+    def location(self) -> str | None:
+        """The JSON pointer AWS names (``/States/Map/Label``) for our dotted path."""
+        if not self.path or self.path == "$":
+            return None
+        return "/" + self.path.replace(".", "/")
+
+    def aws_message(self) -> str:
+        """``CODE: problem at /pointer``, as AWS words CreateStateMachine's InvalidDefinition."""
+        text = self.problem
+        if self.value is not ... and self.diagnostic != "INVALID_JSON_DESCRIPTION":
+            text += f" (got {self.value!r})"
+        if self.hint:
+            text += f". {self.hint}"
+        where = f" at {self.location}" if self.location else ""
+        return f"{self.diagnostic}: {text}{where}"
+
+
+class InvalidJsonDefinition(InvalidDefinition):
+    """The definition is not JSON, or not a JSON object (AWS: ``INVALID_JSON_DESCRIPTION``)."""
+
+    diagnostic = "INVALID_JSON_DESCRIPTION"
 
 
 @dataclass(frozen=True)
@@ -96,9 +125,11 @@ def parse_json_definition(text: str | dict[str, Any], *, file: str | None = None
     try:
         raw = json.loads(text)
     except ValueError as exc:
-        raise InvalidDefinition(f"the definition is not valid JSON: {exc}", file=file) from None
+        raise InvalidJsonDefinition(f"the definition is not valid JSON: {exc}", file=file) from None
     if not isinstance(raw, dict):
-        raise InvalidDefinition("the definition must be a JSON object", file=file, value=type(raw).__name__)
+        raise InvalidJsonDefinition(
+            "the definition must be a JSON object", file=file, value=type(raw).__name__
+        )
     return raw
 
 

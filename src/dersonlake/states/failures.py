@@ -49,12 +49,23 @@ TERMINAL = frozenset({RUNTIME, DATA_LIMIT_EXCEEDED})
 
 
 class StatesFailure(Exception):
-    """An ASL error raised while running a state: ``error`` is the name Retry/Catch match on."""
+    """An ASL error raised while running a state: ``error`` is the name Retry/Catch match on.
 
-    def __init__(self, error: str, cause: str = "") -> None:
+    ``located`` marks a failure of the state's own data processing (a path, a template, a JSONata
+    expression): AWS prefixes its cause with where it happened, see ``located_cause``.
+    """
+
+    def __init__(self, error: str, cause: str = "", *, located: bool = False) -> None:
         super().__init__(f"{error}: {cause}" if cause else error)
         self.error = error
         self.cause = cause
+        self.located = located
+
+
+def located_cause(state: str, entered_event_id: int | None, cause: str) -> str:
+    """AWS's cause for a failure in a state's own processing, naming the state and its entry event."""
+    where = f"(entered at the event id #{entered_event_id})"
+    return f"An error occurred while executing the state '{state}' {where}. {cause}"
 
 
 def error_matches(patterns: list[str], error: str) -> bool:

@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from dersonlake.states import choice, io, jsonata_mode
+from dersonlake.states import choice, io, jsonata_mode, path_values
 from dersonlake.states.clock import iso
 from dersonlake.states.definition import Definition, Scope, State
 from dersonlake.states.failures import (
@@ -25,6 +25,7 @@ from dersonlake.states.failures import (
     TIMEOUT,
     StatesFailure,
     error_matches,
+    located_cause,
 )
 from dersonlake.states.history import STATE_EVENT_PREFIX, data_details, emit
 from dersonlake.states.integrations import parse_resource
@@ -154,6 +155,12 @@ class Interpreter:
         f.data["prev"] = emit(tx, f.exec_arn, f.data.get("prev"), now, event_type, details)
         return f.data["prev"]
 
+    def cause_of(self, f: Frame, st: State, exc: StatesFailure) -> str:
+        """The failure's cause as AWS reports it: located failures name the state and its entry."""
+        if not exc.located:
+            return exc.cause
+        return located_cause(st.name, f.data.get("entered_id"), exc.cause)
+
     # -- entry points ---------------------------------------------------------------------------
     def step(self, tx: Tx, f: Frame) -> None:
         f.runnable = False
@@ -166,7 +173,7 @@ class Interpreter:
             else:
                 tx.save_frame(f)
         except StatesFailure as exc:
-            self.fail_state(tx, info, f, st, exc.error, exc.cause)
+            self.fail_state(tx, info, f, st, exc.error, self.cause_of(f, st, exc))
 
     def fire_timer(self, tx: Tx, timer: Any) -> None:
         tx.execute("DELETE FROM timers WHERE id = ?", (timer["id"],))
@@ -190,7 +197,7 @@ class Interpreter:
             ):
                 self.task_timed_out(tx, info, f, st, HEARTBEAT_TIMEOUT if kind == "heartbeat" else TIMEOUT)
         except StatesFailure as exc:
-            self.fail_state(tx, info, f, st, exc.error, exc.cause)
+            self.fail_state(tx, info, f, st, exc.error, self.cause_of(f, st, exc))
 
     # -- entering a state ---------------------------------------------------------------------
     def enter(self, tx: Tx, info: ExecInfo, f: Frame, st: State) -> None:
@@ -246,8 +253,8 @@ class Interpreter:
     ) -> None:
         raw = st.raw
         if st.jsonata:
-            error = jsonata_mode.evaluate(raw.get("Error"), states, f.vars) if "Error" in raw else None
-            cause = jsonata_mode.evaluate(raw.get("Cause"), states, f.vars) if "Cause" in raw else None
+            error = jsonata_mode.evaluate(raw["Error"], states, f.vars, "Error") if "Error" in raw else None
+            cause = jsonata_mode.evaluate(raw["Cause"], states, f.vars, "Cause") if "Cause" in raw else None
         else:
             error = (
                 io.dynamic(raw["ErrorPath"], f.input, env, key="ErrorPath")
@@ -270,10 +277,14 @@ class Interpreter:
         target = None
         new_vars: dict[str, Any] = {}
         output = None
-        for rule in st.raw["Choices"]:
+        for i, rule in enumerate(st.raw["Choices"]):
             if st.jsonata:
                 cond = rule["Condition"]
-                matched = cond if isinstance(cond, bool) else jsonata_mode.evaluate(cond, states, f.vars)
+                matched = (
+                    cond
+                    if isinstance(cond, bool)
+                    else jsonata_mode.evaluate(cond, states, f.vars, f"Choices[{i}]/Condition")
+                )
                 if not isinstance(matched, bool):
                     raise StatesFailure(
                         "States.QueryEvaluationError", f"Condition must be a boolean, got {matched!r}"
@@ -284,8 +295,8 @@ class Interpreter:
                 target = rule["Next"]
                 if st.jsonata:
                     if "Output" in rule:
-                        output = jsonata_mode.evaluate(rule["Output"], states, f.vars)
-                    new_vars = self.jsonata_assign(rule, states, env)
+                        output = jsonata_mode.evaluate(rule["Output"], states, f.vars, f"Choices[{i}]/Output")
+                    new_vars = self.jsonata_assign(rule, states, env, prefix=f"Choices[{i}]/")
                 elif "Assign" in rule:
                     new_vars = io.render(rule["Assign"], eff, env, field_name="Assign")
                 break
@@ -308,24 +319,34 @@ class Interpreter:
         raw = st.raw
         now = self.clock.now()
         if st.jsonata:
-            seconds = jsonata_mode.evaluate(raw["Seconds"], states, f.vars) if "Seconds" in raw else None
-            stamp = jsonata_mode.evaluate(raw["Timestamp"], states, f.vars) if "Timestamp" in raw else None
+            seconds = (
+                jsonata_mode.evaluate(raw["Seconds"], states, f.vars, "Seconds") if "Seconds" in raw else None
+            )
+            stamp = (
+                jsonata_mode.evaluate(raw["Timestamp"], states, f.vars, "Timestamp")
+                if "Timestamp" in raw
+                else None
+            )
         else:
             seconds = raw.get("Seconds")
             stamp = raw.get("Timestamp")
             if "SecondsPath" in raw:
-                seconds = self.path_value(raw["SecondsPath"], eff, env)
+                seconds = path_values.wait_seconds(raw["SecondsPath"], eff, env.context, env.variables)
             if "TimestampPath" in raw:
-                stamp = self.path_value(raw["TimestampPath"], eff, env)
+                moment = path_values.read_timestamp(raw["TimestampPath"], eff, env.context, env.variables)
+                due = now + max(0.0, self.clock.delay(moment.timestamp() - now))
+                seconds = stamp = None
         if seconds is not None:
             if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
-                raise StatesFailure(RUNTIME, f"Wait seconds must be a non-negative number, got {seconds!r}")
+                raise StatesFailure(
+                    RUNTIME,
+                    f"The Seconds parameter must be a non-negative integer, got {seconds!r}",
+                    located=True,
+                )
             due = now + self.clock.delay(seconds)
-        else:
-            parsed = choice.parse_timestamp(stamp)
-            if parsed is None:
-                raise StatesFailure(RUNTIME, f"Wait timestamp must be RFC 3339, got {stamp!r}")
-            due = now + max(0.0, self.clock.delay(parsed.timestamp() - now))
+        elif stamp is not None:
+            moment = path_values.wait_timestamp("Timestamp", stamp, stamp)
+            due = now + max(0.0, self.clock.delay(moment.timestamp() - now))
         f.phase = "wait"
         tx.add_timer(f, due, "wait")
         tx.save_frame(f)
@@ -366,10 +387,12 @@ class Interpreter:
         if st.jsonata:
             states = {"input": f.input, "context": env.context}
             params = (
-                jsonata_mode.evaluate(raw["Arguments"], states, f.vars) if "Arguments" in raw else f.input
+                jsonata_mode.evaluate(raw["Arguments"], states, f.vars, "Arguments")
+                if "Arguments" in raw
+                else f.input
             )
-            timeout = self.number(raw.get("TimeoutSeconds"), states, f)
-            heartbeat = self.number(raw.get("HeartbeatSeconds"), states, f)
+            timeout = self.number(raw.get("TimeoutSeconds"), states, f, "TimeoutSeconds")
+            heartbeat = self.number(raw.get("HeartbeatSeconds"), states, f, "HeartbeatSeconds")
         else:
             params = io.render(raw["Parameters"], eff, env) if "Parameters" in raw else eff
             timeout = raw.get("TimeoutSeconds")
@@ -417,8 +440,8 @@ class Interpreter:
         tx.save_frame(f)
         self.engine.wake()
 
-    def number(self, value: Any, states: dict, f: Frame) -> Any:
-        return jsonata_mode.evaluate(value, states, f.vars) if value is not None else None
+    def number(self, value: Any, states: dict, f: Frame, field: str) -> Any:
+        return jsonata_mode.evaluate(value, states, f.vars, field) if value is not None else None
 
     def deliver(self, tx: Tx, task_id: int, outcome: Outcome, started: float | None = None) -> None:
         """A task's outcome arrives (handler returned, callback, child execution ended)."""
@@ -454,7 +477,7 @@ class Interpreter:
             self.event(tx, f, kind, {**common, **data_details("output", outcome.output)})
             self.complete_work(tx, info, f, st, outcome.output)
         except StatesFailure as exc:
-            self.fail_state(tx, info, f, st, exc.error, exc.cause)
+            self.fail_state(tx, info, f, st, exc.error, self.cause_of(f, st, exc))
 
     def task_timed_out(
         self, tx: Tx, info: ExecInfo, f: Frame, st: State, error: str, *, cancel: bool = True
@@ -495,12 +518,14 @@ class Interpreter:
     def jsonata_output(self, st: State, states: dict, env: io.Env, *, default: Any) -> Any:
         if "Output" not in st.raw:
             return default
-        return jsonata_mode.evaluate(st.raw["Output"], states, env.variables)
+        return jsonata_mode.evaluate(st.raw["Output"], states, env.variables, "Output")
 
-    def jsonata_assign(self, raw: dict[str, Any], states: dict, env: io.Env) -> dict[str, Any]:
+    def jsonata_assign(
+        self, raw: dict[str, Any], states: dict, env: io.Env, prefix: str = ""
+    ) -> dict[str, Any]:
         if "Assign" not in raw:
             return {}
-        return jsonata_mode.evaluate(raw["Assign"], states, env.variables)
+        return jsonata_mode.evaluate(raw["Assign"], states, env.variables, f"{prefix}Assign")
 
     # -- leaving a state --------------------------------------------------------------------------
     def exit(self, tx: Tx, f: Frame, st: State, output: Any, next_state: str | None, new_vars: dict) -> None:
@@ -553,19 +578,27 @@ class Interpreter:
                     tx.save_frame(f)
                     return
                 break
-            for c in st.catchers:
+            for i, c in enumerate(st.catchers):
                 if not error_matches(list(c.error_equals), error):
                     continue
                 error_output = {"Error": error, "Cause": cause}
                 env = self.env(info, f, st)
                 if st.jsonata:
                     states = {"input": f.input, "errorOutput": error_output, "context": env.context}
-                    out = (
-                        jsonata_mode.evaluate(c.output, states, f.vars)
-                        if c.output is not None
-                        else error_output
-                    )
-                    new_vars = jsonata_mode.evaluate(c.assign, states, f.vars) if c.assign else {}
+                    try:
+                        out = (
+                            jsonata_mode.evaluate(c.output, states, f.vars, field=f"Catch[{i}]/Output")
+                            if c.output is not None
+                            else error_output
+                        )
+                        new_vars = (
+                            jsonata_mode.evaluate(c.assign, states, f.vars, field=f"Catch[{i}]/Assign")
+                            if c.assign
+                            else {}
+                        )
+                    except StatesFailure as exc:
+                        error, cause = exc.error, self.cause_of(f, st, exc)
+                        break
                 else:
                     new_vars = io.render(c.assign, error_output, env, field_name="Assign") if c.assign else {}
                     if c.result_path is None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import math
 import random
 import uuid
 from collections.abc import Callable
@@ -281,10 +282,19 @@ def _json_equal(a: Any, b: Any) -> bool:
     return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
 
 
+def _number(x: Any) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool)
+
+
+def _java_round(x: Any) -> int:
+    """AWS rounds a non-integer argument to the nearest integer, halves up (Java's Math.round)."""
+    return int(x) if isinstance(x, int) else math.floor(x + 0.5)
+
+
 def _array_range(start: Any, end: Any, step: Any) -> list[int]:
-    _need(all(_is_int(x) for x in (start, end, step)), "start, end and step must be integers")
-    _need(step != 0, "step must not be 0")
-    s, e, st = int(start), int(end), int(step)
+    _need(all(_number(x) for x in (start, end, step)), "start, end and step must be numbers")
+    s, e, st = _java_round(start), _java_round(end), _java_round(step)
+    _need(st != 0, "step must not be 0")
     out = list(range(s, e + (1 if st > 0 else -1), st))
     _need(len(out) <= 1000, f"the range has {len(out)} items; at most 1000 are allowed")
     return out
@@ -339,17 +349,18 @@ def _json_merge(a: Any, b: Any, deep: Any) -> dict[str, Any]:
 
 
 def _math_random(rng: random.Random, start: Any, end: Any, seed: Any = None) -> int:
-    _need(
-        _is_int(start) and _is_int(end) and int(start) < int(end),
-        "start and end must be integers, start < end",
-    )
-    r = random.Random(seed) if seed is not None else rng
-    return r.randrange(int(start), int(end))
+    _need(_number(start) and _number(end), "start and end must be numbers")
+    lo, hi = _java_round(start), _java_round(end)
+    _need(lo < hi, "start must be smaller than end")
+    _need(seed is None or _number(seed), "the seed must be a number")
+    r = random.Random(_java_round(seed)) if seed is not None else rng
+    return r.randrange(lo, hi)
 
 
 def _math_add(a: Any, b: Any) -> int:
-    _need(_is_int(a) and _is_int(b), "both arguments must be integers")
-    return int(a) + int(b)
+    """The sum; AWS rounds a non-integer argument to the nearest integer first."""
+    _need(_number(a) and _number(b), "both arguments must be numbers")
+    return _java_round(a) + _java_round(b)
 
 
 def _string_split(s: Any, delims: Any) -> list[str]:

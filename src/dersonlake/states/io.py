@@ -2,8 +2,9 @@
 
 ``InputPath -> Parameters -> [work] -> ResultSelector -> ResultPath -> OutputPath``. Each step
 turns a missing path into the error AWS raises there: ``States.Runtime`` for InputPath and
-OutputPath, ``States.ParameterPathFailure`` in templates, ``States.ResultPathMatchFailure``
-when ResultPath cannot be written.
+OutputPath and, as AWS raises it, for a ``.$`` path of a template that finds nothing
+(``The JSONPath '$.x' specified for the field 'x.$' could not be found in the input '{}'``);
+``States.ResultPathMatchFailure`` when ResultPath cannot be written.
 """
 
 from __future__ import annotations
@@ -13,12 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dersonlake.states import intrinsics, paths
-from dersonlake.states.failures import (
-    PARAMETER_PATH_FAILURE,
-    RESULT_PATH_MATCH_FAILURE,
-    RUNTIME,
-    StatesFailure,
-)
+from dersonlake.states.failures import RESULT_PATH_MATCH_FAILURE, RUNTIME, StatesFailure
+from dersonlake.states.store import dumps
 
 _UNSET = object()
 
@@ -43,8 +40,7 @@ def select(raw: dict[str, Any], key: str, data: Any, env: Env) -> Any:
         return paths.resolve(path, data, env.context, env.variables)
     except paths.PathMissing:
         raise StatesFailure(
-            RUNTIME,
-            f"An error occurred while executing the state. Invalid {key} '{path}': no such path in the input",
+            RUNTIME, f"Invalid path '{path}' : No results for path: {paths.bracketed(path)}", located=True
         ) from None
 
 
@@ -71,8 +67,10 @@ def dynamic(text: str, data: Any, env: Env, *, field_name: str = "Parameters", k
         return paths.resolve(text, data, env.context, env.variables)
     except paths.PathMissing:
         raise StatesFailure(
-            PARAMETER_PATH_FAILURE,
-            f"The JSONPath '{text}' specified for the field '{key}' could not be found in the input",
+            RUNTIME,
+            f"The JSONPath '{text}' specified for the field '{key}' could not be found in the input"
+            f" '{dumps(data)}'",
+            located=True,
         ) from None
 
 
@@ -93,14 +91,6 @@ def write_result(state_input: Any, path: str, result: Any) -> Any:
         raise StatesFailure(
             RESULT_PATH_MATCH_FAILURE, f"Unable to apply ResultPath '{path}': {exc}"
         ) from None
-
-
-def process_result(raw: dict[str, Any], state_input: Any, result: Any, env: Env) -> Any:
-    """ResultSelector -> ResultPath -> OutputPath, for Task, Parallel and Map."""
-    if "ResultSelector" in raw:
-        result = render(raw["ResultSelector"], result, env, field_name="ResultSelector")
-    merged = apply_result_path(raw, state_input, result)
-    return select(raw, "OutputPath", merged, env)
 
 
 def assign(raw: dict[str, Any], result: Any, env: Env) -> dict[str, Any]:

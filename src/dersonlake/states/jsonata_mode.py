@@ -121,7 +121,7 @@ def _compile(text: str) -> jsonata.Jsonata:
     expr.register_lambda(
         "partition", lambda arr, n: [arr[i : i + int(n)] for i in range(0, len(arr), int(n))]
     )
-    expr.register_lambda("range", lambda a, b, s: list(range(int(a), int(b) + (1 if s > 0 else -1), int(s))))
+    expr.register_lambda("range", _range)
     expr.register_lambda("hash", _hash)
     expr.register_lambda("random", lambda *seed: random.Random(seed[0]).random() if seed else random.random())
     expr.register_lambda("uuid", lambda: str(uuid.uuid4()))
@@ -129,13 +129,47 @@ def _compile(text: str) -> jsonata.Jsonata:
     return expr
 
 
+class FunctionError(Exception):
+    """An error of one of AWS's added functions, with the JSONata-style code AWS reports (``T0410``)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.error = code
+
+
+def _range(*args: Any) -> Any:
+    """AWS's ``$range(start, end, step)``: arguments truncated to integers, both ends included;
+    an empty range is undefined and a one-item range is that item, as JSONata sequences go."""
+    if len(args) > 3:
+        raise FunctionError("T0410", 'Argument 4 of function "range" does not match function signature')
+    for i, value in enumerate(args, 1):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise FunctionError(
+                "T0410", f'Argument {i} of function "range" does not match function signature'
+            )
+    if len(args) < 3:
+        return None
+    start, end, step = (int(v) for v in args)
+    if step == 0 or (step > 0 and start > end) or (step < 0 and start < end):
+        return None
+    values = list(range(start, end + (1 if step > 0 else -1), step))
+    return values[0] if len(values) == 1 else values
+
+
 def _hash(data: Any, algorithm: Any) -> str:
     names = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512"}
-    return hashlib.new(names[algorithm], str(data).encode()).hexdigest()
+    text = data if isinstance(data, str) else json.dumps(_plain(data), separators=(",", ":"))
+    return hashlib.new(names[algorithm], text.encode()).hexdigest()
 
 
-def evaluate_expression(text: str, states: dict[str, Any], variables: dict[str, Any]) -> Any:
-    """One expression with ``$states`` and the variables bound; undefined is an error."""
+def evaluate_expression(
+    text: str, states: dict[str, Any], variables: dict[str, Any], field: str = "Output"
+) -> Any:
+    """One expression with ``$states`` and the variables bound; undefined is an error.
+
+    Failures are ``States.QueryEvaluationError`` with AWS's causes, naming the field the
+    expression sits in (``Output/v``, ``Assign/x``, ``Choices[1]/Condition``).
+    """
     expr = _compile(text)
     frame = expr.create_frame()
     frame.bind("states", states)
@@ -144,12 +178,20 @@ def evaluate_expression(text: str, states: dict[str, Any], variables: dict[str, 
     try:
         result = expr.evaluate(None, frame)
     except Exception as exc:
+        code = getattr(exc, "error", None)
+        detail = f"{code}: {exc}" if isinstance(code, str) and code else str(exc)
         raise StatesFailure(
-            QUERY_EVALUATION_ERROR, f"An error occurred while evaluating {text!r}: {exc}"
+            QUERY_EVALUATION_ERROR,
+            f"The JSONata expression '{text}' specified for the field '{field}' threw an error during"
+            f" evaluation. {detail}",
+            located=True,
         ) from None
     if result is None:
         raise StatesFailure(
-            QUERY_EVALUATION_ERROR, f"The JSONata expression {text!r} returned nothing (undefined)"
+            QUERY_EVALUATION_ERROR,
+            f"The JSONata expression '{text}' specified for the field '{field}'"
+            " returned nothing (undefined).",
+            located=True,
         )
     return _plain(result)
 
@@ -167,13 +209,17 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def evaluate(value: Any, states: dict[str, Any], variables: dict[str, Any]) -> Any:
-    """A JSONata template: ``{% %}`` strings at any depth are evaluated, the rest is literal."""
+def evaluate(value: Any, states: dict[str, Any], variables: dict[str, Any], field: str = "Output") -> Any:
+    """A JSONata template: ``{% %}`` strings at any depth are evaluated, the rest is literal.
+
+    ``field`` names where the template sits, extended as it descends (``Output/v``,
+    ``Output/list[0]``), for AWS's error causes.
+    """
     if isinstance(value, dict):
-        return {k: evaluate(v, states, variables) for k, v in value.items()}
+        return {k: evaluate(v, states, variables, f"{field}/{k}") for k, v in value.items()}
     if isinstance(value, list):
-        return [evaluate(v, states, variables) for v in value]
+        return [evaluate(v, states, variables, f"{field}[{i}]") for i, v in enumerate(value)]
     text = expression(value)
     if text is None:
         return value
-    return evaluate_expression(text, states, variables)
+    return evaluate_expression(text, states, variables, field)

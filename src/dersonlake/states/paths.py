@@ -106,6 +106,18 @@ def is_reference_path(text: str) -> bool:
     return p.root == "input" and p.definite
 
 
+def bracketed(text: str) -> str:
+    """The normalised form AWS's path errors print: ``$.a.b[0]`` -> ``$['a']['b'][0]``."""
+    try:
+        p = parse_path(text)
+    except PathSyntax:
+        return text
+    if p.steps is None:
+        return text
+    head = "$" if p.root == "input" else ("$$" if p.root == "context" else f"${p.variable}")
+    return head + "".join(f"[{s}]" if isinstance(s, int) else f"['{s}']" for s in p.steps)
+
+
 def check_path(text: Any) -> str | None:
     """The problem with a path in a definition, or None when it parses."""
     if not isinstance(text, str):

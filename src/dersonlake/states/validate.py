@@ -86,6 +86,8 @@ def fail(problem: str, path: str, value: Any = ..., **kw: Any) -> InvalidDefinit
 
 def validate(raw: dict[str, Any]) -> None:
     """Raise ``InvalidDefinition`` for the first problem in the definition ``raw``."""
+    if not isinstance(raw, dict):
+        raise fail("the definition must be a JSON object", "$", raw)
     language = raw.get("QueryLanguage", JSONPATH)
     if language not in (JSONPATH, JSONATA):
         raise fail("unknown QueryLanguage", "QueryLanguage", language, allowed=[JSONPATH, JSONATA])
@@ -97,6 +99,7 @@ def validate(raw: dict[str, Any]) -> None:
     if timeout is not None and not _int_in(timeout, 1, MAX_TIMEOUT):
         raise fail(f"must be an integer from 1 to {MAX_TIMEOUT}", "TimeoutSeconds", timeout)
     _scope(raw, "", language, top=True)
+    _unique_labels(raw)
 
 
 def _scope(raw: Any, prefix: str, language: str, *, top: bool = False) -> None:
@@ -191,7 +194,7 @@ def _state(name: str, body: Any, at: str, machine_language: str, names: set[str]
     else:
         _jsonpath_fields(kind, body, at)
     if kind == "Task":
-        _task(body, at)
+        _task(body, at, language)
     elif kind == "Choice":
         _choice(body, at, names, language)
     elif kind == "Wait":
@@ -280,9 +283,9 @@ def _jsonpath_fields(kind: str, body: dict[str, Any], at: str) -> None:
     for key in ("InputPath", "OutputPath", "ItemsPath"):
         check_path_field(body, key, at)
     check_path_field(body, "ResultPath", at, reference=True)
-    for key in ("Parameters", "ResultSelector", "ItemSelector", "Credentials"):
+    for key in ("Parameters", "ResultSelector", "ItemSelector"):
         if key in body:
-            if key in ("ResultSelector", "Credentials") and not isinstance(body[key], dict):
+            if key == "ResultSelector" and not isinstance(body[key], dict):
                 raise fail("must be an object", f"{at}.{key}", body[key])
             check_template(body[key], f"{at}.{key}")
     if "Assign" in body:
@@ -291,7 +294,14 @@ def _jsonpath_fields(kind: str, body: dict[str, Any], at: str) -> None:
         check_template(body["Assign"], f"{at}.Assign")
 
 
-def _task(body: dict[str, Any], at: str) -> None:
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+MAX_LABEL = 40
+# The characters AWS refuses in a Map Label: space, ? * < > { } [ ] : ; , \\ | ^ ~ $ # % & ` " and the
+# control characters U+0000-001F and U+007F-009F.
+_BAD_LABEL_CHAR = re.compile(r'[ ?*<>{}\[\]:;,\\|^~$#%&`"\x00-\x1f\x7f-\x9f]')
+
+
+def _task(body: dict[str, Any], at: str, language: str = JSONPATH) -> None:
     resource = body.get("Resource")
     if not isinstance(resource, str):
         raise fail("is required and must be an ARN string", f"{at}.Resource", resource)
@@ -311,6 +321,33 @@ def _task(body: dict[str, Any], at: str) -> None:
     t, h = body.get("TimeoutSeconds"), body.get("HeartbeatSeconds")
     if isinstance(t, int) and isinstance(h, int) and h >= t:
         raise fail("must be smaller than TimeoutSeconds", f"{at}.HeartbeatSeconds", h)
+    if "Credentials" in body:
+        _credentials(body["Credentials"], f"{at}.Credentials", language)
+
+
+def _credentials(value: Any, at: str, language: str) -> None:
+    """``Credentials`` (cross-account tasks): an object with exactly one ``RoleArn`` (or, in JSONPath,
+    ``RoleArn.$``) naming an IAM role ARN, a path, or a JSONata expression."""
+    if not isinstance(value, dict):
+        raise fail("must be an object with RoleArn", at, value)
+    keys = ("RoleArn", "RoleArn.$") if language == JSONPATH else ("RoleArn",)
+    for key in value:
+        if key not in keys:
+            raise fail("is not a field of Credentials", f"{at}.{key}", allowed=list(keys))
+    present = [k for k in keys if k in value]
+    if len(present) != 1:
+        raise fail("Credentials needs exactly one of " + " or ".join(keys), f"{at}.RoleArn")
+    key = present[0]
+    role = value[key]
+    if not isinstance(role, str) or not role:
+        raise fail("must be a non-empty string", f"{at}.{key}", role)
+    if key == "RoleArn.$":
+        check_dynamic(role, f"{at}.{key}")
+        return
+    if language == JSONATA and role.startswith("{%"):
+        return
+    if not _ROLE_ARN.match(role):
+        raise fail("must be an IAM role ARN like arn:aws:iam::123456789012:role/name", f"{at}.{key}", role)
 
 
 def _retry(retriers: Any, at: str) -> None:
@@ -525,6 +562,8 @@ def _map(body: dict[str, Any], at: str, machine_language: str, language: str) ->
                 f"{at}.{unsupported}",
                 hint="Pass the items in the state input and use ItemsPath instead",
             )
+    if "Label" in body:
+        _label(body["Label"], f"{at}.Label")
     mc = body.get("MaxConcurrency")
     if (
         mc is not None
@@ -546,3 +585,88 @@ def _map(body: dict[str, Any], at: str, machine_language: str, language: str) ->
     for k in ("MaxConcurrencyPath", "ToleratedFailureCountPath", "ToleratedFailurePercentagePath"):
         check_path_field(body, k, at, nullable=False)
     _scope(proc, f"{at}.{key}.", machine_language)
+
+
+def _label(label: Any, at: str) -> None:
+    """A Map ``Label`` names the Map Run: at most 40 characters, none that names forbid."""
+    if not isinstance(label, str):
+        raise fail("must be a string", at, label)
+    if not label:
+        raise fail("must not be empty", at, label)
+    if len(label) > MAX_LABEL:
+        raise fail(f"must be at most {MAX_LABEL} characters long", at, label)
+    bad = _BAD_LABEL_CHAR.search(label)
+    if bad:
+        raise fail(
+            f"contains a forbidden character {bad.group()!r}: no spaces, brackets, wildcards, "
+            '" # % \\ ^ | ~ ` $ & , ; : or control characters',
+            at,
+            label,
+        )
+
+
+def _unique_labels(raw: dict[str, Any]) -> None:
+    """Map labels are unique within the whole state machine (nested scopes included)."""
+    seen: set[str] = set()
+
+    def walk(scope: Any, prefix: str) -> None:
+        for name, body in (scope.get("States") or {}).items():
+            at = f"{prefix}States.{name}"
+            if not isinstance(body, dict):
+                continue
+            label = body.get("Label")
+            if body.get("Type") == "Map" and isinstance(label, str):
+                if label in seen:
+                    raise fail("Map labels must be unique within the state machine", f"{at}.Label", label)
+                seen.add(label)
+            for i, branch in enumerate(body.get("Branches") or []):
+                if isinstance(branch, dict):
+                    walk(branch, f"{at}.Branches[{i}].")
+            for key in ("ItemProcessor", "Iterator"):
+                if isinstance(body.get(key), dict):
+                    walk(body[key], f"{at}.{key}.")
+
+    walk(raw, "")
+
+
+# Service integration patterns an EXPRESS state machine cannot run (AWS rejects them at create time).
+_EXPRESS_PATTERNS = (".sync", ".waitForTaskToken")
+
+
+def check_express(raw: dict[str, Any]) -> None:
+    """The extra rules of an EXPRESS state machine: no ``.sync``/``.waitForTaskToken`` integrations,
+    no activities, no Distributed Map."""
+
+    def walk(scope: Any, prefix: str) -> None:
+        for name, body in (scope.get("States") or {}).items():
+            at = f"{prefix}States.{name}"
+            if not isinstance(body, dict):
+                continue
+            resource = body.get("Resource")
+            if body.get("Type") == "Task" and isinstance(resource, str):
+                for pattern in _EXPRESS_PATTERNS:
+                    if pattern in resource.rsplit(":::", 1)[-1]:
+                        raise fail(
+                            f"Express state machine does not support '{pattern}' service integration",
+                            f"{at}.Resource",
+                            resource,
+                        )
+                if ":activity:" in resource:
+                    raise fail(
+                        "Express state machine does not support Activities", f"{at}.Resource", resource
+                    )
+            for i, branch in enumerate(body.get("Branches") or []):
+                if isinstance(branch, dict):
+                    walk(branch, f"{at}.Branches[{i}].")
+            for key in ("ItemProcessor", "Iterator"):
+                proc = body.get(key)
+                if isinstance(proc, dict):
+                    cfg = proc.get("ProcessorConfig")
+                    if isinstance(cfg, dict) and cfg.get("Mode") == "DISTRIBUTED":
+                        raise fail(
+                            "Express state machine does not support Distributed Map",
+                            f"{at}.{key}.ProcessorConfig.Mode",
+                        )
+                    walk(proc, f"{at}.{key}.")
+
+    walk(raw, "")

@@ -22,7 +22,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from dersonlake.api.dashboard import views
-from dersonlake.replication.store import ReplicationStore
+from dersonlake.replication import ReplicationStore
 from dersonlake.states import Engine, InvalidApiInput, StatesApiError
 
 HERE = Path(__file__).parent
@@ -86,10 +86,11 @@ def dashboard_routes(
 
     async def executions_data(request: Request) -> dict[str, Any]:
         q = request.query_params
-        return await run_in_threadpool(
+        data = await run_in_threadpool(
             views.executions, engine, status=q.get("status", ""), machine=q.get("machine", ""),
             owner=q.get("owner", ""),
         )  # fmt: skip
+        return {**data, "schedules": await run_in_threadpool(views.schedules, engine)}
 
     async def index(request: Request) -> Response:
         return page(request, "executions", await executions_data(request))

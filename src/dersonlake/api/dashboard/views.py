@@ -14,11 +14,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from dersonlake.api.dashboard.graph import Graph, layout
+from dersonlake.api.dashboard.graph import layout
 from dersonlake.api.dashboard.state_runs import NOT_REACHED, state_runs, taken_transitions
-from dersonlake.replication.cdc_metrics import cdc_metrics
+from dersonlake.replication import ReplicationStore, cdc_metrics
 from dersonlake.replication.status import describe_task, table_statistics
-from dersonlake.replication.store import ReplicationStore
 from dersonlake.states import (
     Engine,
     execution_counts,
@@ -160,10 +159,6 @@ def _event_row(event: dict[str, Any], runs_start: float | None) -> dict[str, Any
     }
 
 
-def graph_of(view: dict[str, Any]) -> Graph:
-    return view["_graph"]
-
-
 # -- replication -----------------------------------------------------------------------------------
 
 
@@ -263,7 +258,7 @@ def lake(owners_dir: Path | None, counts: RowCounts) -> dict[str, Any]:
     from dersonlake.config import list_owners, load_owner
     from dersonlake.errors import BadInput, OperationFailed
     from dersonlake.lake.inventory import list_tables
-    from dersonlake.replication.owner_run import prepare
+    from dersonlake.replication import prepare
 
     try:
         names = list_owners(owners_dir)
@@ -298,3 +293,30 @@ def lake(owners_dir: Path | None, counts: RowCounts) -> dict[str, Any]:
         entry["totals"] = {k: sum(t[k] for t in entry["tables"]) for k in ("files", "bytes", "rows")}
         out.append(entry)
     return {"owners": out, "error": None}
+
+
+def schedules(engine: Engine) -> list[dict[str, Any]]:
+    """Each scheduled owner: schedule, next due time, last run and alarms (the scheduler's store
+    beside the state store, read-only; empty when no scheduler ran)."""
+    from dersonlake.scheduler import FILE_NAME, read_overview
+
+    if engine.store.path == ":memory:":
+        return []
+    out = []
+    for o in read_overview(Path(engine.store.path).parent / FILE_NAME):
+        s = o.state
+        out.append(
+            {
+                "owner": s.owner,
+                "expression": s.expression,
+                "timezone": s.timezone,
+                "enabled": s.enabled,
+                "nextDue": s.next_due if s.enabled else None,
+                "lastStatus": s.last_status,
+                "lastExecutionArn": s.last_execution_arn,
+                "lastSuccess": s.last_success,
+                "lastEvent": o.last_event.action if o.last_event else None,
+                "alarms": [a.name for a in o.alarms if a.state == "ALARM"],
+            }
+        )
+    return out

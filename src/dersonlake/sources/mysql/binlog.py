@@ -4,7 +4,11 @@
   server's ``current_position()``, ``require_available()`` (purged logs -> reload needed);
 * ``binlog_reader``: ``BinlogReader`` yields ``Begin``, ``Change``/``Ddl``, ``Commit`` and
   ``Checkpoint`` items (``binlog_items``) for the committed transactions touching given tables;
-* ``binlog_batches``: ``changes_to_batch()`` makes Arrow batches with the full load's types/values.
+* ``binlog_batches``: ``changes_to_batch()`` makes Arrow batches with the full load's types/values;
+* underneath, our own client and decoder: ``binlog_client`` (replication protocol),
+  ``binlog_framing`` / ``binlog_events`` / ``binlog_table_map`` / ``binlog_rows_event`` /
+  ``binlog_row_images`` (compiled) / ``binlog_json`` / ``binlog_compression`` (the format),
+  ``binlog_file`` + ``BinlogFileReader`` (archived files), ``binlog_dump`` (``binlog dump``).
 
 Typical use (a bounded CDC run that spills big transactions and applies them at their commit)::
 
@@ -31,10 +35,11 @@ from dersonlake.sources.mysql.binlog_position import (
     current_position,
     require_available,
 )
-from dersonlake.sources.mysql.binlog_reader import BinlogReader, read_transactions
+from dersonlake.sources.mysql.binlog_reader import BinlogFileReader, BinlogReader, read_transactions
 
 __all__ = [
     "Begin",
+    "BinlogFileReader",
     "BinlogPosition",
     "BinlogReader",
     "Change",

@@ -7,10 +7,9 @@ appear. ``Checkpoint`` says "nothing to capture up to here": the reader emits it
 bounded read and on heartbeats, so a consumer can advance its resume point past transactions that
 touched none of its tables.
 
-Row images are dicts of column name -> the value python-mysql-replication decoded, with the
-library's losses repaired (empty SET as ``''``, SET as member text in definition order, empty
-binary values as ``b''``); ``binlog_batches.changes_to_batch`` turns them into Arrow with the full
-load's types and values.
+Row images are dicts of column name -> the value our decoder gives (``binlog_row_images``: the
+conventions python-mysql-replication had, SET as member text in definition order, JSON as text);
+``binlog_batches.changes_to_batch`` turns them into Arrow with the full load's types and values.
 """
 
 from __future__ import annotations

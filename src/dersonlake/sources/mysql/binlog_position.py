@@ -1,9 +1,9 @@
 """Where a binlog reader is: ``file:pos`` (DMS's native ``CdcStartPosition``), plus the MariaDB GTID.
 
-``file:pos`` is the authority: it is what DMS records and what ``BinLogStreamReader`` resumes from
-reliably against MariaDB with ``is_mariadb=False`` (``reference/deps.md`` §4; GTID mode ignores
-file/pos and replays after a reset). The GTID (``domain-server-seq`` of the last complete
-transaction) travels along for humans and for a later switch to GTID positioning.
+``file:pos`` is the authority: it is what DMS records and what our replication client asks the
+server for (COM_BINLOG_DUMP, ``binlog_client``), on MySQL and MariaDB alike. The GTID
+(``domain-server-seq`` of the last complete transaction) travels along for humans and for GTID
+positioning (``BinlogConnection.start_mariadb_gtid`` / ``start_mysql_gtid``).
 
 Positions order by file *number* then offset, so ``mysql-bin.999999`` < ``mysql-bin.1000000``.
 """
@@ -51,7 +51,7 @@ class BinlogPosition:
     def __str__(self) -> str:
         return f"{self.file}:{self.pos}"
 
-    @property
+    @functools.cached_property
     def sort_key(self) -> tuple[str, int, int]:
         base, _, number = self.file.rpartition(".")
         return (base, int(number) if number.isdigit() else -1, self.pos)

@@ -1,22 +1,19 @@
-"""Reading the binlog: python-mysql-replication's events -> ``Begin``/``Change``/``Ddl``/``Commit``.
+"""Reading the binlog from a server: our client and decoder -> ``Begin``/``Change``/``Ddl``/``Commit``.
 
-How the library is driven, and why (``reference/deps.md`` §4):
+How, and why:
 
-* ``is_mariadb=False`` with ``log_file``/``log_pos``: the one mode that starts where asked and ends
-  cleanly against MariaDB (``is_mariadb=True`` ignores file/pos; with GTIDs and ``blocking=False``
-  it replays forever after a reset).
+* ``binlog_client`` speaks the replication protocol (COM_REGISTER_SLAVE, COM_BINLOG_DUMP with
+  ``file:pos``, checksums announced and verified, heartbeats, connect/greeting/read timeouts);
+  ``binlog_events`` decodes the events (TRANSACTION_PAYLOAD, partial JSON, MariaDB compressed
+  events included). python-mysql-replication is no longer in the data path: it skipped MySQL 8's
+  compressed transactions silently and spent most of the time in its event framing.
 * Positions are tracked here, from each event's header, and only transaction boundaries become
-  resume points. The library's auto-reconnect (on errors 2013/2006) would resume mid-transaction
-  from its own idea of the position; its connection factory refuses a second stream connection, so
-  a lost connection surfaces here, and the reader reconnects from the last boundary and skips the
+  resume points. A lost connection (or a timeout) reconnects from the last boundary and skips the
   items of the open transaction it has already yielded (the binlog is immutable, so the replay is
   identical).
-* ``freeze_schema=True``: the library re-parses every Table_map event (70% of decode time for
-  single-row statements). Table ids are unique per table definition while a server runs (ALTER,
-  TRUNCATE and FLUSH give the table a new id), so a cached map is only unsafe across a restart; a
-  restart starts a new binlog file, and the map is cleared at every file change.
-* Row images are decoded by ``binlog_rows``: per-table compiled readers on the event's bytes, the
-  library's values (its ``ev.rows`` was half of a run); unusual events still go through the library.
+* Rows are decoded only for captured tables; a Table_map is kept per table id until the next
+  Format_description (a new file or a restart), since table ids are unique per definition while a
+  server runs.
 * Bounded reads stop at a position (default: ``SHOW MASTER STATUS`` when the read starts): a
   transaction that *starts* at or after it is left for the next read. Streaming reads block and
   wake on heartbeats to ask ``should_stop``; they yield a ``Checkpoint`` on each heartbeat and, while
@@ -30,29 +27,31 @@ import datetime as dt
 import logging
 import re
 import secrets
-import struct
 import time
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
-
-import pymysql
-from pymysqlreplication import BinLogStreamReader
-from pymysqlreplication.constants import FIELD_TYPE, NONE_SOURCE
-from pymysqlreplication.event import (
-    GtidEvent,
-    HeartbeatLogEvent,
-    MariadbBinLogCheckPointEvent,
-    MariadbGtidEvent,
-    MariadbGtidListEvent,
-    QueryEvent,
-    RotateEvent,
-    XAPrepareEvent,
-    XidEvent,
-)
-from pymysqlreplication.row_event import DeleteRowsEvent, UpdateRowsEvent, WriteRowsEvent
+from pathlib import Path
 
 from dersonlake.errors import OperationFailed
 from dersonlake.sources.catalog import Table
+from dersonlake.sources.mysql.binlog_client import (
+    ER_MASTER_FATAL_READING_BINLOG,
+    BinlogConnection,
+    BinlogConnectionLost,
+    BinlogServerError,
+)
+from dersonlake.sources.mysql.binlog_events import (
+    Event,
+    EventDecoder,
+    Gtid,
+    Heartbeat,
+    Query,
+    Rotate,
+    Rows,
+    XaPrepare,
+    Xid,
+)
+from dersonlake.sources.mysql.binlog_file import BinlogFiles, FileStart
+from dersonlake.sources.mysql.binlog_framing import ALG_CRC32, ALG_OFF, BinlogCorrupt
 from dersonlake.sources.mysql.binlog_items import (
     Begin,
     Change,
@@ -60,22 +59,13 @@ from dersonlake.sources.mysql.binlog_items import (
     Commit,
     Ddl,
     Item,
-    Row,
     Transaction,
 )
 from dersonlake.sources.mysql.binlog_position import BinlogPosition, current_position, require_available
-from dersonlake.sources.mysql.binlog_rows import decode_rows, decoder_for
-from dersonlake.sources.mysql.connection import ConnectionParams, describe_error
+from dersonlake.sources.mysql.connection import ConnectionParams
 
 log = logging.getLogger("dersonlake.SOURCE_CAPTURE")
 
-_EVENTS = [
-    MariadbGtidEvent, GtidEvent, QueryEvent, XidEvent, RotateEvent, HeartbeatLogEvent,
-    WriteRowsEvent, UpdateRowsEvent, DeleteRowsEvent, MariadbBinLogCheckPointEvent, MariadbGtidListEvent,
-    XAPrepareEvent,
-]  # fmt: skip
-_MARIADB_STANDALONE = 0x01  # GTID flag: the group is one statement with no BEGIN/COMMIT (DDL)
-_ER_MASTER_FATAL_READING_BINLOG = 1236
 _DDL = re.compile(r"^\s*(?:/\*.*?\*/\s*)*(ALTER|CREATE|DROP|RENAME|TRUNCATE)\b\s*(\w+)?", re.I | re.S)
 _NOT_TABLE_DDL = {"USER", "ROLE", "FUNCTION", "PROCEDURE", "TRIGGER", "EVENT", "SERVER", "SEQUENCE"}
 _NAME = r"(`(?:[^`]|``)+`|[\w$]+)"
@@ -86,10 +76,6 @@ _DDL_TABLE = re.compile(
     rf"\s+(?:{_NAME}\s*\.\s*)?{_NAME}",
     re.I | re.S,
 )
-
-
-class _StreamLost(Exception):
-    """The library tried to reconnect its stream: we resume ourselves from the last boundary."""
 
 
 @dataclasses.dataclass
@@ -112,8 +98,7 @@ class BinlogReader:
     after every transaction and on heartbeats (every ``heartbeat`` seconds when idle), or until
     ``stop`` when given. ``position`` is always the resume point: just after the last transaction
     read (captured or not). A purged ``start`` raises ``OperationFailed`` saying a reload is needed.
-    Row images are decoded by ``binlog_rows`` (same values, several times faster) unless
-    ``fast_rows=False`` or the event needs the library (partial images, unusual types).
+    Rows are decoded by ``binlog_events`` (compiled row loop when built, ``binlog_rows_event``).
     """
 
     def __init__(
@@ -128,7 +113,6 @@ class BinlogReader:
         heartbeat: float = 1.0,
         server_id: int | None = None,
         retries: int = 3,
-        fast_rows: bool = True,
     ) -> None:
         self.params = params
         self.capture = frozenset(
@@ -148,18 +132,13 @@ class BinlogReader:
         self._file = start.file
         self._open_items = 0  # items of the open transaction already yielded
         self._skip = 0  # items to drop while replaying the open transaction after a reconnect
-        self._live_schemas: list[str] = []  # the open stream's filters (capture_table extends them)
-        self._live_tables: list[str] = []
-        self.fast_rows = fast_rows  # False: the library decodes the rows (bench/cdc.py compares)
-        self._decoders: dict[int, Any] = {}  # table id -> compiled row decoder (binlog_rows)
         self._when: tuple[int, dt.datetime] = (-1, _utc(0))  # the last event time seen, converted
+        self._stopped = False  # the last event reached the stop position or should_stop()
+        self._reconnecting = False  # a connection was lost: connect failures are retried too
 
     def capture_table(self, schema: str, name: str) -> None:
         """Capture ``schema.name`` from the next event on (a table created while reading)."""
-        self.capture = self.capture | {(schema, name)}
-        for live, value in ((self._live_schemas, schema), (self._live_tables, name)):
-            if value not in live:
-                live.append(value)  # the library reads these lists at every event
+        self.capture = self.capture | {(schema, name)}  # the decoder's filter reads it per event
 
     # -- iteration ------------------------------------------------------------------------------
     def __iter__(self) -> Iterator[Item]:
@@ -169,17 +148,18 @@ class BinlogReader:
             stop = current_position(self.params)
         lost = 0
         while True:
+            self._reconnecting = lost > 0
             try:
                 yield from self._stream(stop)
                 return
-            except _StreamLost:
+            except BinlogConnectionLost as exc:
                 lost += 1
                 if lost > self.retries:
                     raise OperationFailed(
                         f"the binlog connection to {self.params.address} was lost {lost} times "
-                        f"(last position {self.position}); check the server and the network"
+                        f"(last position {self.position}; {exc}); check the server and the network"
                     ) from None
-                log.warning("binlog connection lost at %s; reconnecting", self.position)
+                log.warning("binlog connection lost at %s (%s); reconnecting", self.position, exc)
                 time.sleep(min(0.2 * 2**lost, 5))
                 self._skip, self._open_items = self._open_items, 0
                 self._group = None
@@ -199,19 +179,24 @@ class BinlogReader:
 
     # -- one connection -------------------------------------------------------------------------
     def _stream(self, stop: BinlogPosition | None) -> Iterator[Item]:
-        stream = self._open(self.position)
+        conn = self._open(self.position)
         try:
-            for item in self._events(stream, stop):
+            for item in self._events(conn, stop):
                 if self._skip and not isinstance(item, Checkpoint):
                     self._skip -= 1
                     self._open_items += 1
                     continue
                 self._open_items = 0 if isinstance(item, Commit | Checkpoint) else self._open_items + 1
                 yield item
-        except pymysql.MySQLError as exc:
+        except BinlogServerError as exc:
             raise self._failure(exc) from None
+        except BinlogCorrupt as exc:
+            raise OperationFailed(
+                f"the binlog of {self.params.address} cannot be decoded: {exc}; "
+                "nothing after the last transaction read was passed on"
+            ) from None
         finally:
-            stream.close()
+            conn.close()
         if self._group is not None:
             raise OperationFailed(
                 f"the binlog of {self.params.address} ended inside a transaction that started at "
@@ -219,127 +204,109 @@ class BinlogReader:
             )
         yield Checkpoint(self.position)
 
-    def _open(self, at: BinlogPosition) -> BinLogStreamReader:
-        settings: dict[str, Any] = {
-            "user": self.params.user,
-            "password": self.params.password,
-            "charset": "utf8mb4",
-            "connect_timeout": max(1, round(self.params.connect_timeout)),
-        }
-        if self.params.unix_socket:
-            settings["unix_socket"] = self.params.unix_socket
-        else:
-            settings.update(host=self.params.host, port=self.params.port)
-        if self.blocking:  # a dead server is noticed after a few missed heartbeats
-            settings["read_timeout"] = max(10, round(self.heartbeat * 4))
-        self._file = at.file
-        self._live_schemas = sorted({s for s, _ in self.capture})
-        self._live_tables = sorted({t for _, t in self.capture})
-        return BinLogStreamReader(
-            connection_settings=settings,
-            server_id=self.server_id,
-            log_file=at.file,
-            log_pos=at.pos,
-            resume_stream=True,
-            blocking=self.blocking,
-            only_events=_EVENTS,
-            only_schemas=self._live_schemas,
-            only_tables=self._live_tables,
-            freeze_schema=True,
-            slave_heartbeat=self.heartbeat if self.blocking else None,
-            is_mariadb=False,
-            enable_logging=False,
-            pymysql_wrapper=self._connector(),
+    def _open(self, at: BinlogPosition) -> BinlogConnection:
+        # blocking: a dead server is noticed after a few missed heartbeats
+        read_timeout = (
+            max(10.0, self.heartbeat * 4) if self.blocking else max(30.0, self.params.connect_timeout * 3)
         )
+        conn = BinlogConnection(
+            self.params,
+            self.server_id,
+            read_timeout=read_timeout,
+            heartbeat=self.heartbeat if self.blocking else None,
+        )
+        self._file = at.file
+        try:
+            conn.start(at.file, at.pos, blocking=self.blocking)
+        except OperationFailed as exc:
+            conn.close()
+            if self._reconnecting:  # the server is restarting: keep trying, within ``retries``
+                raise BinlogConnectionLost(str(exc)) from None
+            raise
+        except BaseException:
+            conn.close()
+            raise
+        return conn
 
-    def _connector(self) -> Callable[..., pymysql.connections.Connection]:
-        """``pymysql.connect`` that allows one stream connection: a second means the library is
-        reconnecting on its own (from a mid-transaction position), which we do instead."""
-        streams = 0
-
-        def connect(**kwargs: Any) -> pymysql.connections.Connection:
-            nonlocal streams
-            if "db" in kwargs:  # the library's control connection uses PyMySQL's deprecated name
-                kwargs["database"] = kwargs.pop("db")
-            if kwargs.get("database") != "information_schema":  # not the control connection
-                streams += 1
-                if streams > 1:
-                    raise _StreamLost()
-            try:
-                return pymysql.connect(**kwargs)
-            except pymysql.MySQLError as exc:
-                raise OperationFailed(
-                    f"cannot connect to MySQL at {self.params.address} as {self.params.user!r} "
-                    f"to read the binlog: {describe_error(exc, self.params)}"
-                ) from None
-
-        return connect
-
-    def _failure(self, exc: pymysql.MySQLError) -> OperationFailed:
-        text = describe_error(exc, self.params)
-        if exc.args and exc.args[0] == _ER_MASTER_FATAL_READING_BINLOG:
+    def _failure(self, exc: BinlogServerError) -> OperationFailed:
+        if exc.code == ER_MASTER_FATAL_READING_BINLOG:
             return OperationFailed(
                 f"the server {self.params.address} cannot send the binlog from {self.position} "
-                f"({text}); if the logs were purged the changes are lost: reload the tables "
+                f"({exc}); if the logs were purged the changes are lost: reload the tables "
                 "(a full load) and start CDC from the new position"
             )
-        return OperationFailed(f"reading the binlog of {self.params.address} failed: {text}")
+        return OperationFailed(f"reading the binlog of {self.params.address} failed: {exc}")
 
     # -- events -> items ------------------------------------------------------------------------
-    def _events(self, stream: BinLogStreamReader, stop: BinlogPosition | None) -> Iterator[Item]:
-        for ev in stream:
-            if isinstance(ev, RotateEvent):
-                stream.table_map.clear()  # see the module docstring (freeze_schema)
-                self._decoders.clear()
-                self._file = ev.next_binlog
-                if self._group is None:
-                    self.position = BinlogPosition(ev.next_binlog, ev.position, self.position.gtid)
-                    if stop is not None and self.position >= stop:
-                        return
+    def _events(self, conn: BinlogConnection | BinlogFiles, stop: BinlogPosition | None) -> Iterator[Item]:
+        checksum = ALG_CRC32 if conn.checksum == "CRC32" else ALG_OFF
+        decoder = EventDecoder(lambda schema, table: (schema, table) in self.capture, checksum=checksum)
+        for raw in conn.events():
+            if isinstance(raw, FileStart):  # archived files: each starts with its own Format_description
+                self._file = raw.name
+                decoder = EventDecoder(decoder.wants)
                 continue
-            if isinstance(ev, HeartbeatLogEvent):
-                if self._group is None:
-                    self._marked = time.monotonic()
-                    yield Checkpoint(self.position)
-                    if self.should_stop():
-                        return
-                continue
-            end = BinlogPosition(self._file, ev.packet.log_pos)
-            first = BinlogPosition(self._file, ev.packet.log_pos - ev.packet.event_size)
-            if ev.timestamp != self._when[0]:  # one datetime per second, not per event
-                self._when = (ev.timestamp, _utc(ev.timestamp))
-            when = self._when[1]
-            if isinstance(ev, MariadbGtidEvent | GtidEvent):
-                if self._group is not None and self._group.begun:
-                    raise OperationFailed(
-                        f"the binlog transaction at {self._group.start} on {self.params.address} has no end "
-                        f"before the next one at {first}; this reader does not understand it"
-                    )
-                if stop is not None and first >= stop:
+            where = f"{self._file}:{_end_of(raw)}"
+            for event in decoder.decode(raw, where):
+                yield from self._event(event, stop)
+                if self._group is None and (_reached(self.position, stop) or self.should_stop()):
                     return
-                # MariaDB flags one-statement groups; MySQL's are those not followed by BEGIN
-                standalone = not isinstance(ev, MariadbGtidEvent) or bool(ev.flags & _MARIADB_STANDALONE)
-                self._group = _Group(first, ev.gtid, standalone, when)
-            elif isinstance(ev, XidEvent):
-                if self._group is not None:
-                    yield from self._finish(end, when)
-            elif isinstance(ev, XAPrepareEvent):
-                self._xa_prepare(first)
-                yield from self._finish(end, when)
-            elif isinstance(ev, QueryEvent):
-                yield from self._query(ev, first, end, when, stop)
-            elif isinstance(ev, WriteRowsEvent | UpdateRowsEvent | DeleteRowsEvent):
-                yield from self._rows(ev, first, end, when)
-            elif self._group is None and end > self.position:  # header events, checkpoints (not fake: pos 0)
-                self.position = BinlogPosition(end.file, end.pos, self.position.gtid)
-            if self._group is None and ((stop is not None and self.position >= stop) or self.should_stop()):
+                if self._stopped:
+                    return
+
+    def _event(self, event: Event, stop: BinlogPosition | None) -> Iterator[Item]:
+        data = event.data
+        self._stopped = False
+        if isinstance(data, Rotate):
+            self._file = data.next_file
+            if self._group is None:
+                self.position = BinlogPosition(data.next_file, data.position, self.position.gtid)
+                self._stopped = stop is not None and self.position >= stop
+            return
+        if isinstance(data, Heartbeat):
+            if self._group is None:
+                self._marked = time.monotonic()
+                yield Checkpoint(self.position)
+                self._stopped = self.should_stop()
+            return
+        if not event.end:  # made up for the stream (no place in the file): nothing to track
+            return
+        end = BinlogPosition(self._file, event.end)
+        first = BinlogPosition(self._file, event.end - event.size)
+        if event.timestamp != self._when[0]:  # one datetime per second, not per event
+            self._when = (event.timestamp, _utc(event.timestamp))
+        when = self._when[1]
+        if isinstance(data, Rows):
+            if data.event is not None:
+                yield from self._rows(data, first, end, when)
+        elif isinstance(data, Gtid):
+            if self._group is not None and self._group.begun:
+                raise OperationFailed(
+                    f"the binlog transaction at {self._group.start} on {self.params.address} has no end "
+                    f"before the next one at {first}; this reader does not understand it"
+                )
+            if _reached(first, stop):
+                self._stopped = True
                 return
+            # MariaDB flags one-statement groups; MySQL's are those not followed by BEGIN
+            standalone = not data.mariadb or data.standalone
+            self._group = _Group(first, data.gtid, standalone, when)
+        elif isinstance(data, Xid):
+            if self._group is not None:
+                yield from self._finish(end, when)
+        elif isinstance(data, XaPrepare):
+            self._xa_prepare(first)
+            yield from self._finish(end, when)
+        elif isinstance(data, Query):
+            yield from self._query(data, first, end, when, stop)
+        elif self._group is None and end > self.position:  # header events, checkpoints
+            self.position = BinlogPosition(end.file, end.pos, self.position.gtid)
 
     def _query(
-        self, ev: QueryEvent, first: BinlogPosition, end: BinlogPosition, when: dt.datetime,
+        self, ev: Query, first: BinlogPosition, end: BinlogPosition, when: dt.datetime,
         stop: BinlogPosition | None,
     ) -> Iterator[Item]:  # fmt: skip
-        sql = ev.query.strip()
+        sql = ev.sql.strip()
         words = sql.upper().replace(";", " ").split(None, 2)
         word = words[0] if words else ""
         if word == "ROLLBACK" and len(words) > 1 and words[1] == "TO":
@@ -357,7 +324,7 @@ class BinlogReader:
             if stop is not None and first >= stop:
                 return
             self._group = _Group(first, None, True, when)
-        schema = ev.schema.decode() if isinstance(ev.schema, bytes) else str(ev.schema or "")
+        schema = ev.schema
         if self._is_captured_ddl(schema, sql):
             table = _ddl_table(sql)
             yield from self._begin()
@@ -377,64 +344,31 @@ class BinlogReader:
                 "reader yet (one-phase XA COMMIT ... ONE PHASE is)"
             )
 
-    def _rows(self, ev: Any, first: BinlogPosition, end: BinlogPosition, when: dt.datetime) -> Iterator[Item]:
-        if (ev.schema, ev.table) not in self.capture:
-            return
+    def _rows(
+        self, data: Rows, first: BinlogPosition, end: BinlogPosition, when: dt.datetime
+    ) -> Iterator[Item]:
+        rows = data.event
+        assert rows is not None
+        table = data.table
+        if not rows.full:  # a column left out of an image (binlog_row_image=MINIMAL/NOBLOB) reads as NULL
+            raise OperationFailed(
+                f"the binlog event of {table.schema}.{table.table} ending at {end} on {self.params.address} "
+                f"lacks columns {', '.join(rows.missing)}: it was written with binlog_row_image other than "
+                "FULL; set binlog_row_image=FULL (globally, and restart the writers' sessions), then "
+                "reload the table"
+            )
         if self._group is None:  # rows outside a group (should not happen): a group of their own
             self._group = _Group(first, None, False, when)
         yield from self._begin()
-        decoded = self._decode(ev, end) if self.fast_rows else None
-        if decoded is not None:  # our decoder (binlog_rows): full images, SETs as text already
-            update = isinstance(ev, UpdateRowsEvent)
-            op = "U" if update else "I" if isinstance(ev, WriteRowsEvent) else "D"
-            schema, table, group = ev.schema, ev.table, self._group
-            for index, (image, after) in enumerate(decoded):
-                group.changes += 1
-                if update:
-                    yield Change(schema, table, op, image, after, end, index, when)
-                elif op == "I":
-                    yield Change(schema, table, op, None, image, end, index, when)
-                else:
-                    yield Change(schema, table, op, image, None, end, index, when)
-            return
-        sets = [(c.name, c.set_values or []) for c in ev.columns if c.type == FIELD_TYPE.SET]
-        for index, row in enumerate(ev.rows):
-            self._require_full_image(ev, row, end)
-            if isinstance(ev, UpdateRowsEvent):
-                before = _repair(row["before_values"], row["before_none_sources"], sets)
-                after = _repair(row["after_values"], row["after_none_sources"], sets)
-                op = "U"
+        op, schema, name, group = data.op, table.schema, table.table, self._group
+        for index, (image, after) in enumerate(rows.rows):
+            group.changes += 1
+            if op == "U":
+                yield Change(schema, name, op, image, after, end, index, when)
+            elif op == "I":
+                yield Change(schema, name, op, None, image, end, index, when)
             else:
-                image = _repair(row["values"], row["none_sources"], sets)
-                inserted = isinstance(ev, WriteRowsEvent)
-                op, before, after = ("I", None, image) if inserted else ("D", image, None)
-            self._group.changes += 1
-            yield Change(ev.schema, ev.table, op, before, after, end, index, when)
-
-    def _decode(self, ev: Any, end: BinlogPosition) -> list[tuple[Row, Row | None]] | None:
-        """The event's rows by ``binlog_rows``, or None for the library to decode: an event it does
-        not take, or one whose bytes do not add up (the library's packet is untouched, so it can)."""
-        decoder = decoder_for(ev, self._decoders)
-        if decoder is None:
-            return None
-        try:
-            return decode_rows(ev, decoder)
-        except (ValueError, IndexError, struct.error) as exc:
-            log.warning("rows event of %s.%s ending at %s: %s; decoding it with the library", ev.schema,
-                        ev.table, end, exc)  # fmt: skip
-            return None
-
-    def _require_full_image(self, ev: Any, row: dict[str, Any], end: BinlogPosition) -> None:
-        """A column left out of an image (binlog_row_image=MINIMAL/NOBLOB) would read as NULL."""
-        for key in ("none_sources", "before_none_sources", "after_none_sources"):
-            missing = [c for c, why in row.get(key, {}).items() if why == NONE_SOURCE.COLS_BITMAP]
-            if missing:
-                raise OperationFailed(
-                    f"the binlog event of {ev.schema}.{ev.table} ending at {end} on {self.params.address} "
-                    f"lacks columns {', '.join(missing)}: it was written with binlog_row_image other than "
-                    "FULL; set binlog_row_image=FULL (globally, and restart the writers' sessions), then "
-                    "reload the table"
-                )
+                yield Change(schema, name, op, image, None, end, index, when)
 
     def _begin(self) -> Iterator[Item]:
         group = self._group
@@ -478,18 +412,6 @@ def read_transactions(
     return list(BinlogReader(params, tables, start, stop=stop).transactions())
 
 
-def _repair(values: Row, none_sources: dict[str, str], sets: list[tuple[str, list[str]]]) -> Row:
-    """Undo the library's SET losses: members as a set (-> text in definition order), the empty
-    set as None (-> '', which is not NULL)."""
-    for name, members in sets:
-        value = values.get(name)
-        if isinstance(value, set):
-            values[name] = ",".join(m for m in members if m in value)
-        elif value is None and none_sources.get(name) == NONE_SOURCE.EMPTY_SET:
-            values[name] = ""
-    return values
-
-
 def _ddl_table(sql: str) -> tuple[str | None, str] | None:
     match = _DDL_TABLE.match(sql)
     if not match:
@@ -505,3 +427,45 @@ def _unquote(name: str) -> str:
 def _utc(seconds: int) -> dt.datetime:
     """Event header time (epoch seconds) as a zone-less UTC datetime, as the lake's timestamps."""
     return dt.datetime.fromtimestamp(seconds, dt.UTC).replace(tzinfo=None)
+
+
+def _reached(position: BinlogPosition, stop: BinlogPosition | None) -> bool:
+    """``position >= stop`` for the per-event check: offsets compare directly within one file."""
+    if stop is None:
+        return False
+    if position.file == stop.file:
+        return position.pos >= stop.pos
+    return position >= stop
+
+
+def _end_of(raw: bytes) -> int:
+    """The ``log_pos`` of a raw event (for error messages before it is decoded)."""
+    return int.from_bytes(raw[13:17], "little") if len(raw) >= 17 else 0
+
+
+class BinlogFileReader(BinlogReader):
+    """CDC from archived binlog files (downloaded from RDS, restored from a backup) when the server
+    has purged them: the same items as ``BinlogReader``, from ``start`` (default: the first file's
+    first event) to ``stop`` or the end of the last file. No server is asked anything."""
+
+    def __init__(
+        self,
+        paths: Iterable[Path],
+        tables: Iterable[Table | tuple[str, str]],
+        start: BinlogPosition | None = None,
+        *,
+        stop: BinlogPosition | None = None,
+    ) -> None:
+        self.paths = [Path(p) for p in paths]
+        if not self.paths:
+            raise OperationFailed("no binlog files given")
+        first = min(self.paths, key=lambda p: BinlogPosition(p.name, 0).sort_key)
+        where = ConnectionParams(host="files", unix_socket=str(first.parent))
+        super().__init__(where, tables, start or BinlogPosition(first.name, 4), stop=stop, retries=0)
+
+    def __iter__(self) -> Iterator[Item]:
+        yield from self._stream(self.stop)
+
+    def _open(self, at: BinlogPosition) -> BinlogFiles:  # type: ignore[override]
+        self._file = at.file
+        return BinlogFiles(self.paths, at)

@@ -17,24 +17,13 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Iterator
-from typing import Any
-
-import pymysql
-from pymysqlreplication import BinLogStreamReader
-from pymysqlreplication.event import (
-    FormatDescriptionEvent,
-    GtidEvent,
-    MariadbGtidEvent,
-    QueryEvent,
-    RotateEvent,
-    XidEvent,
-)
 
 from dersonlake.errors import BadInput, OperationFailed
+from dersonlake.sources.mysql.binlog_client import BinlogConnection, BinlogConnectionLost, BinlogServerError
+from dersonlake.sources.mysql.binlog_events import EventDecoder, FormatDescription, Gtid, Query, Rotate, Xid
+from dersonlake.sources.mysql.binlog_framing import ALG_CRC32, ALG_OFF, BinlogCorrupt
 from dersonlake.sources.mysql.binlog_position import BinlogPosition, binlog_files, current_position
-from dersonlake.sources.mysql.connection import ConnectionParams, describe_error
-
-_STARTS = [MariadbGtidEvent, GtidEvent, QueryEvent, XidEvent, RotateEvent, FormatDescriptionEvent]
+from dersonlake.sources.mysql.connection import ConnectionParams
 
 
 def position_at_time(params: ConnectionParams, when: dt.datetime) -> BinlogPosition:
@@ -101,92 +90,63 @@ def transaction_starts(
     params: ConnectionParams, start: BinlogPosition, stop: BinlogPosition
 ) -> Iterator[tuple[BinlogPosition, str | None, dt.datetime]]:
     """Each transaction's first event from ``start`` to ``stop``: (position, GTID or None, UTC time)."""
-    stream = _stream(params, start)
     file = start.file
     in_group = False
-    try:
-        for ev in stream:
-            if isinstance(ev, RotateEvent):
-                file = ev.next_binlog
-                continue
-            if isinstance(ev, FormatDescriptionEvent) or not ev.packet.log_pos:
-                continue
-            first = BinlogPosition(file, ev.packet.log_pos - ev.packet.event_size)
-            if first >= stop:
-                return
-            stamp = dt.datetime.fromtimestamp(ev.timestamp, dt.UTC)
-            if isinstance(ev, MariadbGtidEvent | GtidEvent):
-                in_group = True
-                yield first, str(ev.gtid), stamp
-            elif isinstance(ev, XidEvent):
+    for event in _events(params, start):
+        data = event.data
+        if isinstance(data, Rotate):
+            file = data.next_file
+            continue
+        if isinstance(data, FormatDescription) or not event.end:
+            continue
+        first = BinlogPosition(file, event.end - event.size)
+        if first >= stop:
+            return
+        stamp = dt.datetime.fromtimestamp(event.timestamp, dt.UTC)
+        if isinstance(data, Gtid):
+            in_group = True
+            yield first, data.gtid, stamp
+        elif isinstance(data, Xid):
+            in_group = False
+        elif isinstance(data, Query):
+            word = data.sql.strip().split(None, 1)[0].upper() if data.sql.strip() else ""
+            if not in_group:  # MySQL without GTIDs: BEGIN or a statement logged on its own
+                yield first, None, stamp
+                in_group = word == "BEGIN"
+            elif word in ("COMMIT", "ROLLBACK") or _standalone(data.sql):
                 in_group = False
-            elif isinstance(ev, QueryEvent):
-                word = ev.query.strip().split(None, 1)[0].upper() if ev.query.strip() else ""
-                if not in_group:  # MySQL without GTIDs: BEGIN or a statement logged on its own
-                    yield first, None, stamp
-                    in_group = word == "BEGIN"
-                elif word in ("COMMIT", "ROLLBACK") or _standalone(ev):
-                    in_group = False
-    except pymysql.MySQLError as exc:
-        raise OperationFailed(
-            f"reading the binlog of {params.address} from {start} failed: {describe_error(exc, params)}"
-        ) from None
-    finally:
-        stream.close()
 
 
-def _standalone(ev: Any) -> bool:
+def _standalone(sql: str) -> bool:
     """A DDL statement ends its own group (MariaDB flags it on the GTID event; approximated here)."""
-    word = ev.query.strip().split(None, 1)[0].upper()
+    word = sql.strip().split(None, 1)[0].upper()
     return word in ("CREATE", "ALTER", "DROP", "RENAME", "TRUNCATE", "GRANT", "REVOKE")
 
 
 def _file_started(params: ConnectionParams, file: str) -> dt.datetime | None:
     """The time of the file's Format_description event: when the server started writing it."""
-    stream = _stream(params, BinlogPosition(file, 4), only=[FormatDescriptionEvent])
-    try:
-        for ev in stream:
-            if isinstance(ev, FormatDescriptionEvent) and ev.timestamp:
-                return dt.datetime.fromtimestamp(ev.timestamp, dt.UTC)
-        return None
-    except pymysql.MySQLError as exc:
-        raise OperationFailed(
-            f"reading the binlog {file} of {params.address} failed: {describe_error(exc, params)}"
-        ) from None
-    finally:
-        stream.close()
+    for event in _events(params, BinlogPosition(file, 4)):
+        if isinstance(event.data, FormatDescription) and event.timestamp:
+            return dt.datetime.fromtimestamp(event.timestamp, dt.UTC)
+    return None
 
 
-def _stream(params: ConnectionParams, at: BinlogPosition, only: list | None = None) -> BinLogStreamReader:
-    settings: dict[str, Any] = {
-        "user": params.user,
-        "password": params.password,
-        "charset": "utf8mb4",
-        "connect_timeout": max(1, round(params.connect_timeout)),
-    }
-    if params.unix_socket:
-        settings["unix_socket"] = params.unix_socket
-    else:
-        settings.update(host=params.host, port=params.port)
-    return BinLogStreamReader(
-        connection_settings=settings,
-        server_id=(1 << 30) + secrets.randbelow(1 << 30),
-        log_file=at.file,
-        log_pos=at.pos,
-        resume_stream=True,
-        blocking=False,
-        only_events=only or _STARTS,
-        is_mariadb=False,
-        enable_logging=False,
-        pymysql_wrapper=_connect,
+def _events(params: ConnectionParams, at: BinlogPosition) -> Iterator:
+    """The events from ``at`` to the server's end now (rows not decoded: headers are enough)."""
+    conn = BinlogConnection(
+        params, (1 << 30) + secrets.randbelow(1 << 30), read_timeout=max(30.0, params.connect_timeout * 3)
     )
-
-
-def _connect(**kwargs: Any) -> pymysql.connections.Connection:
-    """``pymysql.connect`` under the current name of the library's deprecated ``db`` argument."""
-    if "db" in kwargs:
-        kwargs["database"] = kwargs.pop("db")
-    return pymysql.connect(**kwargs)
+    try:
+        conn.start(at.file, at.pos, blocking=False)
+        decoder = EventDecoder(
+            lambda schema, table: False, checksum=ALG_CRC32 if conn.checksum == "CRC32" else ALG_OFF
+        )
+        for raw in conn.events():
+            yield from decoder.decode(raw, f"{at.file}:{int.from_bytes(raw[13:17], 'little')}")
+    except (BinlogConnectionLost, BinlogServerError, BinlogCorrupt) as exc:
+        raise OperationFailed(f"reading the binlog of {params.address} from {at} failed: {exc}") from None
+    finally:
+        conn.close()
 
 
 def _parse_gtid(text: str) -> tuple[int, int]:

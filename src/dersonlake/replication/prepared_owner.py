@@ -18,7 +18,10 @@ from dersonlake.sources.mysql.connection import ConnectionParams
 
 
 @dataclass(frozen=True)
-class OwnerRun:
+class PreparedOwner:
+    """An owner's files parsed: its ``owner.yaml``, mapping and task settings (what a task of the
+    owner reads and writes, resolved on demand)."""
+
     owner: Owner
     mapping: Mapping
     settings: TaskSettings
@@ -83,11 +86,11 @@ def publish_tables(storage: Storage, props: dict[str, str] | None) -> None:
     publish(storage, props)
 
 
-def prepare(owner: Owner) -> OwnerRun:
+def prepare(owner: Owner) -> PreparedOwner:
     """Parse the owner's mapping and settings (BadInput names the file and JSON path)."""
     mapping = parse_mapping(owner.mapping, file=owner.mapping_file)
     settings = parse_task_settings(owner.task_settings, file=owner.settings_file)
-    return OwnerRun(owner, mapping, settings)
+    return PreparedOwner(owner, mapping, settings)
 
 
 def source_params(source: SourceConfig) -> ConnectionParams:

@@ -1,0 +1,19 @@
+"""cron: EventBridge Scheduler's schedule expressions (``rate()``, ``cron()``, ``at()``) and the
+instants they fall due, in a time zone, with DST as EventBridge Scheduler documents it. Pure: no
+I/O, no clock; callers pass the time."""
+
+from __future__ import annotations
+
+from dersonlake.cron.expression import At, Cron, Expression, Rate, nominal_period, parse_expression, upcoming
+from dersonlake.cron.fields import InvalidExpression
+
+__all__ = [
+    "At",
+    "Cron",
+    "Expression",
+    "InvalidExpression",
+    "Rate",
+    "nominal_period",
+    "parse_expression",
+    "upcoming",
+]
