@@ -12,7 +12,7 @@ import yaml
 
 from dersonlake.api.local import LocalServer
 from dersonlake.api.pipelines import PipelineValues, register_pipelines
-from dersonlake.cli.run_cmd import INTAKE, default_pipelines
+from dersonlake.cli.run_cmd import default_pipelines
 from dersonlake.notify.alert import ALARM_RESOLVED, RUN_FAILED, TASK_FAILED
 from dersonlake.replication.store import ReplicationStore
 from dersonlake.scheduler import EngineStarter, Scheduler, ScheduleStore
@@ -58,7 +58,6 @@ def test_scheduled_delta_runs_keep_the_lake_equal_to_the_source(
     schedules = ScheduleStore(tmp_path / "schedule.sqlite")
     clock, sent = SchedulerClock(), []
     try:
-        engine.register_lambda("DMS-intake", INTAKE)
         register_pipelines(engine, default_pipelines(), PipelineValues())
         starter = EngineStarter(engine, states, tmp_path / "replication.sqlite", "derson-Main")
         scheduler = Scheduler(starter, schedules, owners=owners, send=sent.append, clock=clock)

@@ -74,7 +74,7 @@ def schedule(
     until Ctrl-C."""
     from dersonlake.api.local import LocalServer
     from dersonlake.api.pipelines import PipelineValues, register_pipelines
-    from dersonlake.cli.run_cmd import INTAKE, default_pipelines
+    from dersonlake.cli.run_cmd import default_pipelines
     from dersonlake.config.owner import owners_dir as resolve_owners_dir
     from dersonlake.home import derson_home
     from dersonlake.notify import AlertWatcher, Notifier
@@ -97,7 +97,6 @@ def schedule(
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
-        engine.register_lambda("DMS-intake", INTAKE)
         register_pipelines(engine, pipelines or default_pipelines(), PipelineValues())
         starter = EngineStarter(engine, default_db_path(), home / "replication.sqlite", "derson-Main")
         scheduler = Scheduler(starter, schedules, owners=base, send=notifier.send)
