@@ -200,7 +200,8 @@ def test_drop_and_create_table_during_cdc(load_owner_once, ddl_tables, admin):
 def test_unsupported_ddl_or_policy_false_suspends_only_that_table(load_owner_once, ddl_tables, admin):
     policy = {"ChangeProcessingDdlHandlingPolicy": {"HandleSourceTableTruncated": False}}
     execute(admin, "CREATE TABLE shop.ddl_new (id INT PRIMARY KEY)")
-    loaded = load_owner_once(mapping=MAPPING, settings=policy)
+    # a task that captures changes: its reload records where CDC goes on (a full-load task's does not)
+    loaded = load_owner_once(mapping=MAPPING, settings=policy, migration_type="full-load-and-cdc")
     start = current_position(loaded.run.source())
     execute(
         admin,

@@ -88,7 +88,7 @@ def table_state(owner: str, owners_dir: Path | None, name: str, *, run=None, pla
 
 def iceberg_table(run, t):
     """The current-state Iceberg table of plan table ``t`` (None: the owner keeps none)."""
-    from dersonlake.replication.iceberg_sync import current_table
+    from dersonlake.replication import current_table
 
     if run.iceberg_catalog() is None:
         return None

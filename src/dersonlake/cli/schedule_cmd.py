@@ -78,7 +78,7 @@ def schedule(
     from dersonlake.config.owner import owners_dir as resolve_owners_dir
     from dersonlake.home import derson_home
     from dersonlake.notify import AlertWatcher, Notifier
-    from dersonlake.replication.store import ReplicationStore
+    from dersonlake.replication import ReplicationStore
     from dersonlake.scheduler import FILE_NAME, EngineStarter, Scheduler, ScheduleStore
     from dersonlake.states import Engine, default_db_path
 

@@ -12,12 +12,14 @@ What other layers use (tests may reach inside; other layers may not):
 * ``prepare`` / ``PreparedOwner`` / ``source_params``: an owner's files resolved (source, lake, plan).
 * ``parse_start`` / ``parse_stop`` (``CdcStart`` / ``CdcStop``): the CDC start and stop options.
 * ``cdc_metrics``: a task's CDC latency and throughput, as saved by the running task.
+* ``current_table``: an owner table's current-state Iceberg table (``target.tables: iceberg``).
 * ``status``: DMS's statuses, stop reasons, table states and describe views.
 """
 
 from dersonlake.replication import status
 from dersonlake.replication.cdc_metrics import cdc_metrics
 from dersonlake.replication.cdc_options import CdcStart, CdcStop, parse_start, parse_stop
+from dersonlake.replication.iceberg_sync import current_table
 from dersonlake.replication.owner_tasks import (
     api_task,
     delta_request,
@@ -56,6 +58,7 @@ __all__ = [
     "cdc_metrics",
     "check_identifier",
     "create_task",
+    "current_table",
     "delta_request",
     "discard_uncovered",
     "load_request",
