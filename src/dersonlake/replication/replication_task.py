@@ -337,9 +337,9 @@ class ReplicationTask:
         return position
 
     def _forget_checkpoint(self) -> None:
+        """The lake's checkpoint goes (the task's own record stays, marked as saved in the lake)."""
         if self.resources.checkpoint is not None:
             self.resources.checkpoint.clear()
-        CdcState(self.store).clear(self.arn)
 
     def _mark_reloaded(self, tables: frozenset[tuple[str, str]]) -> None:
         """ReloadTables done: the tables it completed show ``FullLoadReloaded``."""
