@@ -305,6 +305,7 @@ def run_ours(args, password: str, out: Path) -> int:
     arn = create_task(
         store, "bench", migration_type="full-load", table_mappings="{}", settings_json=run.settings.to_json()
     )
+    timeline = Timeline() if os.environ.get("BENCH_TIMELINE") else None
     outcome = run_task(
         store,
         arn,
@@ -315,10 +316,38 @@ def run_ours(args, password: str, out: Path) -> int:
             s3=run.s3,
             discover=lambda: run.catalog(params),
             plan=lambda c: run.plan(c, "full-load"),
+            progress=timeline,
         ),
     )
     assert outcome.failure is None and not outcome.tables_errored, outcome
+    if timeline is not None:
+        timeline.write(Path(os.environ["BENCH_TIMELINE"]))
     return outcome.rows
+
+
+class Timeline:
+    """A Progress that notes when each table starts and ends (``BENCH_TIMELINE=file.json``: where the
+    time of our run goes, table by table)."""
+
+    def __init__(self) -> None:
+        self.t0 = time.perf_counter()
+        self.tables: dict[str, dict] = {}
+
+    def table_started(self, table, estimated_rows: int) -> None:
+        self.tables[table.source] = {"start": time.perf_counter() - self.t0, "estimated": estimated_rows}
+
+    def rows_loaded(self, table, rows: int) -> None:
+        pass
+
+    def file_committed(self, table, file) -> None:
+        pass
+
+    def table_finished(self, table, state: str, rows: int, error: str | None) -> None:
+        entry = self.tables.setdefault(table.source, {"start": None})
+        entry.update(end=time.perf_counter() - self.t0, rows=rows)
+
+    def write(self, path: Path) -> None:
+        path.write_text(json.dumps({"total": time.perf_counter() - self.t0, "tables": self.tables}, indent=1))
 
 
 def run_dlt(args, password: str, out: Path) -> int:

@@ -42,6 +42,7 @@ from dersonlake.replication.handoff import HandoffMarks
 from dersonlake.replication.prefetch import prefetch
 from dersonlake.replication.store import ReplicationStore
 from dersonlake.sources.catalog import Catalog, Table
+from dersonlake.sources.mysql.binlog_position import current_position
 from dersonlake.sources.mysql.connection import ConnectionParams
 from dersonlake.sources.mysql.snapshot import ChunkSnapshot, SnapshotQuery, read_batches
 
@@ -79,7 +80,14 @@ class Progress(Protocol):
     def table_finished(self, table: TablePlan, state: str, rows: int, error: str | None) -> None: ...
 
 
+# Optional on a Progress (older ones lack it): ``load_planned(tables)`` hears, before any table
+# starts, every table this run loads with its estimated rows, so a view can show the whole task.
+
+
 class NoProgress:
+    def load_planned(self, tables: list[tuple[TablePlan, int]]) -> None:
+        pass
+
     def table_started(self, table: TablePlan, estimated_rows: int) -> None:
         pass
 
@@ -167,6 +175,7 @@ class FullLoad:
         self._data_errors: dict[str, int] = {}
         self._outcome = LoadOutcome()
         self._lock = threading.Lock()
+        self._binlog_file: str | None = None  # looked up once per load (binlog_file())
 
     def stop(self) -> None:
         """Ask the running units to stop at their next batch (StopReplicationTask)."""
@@ -196,7 +205,12 @@ class FullLoad:
                 continue
             runs[plan_table.source] = _TableRun(len(pending))
             units += pending
+        planned = getattr(self.progress, "load_planned", None)
+        if planned is not None:
+            tables_left = {u.table.source: (u.table, u.source.approx_rows) for u in units}
+            planned(list(tables_left.values()))
         if units:
+            units = schedule(units)
             workers = max(1, min(self.plan.settings.max_full_load_subtasks, len(units)))
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="full-load") as pool:
                 futures = [pool.submit(self._run_unit, u, runs[u.table.source]) for u in units]
@@ -372,6 +386,7 @@ class FullLoad:
                 chunk_rows=self.chunk_rows,
                 batch_rows=self.batch_rows,
                 on_snapshot=marks.append,
+                binlog_file=self._binlog() if query.mark_snapshot else None,
             )
             for batch in prefetch(batches):
                 if self._stop.is_set():
@@ -415,6 +430,17 @@ class FullLoad:
         with self._lock:
             self._outcome.rows += rows
             self._outcome.files += len(files)
+
+    def _binlog(self) -> str:
+        """Any binlog file name of the source ("" without a binlog or the privilege), once per load."""
+        with self._lock:
+            if self._binlog_file is None:
+                try:
+                    self._binlog_file = current_position(self.endpoint).file
+                except OperationFailed as exc:
+                    log.info("reading without snapshot positions (%s)", exc)
+                    self._binlog_file = ""
+            return self._binlog_file
 
     def _count_truncations(self, t: TablePlan, batch: pa.RecordBatch) -> None:
         """Limited LOB mode truncates at LobMaxSize (the mapping layer logs it); count it per table too."""
@@ -495,6 +521,14 @@ class FullLoad:
             if self._outcome.failure is None:
                 self._outcome.failure = message
         self._stop.set()
+
+
+def schedule(units: list[Unit]) -> list[Unit]:
+    """The order units start in: ``load-order`` first (higher first, as DMS), then the biggest
+    tables first by the catalog's row estimate, so the longest unit does not start last and run
+    alone on a machine whose other workers are idle (measured on bench/multi_schema.py's database:
+    its 2.84M-row table decides the total). The sort is stable: equal units keep the plan's order."""
+    return sorted(units, key=lambda u: (-u.table.load_order, -u.source.approx_rows))
 
 
 def lake_schema(t: TablePlan, read: pa.Schema) -> pa.Schema:
