@@ -3,9 +3,9 @@
 Two cases: one table of N rows (``--rows N``), and a whole OLTP-shaped database of 22 tables
 (``--multi SCALE``: bench/multi_schema.py, 3,966,283 rows at scale 1). Each method runs in its own
 child process against the same warm tables in a private sandbox, timed from the process's start to
-its exit (interpreter start-up and imports included); the child reports its peak RSS (for the mariadb client, the
-client's). The runs of a case are interleaved (run 1 of every method, then run 2...), so a change
-in the machine's load touches every method alike. Methods:
+its exit (interpreter start-up and imports included); the child reports its peak RSS (for the
+mariadb client, the client's). The runs of a case are interleaved (run 1 of every method, then
+run 2...), so a change in the machine's load touches every method alike. Methods:
 
   ours          derson-lake's full-load task -> Parquet (DMS default settings: uncompressed)
   dlt-cx        dlt sql_database, connectorx backend -> filesystem Parquet

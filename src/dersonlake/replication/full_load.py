@@ -17,7 +17,9 @@ backoff of ``RecoverableError*``); anything else is a table error, which suspend
 
 from __future__ import annotations
 
+import itertools
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -44,10 +46,25 @@ from dersonlake.replication.store import ReplicationStore
 from dersonlake.sources.catalog import Catalog, Table
 from dersonlake.sources.mysql.binlog_position import current_position
 from dersonlake.sources.mysql.connection import ConnectionParams
-from dersonlake.sources.mysql.snapshot import ChunkSnapshot, SnapshotQuery, read_batches
+from dersonlake.sources.mysql.snapshot import (
+    ChunkSnapshot,
+    SnapshotQuery,
+    key_range,
+    quote_ident,
+    read_batches,
+)
 
 log = logging.getLogger("dersonlake.TARGET_LOAD")
 STATS_INTERVAL = 1.0  # seconds between statistics updates of a running unit
+# A table split into key ranges loads as units named RANGE_PREFIX + n (never a mapping segment's name).
+RANGE_PREFIX = "~range"
+SPLIT_ROWS = 500_000  # estimated rows per key range of a split table (see _split)
+# Units at once: MaxFullLoadSubTasks is the upper bound, and two per core the most that pays here.
+# Each running unit holds ~40-50 MB of connectorx buffers whatever its chunk size, and on 2 cores
+# 8 units ran no faster than 4 (bench/multi_schema.py, 2.84M + 21 tables: peak RSS 380-430 MB at
+# 8, 305-312 MB at 4; docs/benchmarks.md).
+UNITS_PER_CORE = 2
+_INTEGER_TYPES = {"tinyint", "smallint", "mediumint", "int", "integer", "bigint"}
 
 _CONNECTION_WORDS = (
     "lost connection",
@@ -127,6 +144,7 @@ class LoadOutcome:
 class _TableRun:
     units_left: int
     started: bool = False
+    files: Any = field(default_factory=lambda: itertools.count(1))  # LOAD numbers shared by key ranges
     rows: int = 0
     failed: str | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -155,6 +173,7 @@ class FullLoad:
         chunk_rows: int = 100_000,
         batch_rows: int = 10_000,
         sleep: Callable[[float], None] = time.sleep,
+        split_rows: int = SPLIT_ROWS,
     ) -> None:
         self.arn = arn
         self.plan = plan
@@ -167,6 +186,9 @@ class FullLoad:
         self.progress = progress or NoProgress()
         self.task_start = task_start or datetime.now(UTC)
         self.chunk_rows = chunk_rows
+        self.split_rows = split_rows
+        cores = os.cpu_count() or 2
+        self.workers = max(1, min(plan.settings.max_full_load_subtasks, UNITS_PER_CORE * cores))
         self.batch_rows = max(1, min(batch_rows, plan.settings.commit_rate))
         self.sleep = sleep
         self.errors = plan.settings.error_behavior
@@ -211,7 +233,7 @@ class FullLoad:
             planned(list(tables_left.values()))
         if units:
             units = schedule(units)
-            workers = max(1, min(self.plan.settings.max_full_load_subtasks, len(units)))
+            workers = max(1, min(self.workers, len(units)))
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="full-load") as pool:
                 futures = [pool.submit(self._run_unit, u, runs[u.table.source]) for u in units]
                 for f in futures:
@@ -251,14 +273,62 @@ class FullLoad:
                         self.plan.settings.target_table_prep_mode,
                     )
             self.store.set_table(self.arn, schema, name, prep_pending=0)
-            return [Unit(plan_table, source, s) for s in segments]
+            return self._units(plan_table, source)
         for keys in self.store.unfinished_files(self.arn, schema, name).values():
             self.storage.delete(keys)
             self.store.forget_files(self.arn, keys)
         done = self.store.finished_segments(self.arn, schema, name)
+        if any(n.startswith(RANGE_PREFIX) for n in done):  # key ranges: reload the table whole,
+            # as DMS reloads a table it had not finished (ranges of a new run may split elsewhere)
+            self.storage.delete([k for _rows, files in done.values() for k in files])
+            self.store.clear_segments(self.arn, schema, name)
+            self.store.set_table(self.arn, schema, name, full_load_rows=0)
+            return self._units(plan_table, source)
         loaded = sum(rows for rows, _files in done.values())
         self.store.set_table(self.arn, schema, name, full_load_rows=loaded)
         return [Unit(plan_table, source, s) for s in segments if (s.name if s else "") not in done]
+
+    def _units(self, plan_table: TablePlan, source: Table) -> list[Unit]:
+        """The units of a fresh load of the table: its mapping segments, or key ranges of a big
+        table (split_units), or the whole table."""
+        if plan_table.segments:
+            return [Unit(plan_table, source, s) for s in plan_table.segments]
+        return [Unit(plan_table, source, s) for s in self._split(plan_table, source)]
+
+    def _split(self, t: TablePlan, source: Table) -> list[Segment | None]:
+        """Key ranges for a table of more than ``2 * split_rows`` estimated rows whose key starts
+        with an integer column: a big table read as one unit ran alone at the end of a load while
+        the other workers were idle (bench/multi_schema.py: its 2.84M-row table took the whole
+        task's time). At most as many ranges as units run at once, split evenly over MIN..MAX of the first
+        key column; keyset chunking goes on inside each range."""
+        parts = min(self.workers, source.approx_rows // max(self.split_rows, 1))
+        key = list(t.source_key_columns)
+        column = source.column(key[0]) if key else None
+        if parts < 2 or column is None or column.data_type.lower() not in _INTEGER_TYPES:
+            return [None]
+        try:
+            lo, hi = key_range(self.endpoint, source, key[0], t.where, t.params)
+        except OperationFailed as exc:  # the unit meets the same problem, with its retries
+            log.info("%s: not split (%s)", t.source, exc)
+            return [None]
+        if lo is None or hi - lo + 1 < parts:
+            return [None]
+        bounds = [lo + (hi - lo + 1) * i // parts for i in range(1, parts)]
+        q = quote_ident(key[0])
+        base = f"({t.where}) AND " if t.where else ""
+        out: list[Segment | None] = []
+        for i in range(parts):
+            conds, params = [], list(t.params)
+            if i > 0:
+                conds.append(f"{q} >= %s")
+                params.append(bounds[i - 1])
+            if i < parts - 1:
+                conds.append(f"{q} < %s")
+                params.append(bounds[i])
+            where = base + " AND ".join(conds)
+            out.append(Segment(f"{RANGE_PREFIX}{i + 1}", None, "", where, tuple(params)))
+        log.info("%s: loading in %d key ranges of %s", t.source, parts, key[0])
+        return out
 
     # -- one unit -----------------------------------------------------------------------------------
 
@@ -338,10 +408,10 @@ class FullLoad:
         query = SnapshotQuery(
             table=unit.source,
             columns=[unit.source.column(c) for c in t.source_columns],
-            where=seg.where if seg else t.where,
-            params=seg.params if seg else t.params,
+            where=unit.segment.where if unit.segment else t.where,
+            params=unit.segment.params if unit.segment else t.params,
             key=t.source_key_columns,
-            partition=seg.partition if seg else None,
+            partition=unit.segment.partition if unit.segment else None,
             mark_snapshot="mariadb" in self.catalog.server_version.lower(),
         )
         marks: list[ChunkSnapshot] = []
@@ -352,7 +422,10 @@ class FullLoad:
                 "define-primary-key or parallel-load would split it",
                 t.source,
             )
-        counter = iter(range(1, 0xFFFFFFFF))
+        ranged = seg is not None and seg.name.startswith(RANGE_PREFIX)
+        counter = run.files if ranged else iter(range(1, 0xFFFFFFFF))  # ranges share the table's names
+        if ranged:
+            seg = None  # named and placed as the whole table; the range only selects the rows
 
         def next_key() -> str:
             key = layout.load_key(

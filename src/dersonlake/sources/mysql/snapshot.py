@@ -375,6 +375,27 @@ def digits_to_timestamp(values: pa.Array) -> pa.Array:
     return pc.if_else(valid, pc.multiply(seconds, 1000000), None).cast(pa.timestamp("us"))
 
 
+def key_range(endpoint: ConnectionParams, table: Table, column: str, where: str = "", params=()) -> tuple:
+    """``(MIN, MAX)`` of ``column`` over the rows ``where`` selects ((None, None) when there are
+    none): read from the key's index, so it costs milliseconds whatever the table's size."""
+    q = quote_ident(column)
+    source = f"{quote_ident(table.schema)}.{quote_ident(table.name)}"
+    sql = f"SELECT MIN(src.{q}) AS lo, MAX(src.{q}) AS hi FROM {source} AS src"
+    if where:
+        sql += f" WHERE ({where})"
+    _probe(endpoint)
+    try:
+        row = cx.read_sql(
+            connection_url(endpoint, table.schema), bind(sql, list(params)), return_type="arrow"
+        )
+    except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt | SystemExit):
+            raise
+        raise OperationFailed(_reason(exc, endpoint, SnapshotQuery(table, []))) from None
+    lo, hi = row.column(0)[0].as_py(), row.column(1)[0].as_py()
+    return lo, hi
+
+
 def connection_url(endpoint: ConnectionParams, database: str) -> str:
     """connectorx's URL for ``endpoint`` (holds the password: never log it)."""
     return (
