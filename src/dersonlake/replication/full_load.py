@@ -59,11 +59,12 @@ STATS_INTERVAL = 1.0  # seconds between statistics updates of a running unit
 # A table split into key ranges loads as units named RANGE_PREFIX + n (never a mapping segment's name).
 RANGE_PREFIX = "~range"
 SPLIT_ROWS = 500_000  # estimated rows per key range of a split table (see _split)
-# Units at once: MaxFullLoadSubTasks is the upper bound, and two per core the most that pays here.
-# Each running unit holds ~40-50 MB of connectorx buffers whatever its chunk size, and on 2 cores
-# 8 units ran no faster than 4 (bench/multi_schema.py, 2.84M + 21 tables: peak RSS 380-430 MB at
-# 8, 305-312 MB at 4; docs/benchmarks.md).
-UNITS_PER_CORE = 2
+# Units at once: MaxFullLoadSubTasks is the upper bound, and one per core the most that paid here.
+# A unit already keeps about three threads busy (the server's, connectorx's reader, our writer), and
+# each running unit holds ~40-50 MB of connectorx buffers whatever its chunk size. On 2 cores
+# (bench/multi_schema.py's 22 tables, interleaved runs): 8 units peaked at 380-430 MB and were no
+# faster than 4 (305-326 MB) or 2 (276-284 MB, the same time within the noise); docs/benchmarks.md.
+UNITS_PER_CORE = 1
 _INTEGER_TYPES = {"tinyint", "smallint", "mediumint", "int", "integer", "bigint"}
 
 _CONNECTION_WORDS = (
