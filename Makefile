@@ -39,7 +39,7 @@ test: install mariadb chromium
 ## bench: full load next to dlt and the client/library floors (see docs/benchmarks.md)
 bench: install mariadb
 	$(BIN)/pip install -q -e '.[bench]'
-	$(BIN)/python bench/full_load.py --rows 1000000
+	$(BIN)/python bench/full_load.py --multi 0.1 --runs 3 --only ours,dlt-cx,mariadb-cli,cx-floor --rows 1000000
 
 ## bench-cdc: source write rate vs mariadb-binlog (C floor) / reader / lake CDC rates and lag (see docs/benchmarks.md)
 bench-cdc: install mariadb

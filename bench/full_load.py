@@ -1,8 +1,11 @@
 """Full-load benchmark: Derson Lake next to its peers, in one run, as ratios.
 
-Each method runs in its own child process against the same warm table in a private sandbox, and
-is timed inside the child from connect to the last file closed; the child reports its peak RSS
-(for the mariadb client, the client's). Methods:
+Two cases: one table of N rows (``--rows N``), and a whole OLTP-shaped database of 22 tables
+(``--multi SCALE``: bench/multi_schema.py, 3,966,283 rows at scale 1). Each method runs in its own
+child process against the same warm tables in a private sandbox, timed from the process's start to
+its exit (interpreter start-up and imports included); the child reports its peak RSS (for the
+mariadb client, the client's). The runs of a case are interleaved (run 1 of every method, then
+run 2...), so a change in the machine's load touches every method alike. Methods:
 
   ours          derson-lake's full-load task -> Parquet (DMS default settings: uncompressed)
   dlt-cx        dlt sql_database, connectorx backend -> filesystem Parquet
@@ -10,8 +13,8 @@ is timed inside the child from connect to the last file closed; the child report
   mariadb-cli   `mariadb --quick --batch` to /dev/null (protocol floor, no file)
   cx-floor      bare connectorx read of the whole table + pyarrow write, uncompressed (library floor)
 
-  python bench/full_load.py --rows 1000000 --runs 3 [--rows 10000000 --runs 1 --only ours,cx-floor]
-                            [--write]      (--only and --runs apply to the --rows in the same position)
+  python bench/full_load.py --multi 0.1 --runs 3 --rows 1000000 --runs 3 [--only ours,cx-floor]
+                            [--write]  (--only and --runs apply to the --multi/--rows in the same position)
 
 Needs the bench extra for dlt: pip install -e '.[bench]'. Timings are never pass/fail tests.
 """
@@ -32,7 +35,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+import multi_schema  # noqa: E402  (bench/ is the script's folder, first on sys.path)
+
 METHODS = ("ours", "dlt-cx", "dlt-arrow", "mariadb-cli", "cx-floor")
+MULTI_METHODS = ("ours", "dlt-cx", "mariadb-cli", "cx-floor")
+SPATIAL = {"geometry", "point", "linestring", "polygon", "multipoint", "multilinestring", "multipolygon"}
 DDL = """CREATE TABLE IF NOT EXISTS bench.{name} (
   id BIGINT PRIMARY KEY, a INT NOT NULL, b CHAR(32) NOT NULL, c DOUBLE NOT NULL, d DATETIME NOT NULL,
   e DECIMAL(12,2) NOT NULL, f VARCHAR(200) NOT NULL) ENGINE=InnoDB"""
@@ -69,14 +76,16 @@ def ensure_table(box, rows: int) -> str:
     return name
 
 
-def run_child(method: str, box, table: str, out: Path) -> dict:
+def run_child(method: str, box, database: str, tables: list[str], out: Path) -> dict:
     args = [
         sys.executable,
         __file__,
         "--child",
         method,
-        "--table",
-        table,
+        "--database",
+        database,
+        "--tables",
+        ",".join(tables),
         "--out",
         str(out),
         "--port",
@@ -86,22 +95,29 @@ def run_child(method: str, box, table: str, out: Path) -> dict:
         "--password-file",
         str(box.password_file),
     ]
+    started = time.perf_counter()
     done = subprocess.run(args, capture_output=True, text=True)
+    wall = time.perf_counter() - started
     if done.returncode:
         raise SystemExit(f"{method} failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    return {**result, "inner": result["seconds"], "seconds": wall}  # the whole process, start-up included
 
 
-def measure(methods, box, table, rows, runs) -> dict[str, dict]:
-    results = {}
-    for method in methods:
-        samples = []
-        for _ in range(runs):
+def measure(methods, box, database, tables, rows, runs) -> dict[str, dict]:
+    """Every method ``runs`` times, interleaved: run 1 of each method, then run 2 of each..."""
+    all_samples: dict[str, list[dict]] = {m: [] for m in methods}
+    for i in range(runs):
+        for method in methods:
             out = Path(tempfile.mkdtemp(prefix=f"bench-{method}-"))
             try:
-                samples.append(run_child(method, box, table, out))
+                sample = run_child(method, box, database, tables, out)
             finally:
                 shutil.rmtree(out, ignore_errors=True)
+            all_samples[method].append(sample)
+            print(f"  run {i + 1}: {method:<12} {sample['seconds']:7.2f}s", file=sys.stderr)
+    results = {}
+    for method, samples in all_samples.items():
         seconds = statistics.median(s["seconds"] for s in samples)
         results[method] = {
             "seconds": seconds,
@@ -115,10 +131,10 @@ def measure(methods, box, table, rows, runs) -> dict[str, dict]:
     return results
 
 
-def report(rows: int, results: dict[str, dict]) -> str:
+def report(title: str, results: dict[str, dict]) -> str:
     ours = results.get("ours")
     lines = [
-        f"### {rows:,} rows",
+        f"### {title}",
         "",
         "| method | median s (runs) | rows/s | MB/s written | peak RSS MB | ours vs it |",
         "|---|---|---|---|---|---|",
@@ -141,10 +157,10 @@ def write_doc(sections: list[str], command: str) -> None:
     tail = rest[rest.find("\n## ") :] if marker and "\n## " in rest else ""
     body = (
         "## Full load\n\n"
-        "One table of 7 mixed columns (BIGINT PK, INT, CHAR(32), DOUBLE, DATETIME, DECIMAL(12,2),\n"
-        "VARCHAR(200)), warm in MariaDB 10.11's buffer pool, server and client on the same 2 cores. Each\n"
-        "method runs in its own process, timed from connect to the last file closed; peak RSS includes the\n"
-        "interpreter and imports.\n"
+        "The 22-table database of bench/multi_schema.py and one table of 7 mixed columns (BIGINT PK,\n"
+        "INT, CHAR(32), DOUBLE, DATETIME, DECIMAL(12,2), VARCHAR(200)), warm in MariaDB 10.11's buffer\n"
+        "pool, server and client on the same 2 cores. Each method runs in its own process, timed from\n"
+        "its start to its exit, runs interleaved; peak RSS includes the interpreter and imports.\n"
         '"ours vs it" is the other method\'s time divided by ours (above 1: we are faster).\n\n'
         + "\n\n".join(sections)
         + f"\n\nReproduce: `{command}`\n"
@@ -156,14 +172,28 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--rows", type=int, action="append", help="table size (repeatable)")
+    parser.add_argument(
+        "--rows",
+        type=lambda v: ("table", int(v)),
+        dest="cases",
+        action="append",
+        help="one table of this size (repeatable)",
+    )
+    parser.add_argument(
+        "--multi",
+        type=lambda v: ("multi", float(v)),
+        dest="cases",
+        action="append",
+        help="the 22-table database at this scale (1 = 3,966,283 rows; repeatable)",
+    )
     parser.add_argument("--only", action="append", help="comma-separated methods for the matching --rows")
     parser.add_argument(
         "--runs", type=int, action="append", help="runs per method for the matching --rows (3)"
     )
     parser.add_argument("--write", action="store_true", help="write the results into docs/benchmarks.md")
     parser.add_argument("--child")
-    parser.add_argument("--table")
+    parser.add_argument("--database")
+    parser.add_argument("--tables")
     parser.add_argument("--out")
     parser.add_argument("--port", type=int)
     parser.add_argument("--user")
@@ -172,16 +202,27 @@ def main() -> None:
     if args.child:
         child(args)
         return
-    sizes = args.rows or [1_000_000]
+    cases = args.cases or [("table", 1_000_000)]
     only = args.only or []
     runs = args.runs or [3]
     box = sandbox()
     sections = []
-    for i, rows in enumerate(sizes):
-        methods = only[i].split(",") if i < len(only) else list(METHODS)
-        table = ensure_table(box, rows)
-        print(f"{rows:,} rows: {', '.join(methods)}", file=sys.stderr)
-        sections.append(report(rows, measure(methods, box, table, rows, runs[min(i, len(runs) - 1)])))
+    for i, (kind, size) in enumerate(cases):
+        n_runs = runs[min(i, len(runs) - 1)]
+        if kind == "multi":
+            scale = size
+            methods = only[i].split(",") if i < len(only) else list(MULTI_METHODS)
+            with box.admin_connection() as conn:
+                sizes = multi_schema.build(conn, scale, log=lambda m: print(m, file=sys.stderr))
+                multi_schema.warm(conn, scale)
+            database, tables, rows = multi_schema.database(scale), list(sizes), sum(sizes.values())
+            title = f"{len(tables)} tables, {rows:,} rows (multi-table database, scale {scale:g})"
+        else:
+            rows = int(size)
+            methods = only[i].split(",") if i < len(only) else list(METHODS)
+            database, tables, title = "bench", [ensure_table(box, rows)], f"{rows:,} rows"
+        print(f"{title}: {', '.join(methods)}", file=sys.stderr)
+        sections.append(report(title, measure(methods, box, database, tables, rows, n_runs)))
     text = "\n\n".join(sections)
     print(text)
     if args.write:
@@ -233,7 +274,7 @@ def run_ours(args, password: str, out: Path) -> int:
                     "port": args.port,
                     "user": args.user,
                     "password_file": str(out / "pw"),
-                    "databases": ["bench"],
+                    "databases": [args.database],
                 },
                 "target": {"uri": str(out / "lake"), "s3_settings": {"DataFormat": "parquet"}},
                 "migration_type": "full-load",
@@ -248,7 +289,10 @@ def run_ours(args, password: str, out: Path) -> int:
                         "rule-type": "selection",
                         "rule-id": "1",
                         "rule-name": "t",
-                        "object-locator": {"schema-name": "bench", "table-name": args.table},
+                        "object-locator": {
+                            "schema-name": args.database,
+                            "table-name": args.tables if "," not in args.tables else "%",
+                        },
                         "rule-action": "include",
                     }
                 ]
@@ -261,6 +305,7 @@ def run_ours(args, password: str, out: Path) -> int:
     arn = create_task(
         store, "bench", migration_type="full-load", table_mappings="{}", settings_json=run.settings.to_json()
     )
+    timeline = Timeline() if os.environ.get("BENCH_TIMELINE") else None
     resources = TaskResources(
         owner=None,
         source=params,
@@ -269,30 +314,63 @@ def run_ours(args, password: str, out: Path) -> int:
         discover=lambda: run.catalog(params),
         plan=lambda c, _migration: run.plan(c, "full-load"),
         checkpoint=None,
+        progress=timeline,
     )
     outcome = ReplicationTask(store, arn, resources).start(StartRequest("start-replication")).full_load
     assert outcome.failure is None and not outcome.tables_errored, outcome
+    if timeline is not None:
+        timeline.write(Path(os.environ["BENCH_TIMELINE"]))
     return outcome.rows
+
+
+class Timeline:
+    """A Progress that notes when each table starts and ends (``BENCH_TIMELINE=file.json``: where the
+    time of our run goes, table by table)."""
+
+    def __init__(self) -> None:
+        self.t0 = time.perf_counter()
+        self.tables: dict[str, dict] = {}
+
+    def table_started(self, table, estimated_rows: int) -> None:
+        self.tables[table.source] = {"start": time.perf_counter() - self.t0, "estimated": estimated_rows}
+
+    def rows_loaded(self, table, rows: int) -> None:
+        pass
+
+    def file_committed(self, table, file) -> None:
+        pass
+
+    def table_finished(self, table, state: str, rows: int, error: str | None) -> None:
+        entry = self.tables.setdefault(table.source, {"start": None})
+        entry.update(end=time.perf_counter() - self.t0, rows=rows)
+
+    def write(self, path: Path) -> None:
+        path.write_text(json.dumps({"total": time.perf_counter() - self.t0, "tables": self.tables}, indent=1))
 
 
 def run_dlt(args, password: str, out: Path) -> int:
     import dlt
     import sqlalchemy as sa
-    from dlt.sources.sql_database import sql_table
+    from dlt.sources.sql_database import sql_database
 
     def no_decimal_doubles(table):  # reference/deps.md §2: else DOUBLE becomes decimal
         for col in table.columns:
             if isinstance(col.type, sa.Float):
                 col.type.asdecimal = False
 
-    url = (
-        f"mysql+pymysql://{args.user}:{password}@127.0.0.1:{args.port}/bench"  # SQLAlchemy reflects the table
+    url = (  # SQLAlchemy reflects the tables
+        f"mysql+pymysql://{args.user}:{password}@127.0.0.1:{args.port}/{args.database}"
     )
     if args.child == "dlt-cx":  # connectorx reads with its own URL (dlt's default: the whole table at once)
-        kwargs = {"backend": "connectorx", "backend_kwargs": {"conn": url.replace("mysql+pymysql", "mysql")}}
+        kwargs = {
+            "backend": "connectorx",
+            "backend_kwargs": {"conn": url.replace("mysql+pymysql", "mysql")},
+            "query_adapter_callback": spatial_as_binary,
+        }
     else:
         kwargs = {"backend": "pyarrow", "table_adapter_callback": no_decimal_doubles}
-    source = sql_table(credentials=url, table=args.table, chunk_size=50_000, **kwargs)
+    tables = args.tables.split(",")
+    source = sql_database(credentials=url, table_names=tables, chunk_size=50_000, **kwargs)
     os.environ["DLT_DATA_DIR"] = str(out / "dlt-data")
     pipeline = dlt.pipeline(
         pipeline_name="bench",
@@ -302,7 +380,21 @@ def run_dlt(args, password: str, out: Path) -> int:
     )
     info = pipeline.run(source, loader_file_format="parquet")
     assert not info.has_failed_jobs
-    return pipeline.last_trace.last_normalize_info.row_counts[args.table]
+    counts = pipeline.last_trace.last_normalize_info.row_counts
+    return sum(counts.get(t, 0) for t in tables)
+
+
+def spatial_as_binary(query, table):
+    """connectorx panics on GEOMETRY: select spatial columns (unknown to SQLAlchemy) as binary."""
+    import sqlalchemy as sa
+
+    if not any(isinstance(c.type, sa.types.NullType) for c in table.c):
+        return query
+    cols = [
+        sa.cast(c, sa.LargeBinary).label(c.name) if isinstance(c.type, sa.types.NullType) else c
+        for c in table.c
+    ]
+    return sa.select(*cols).select_from(table)
 
 
 def run_cli(args, password: str, out: Path) -> int:
@@ -317,13 +409,12 @@ def run_cli(args, password: str, out: Path) -> int:
         "--batch",
         "--skip-column-names",
         "-e",
-        f"SELECT * FROM bench.{args.table}",
+        "; ".join(f"SELECT * FROM {args.database}.{t}" for t in args.tables.split(",")),
     ]
     with open(os.devnull, "wb") as sink:
         subprocess.run(cmd, env=env, stdout=sink, check=True)
-    count = subprocess.run(
-        [*cmd[:-1], f"SELECT COUNT(*) FROM bench.{args.table}"], env=env, capture_output=True, check=True
-    )
+    total = " + ".join(f"(SELECT COUNT(*) FROM {args.database}.{t})" for t in args.tables.split(","))
+    count = subprocess.run([*cmd[:-1], f"SELECT {total}"], env=env, capture_output=True, check=True)
     return int(count.stdout)
 
 
@@ -331,14 +422,28 @@ def run_cx(args, password: str, out: Path) -> int:
     import connectorx as cx
     import pyarrow.parquet as pq
 
-    table = cx.read_sql(
-        f"mysql://{args.user}:{password}@127.0.0.1:{args.port}/bench",
-        f"SELECT * FROM {args.table}",
-        return_type="arrow",
-    )
     out.mkdir(parents=True, exist_ok=True)
-    pq.write_table(table, out / "t.parquet", compression="none")
-    return table.num_rows
+    url = f"mysql://{args.user}:{password}@127.0.0.1:{args.port}/{args.database}"
+    columns = cx.read_sql(  # connectorx panics on GEOMETRY: those columns are selected as binary
+        url,
+        "SELECT TABLE_NAME, COLUMN_NAME, DATA_TYPE FROM information_schema.COLUMNS"
+        f" WHERE TABLE_SCHEMA = '{args.database}' ORDER BY TABLE_NAME, ORDINAL_POSITION",
+        return_type="arrow",
+    ).to_pylist()
+    rows = 0
+    for name in args.tables.split(","):  # table by table, each read whole, then written
+        select = ", ".join(
+            f"CAST(`{c['COLUMN_NAME']}` AS BINARY) AS `{c['COLUMN_NAME']}`"
+            if c["DATA_TYPE"] in SPATIAL
+            else f"`{c['COLUMN_NAME']}`"
+            for c in columns
+            if c["TABLE_NAME"] == name
+        )
+        table = cx.read_sql(url, f"SELECT {select} FROM {name}", return_type="arrow")
+        pq.write_table(table, out / f"{name}.parquet", compression="none")
+        rows += table.num_rows
+        del table
+    return rows
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""On a terminal ``derson-lake load`` draws a bar per table with rows and rows/s (a real pseudo-terminal)."""
+"""On a terminal ``derson-lake load`` draws an overall bar and a bar per table with rows and rows/s
+(a real pseudo-terminal)."""
 
 from __future__ import annotations
 
@@ -38,5 +39,6 @@ def test_load_on_a_terminal_shows_a_bar_per_table(sandbox, tmp_path):
     for table in ("shop.orders", "shop.customers", "shop.type_zoo"):
         assert table in screen
     assert re.search(r"[\d,]+ rows/s", screen)
+    assert "all 6 tables (6 done)" in screen  # the overall bar, at the end
     assert "done" in screen
     assert "acme: 6 table(s) loaded" in screen

@@ -1,8 +1,11 @@
 """Progress of a full load for people: bars on a terminal, plain lines otherwise.
 
-On a terminal each table gets a bar (rows, rows/s, ETA from the catalog's row estimate); in a log
-or CI there is one line when a table starts, one per committed file and one when it ends, so a
-long load shows life without flooding the log.
+On a terminal an overall bar (every table of the load: rows done of the estimated total, rows/s,
+ETA) sits above one bar per table (rows, rows/s, ETA from the catalog's row estimate), so a user
+loading 200 tables sees how long the whole task will take, not only the tables running now. The
+estimate is corrected as tables finish (a finished table counts with its real rows). In a log or
+CI there is one line when a table starts, one per committed file and one when it ends, so a long
+load shows life without flooding the log.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console
@@ -37,6 +41,11 @@ class TerminalProgress:
         self._ids: dict[str, Any] = {}
         self._start: dict[str, float] = {}
         self._lock = threading.Lock()
+        self._overall: Any = None  # the bar of all tables, made by load_planned or the first table
+        self._overall_start = 0.0
+        self._estimates: dict[str, int] = {}  # per table: rows it counts for in the overall total
+        self._seen: dict[str, int] = {}  # per table: rows reported so far
+        self._finished: set[str] = set()
 
     def __enter__(self) -> TerminalProgress:
         self._bars.start()
@@ -45,8 +54,35 @@ class TerminalProgress:
     def __exit__(self, *exc: object) -> None:
         self._bars.stop()
 
+    def load_planned(self, tables: Sequence[tuple[TablePlan, int]]) -> None:
+        """Every table this load will read, with its estimated rows: the overall bar's total."""
+        with self._lock:
+            self._ensure_overall()
+            for table, estimated in tables:
+                self._estimates.setdefault(table.source, max(estimated, 0))
+            self._update_overall()
+
+    def _ensure_overall(self) -> None:
+        if self._overall is None:  # added first, so it stays above the tables' bars
+            self._overall_start = time.monotonic()
+            self._overall = self._bars.add_task("", total=1, name="", rate="", state="")
+
+    def _update_overall(self) -> None:
+        done = sum(self._seen.values())
+        total = max(sum(self._estimates.values()), done, 1)
+        elapsed = max(time.monotonic() - self._overall_start, 1e-6)
+        self._bars.update(
+            self._overall,
+            total=total,
+            completed=done,
+            name=f"all {len(self._estimates)} tables ({len(self._finished)} done)",
+            rate=f"{done / elapsed:,.0f} rows/s" if done else "",
+        )
+
     def table_started(self, table: TablePlan, estimated_rows: int) -> None:
         with self._lock:
+            self._ensure_overall()
+            self._estimates.setdefault(table.source, max(estimated_rows, 0))
             self._start[table.source] = time.monotonic()
             self._ids[table.source] = self._bars.add_task(
                 "", total=max(estimated_rows, 1), name=table.target, rate="", state="loading"
@@ -61,6 +97,8 @@ class TerminalProgress:
                 self._bars.update(task_id, total=done)
             elapsed = max(time.monotonic() - self._start[table.source], 1e-6)
             self._bars.update(task_id, rate=f"{done / elapsed:,.0f} rows/s")
+            self._seen[table.source] = self._seen.get(table.source, 0) + rows
+            self._update_overall()
 
     def file_committed(self, table: TablePlan, file: CommittedFile) -> None:
         pass
@@ -78,6 +116,11 @@ class TerminalProgress:
                 completed=max(rows, 1),
                 state="done" if error is None else f"[red]{state}: {error}",
             )
+            self._ensure_overall()
+            self._estimates[table.source] = rows  # the estimate gives way to the real count
+            self._finished.add(table.source)
+            self._seen[table.source] = rows
+            self._update_overall()
 
 
 class LogProgress:
@@ -97,6 +140,10 @@ class LogProgress:
     def _say(self, text: str) -> None:
         with self._lock:
             print(text, file=self.stream, flush=True)
+
+    def load_planned(self, tables: Sequence[tuple[TablePlan, int]]) -> None:
+        total = sum(max(n, 0) for _t, n in tables)
+        self._say(f"loading {len(tables)} table(s), about {total:,} rows")
 
     def table_started(self, table: TablePlan, estimated_rows: int) -> None:
         self._start[table.source] = time.monotonic()

@@ -17,7 +17,9 @@ backoff of ``RecoverableError*``); anything else is a table error, which suspend
 
 from __future__ import annotations
 
+import itertools
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -42,11 +44,28 @@ from dersonlake.replication.handoff import HandoffMarks
 from dersonlake.replication.prefetch import prefetch
 from dersonlake.replication.store import ReplicationStore
 from dersonlake.sources.catalog import Catalog, Table
+from dersonlake.sources.mysql.binlog_position import current_position
 from dersonlake.sources.mysql.connection import ConnectionParams
-from dersonlake.sources.mysql.snapshot import ChunkSnapshot, SnapshotQuery, read_batches
+from dersonlake.sources.mysql.snapshot import (
+    ChunkSnapshot,
+    SnapshotQuery,
+    key_range,
+    quote_ident,
+    read_batches,
+)
 
 log = logging.getLogger("dersonlake.TARGET_LOAD")
 STATS_INTERVAL = 1.0  # seconds between statistics updates of a running unit
+# A table split into key ranges loads as units named RANGE_PREFIX + n (never a mapping segment's name).
+RANGE_PREFIX = "~range"
+SPLIT_ROWS = 500_000  # estimated rows per key range of a split table (see _split)
+# Units at once: MaxFullLoadSubTasks is the upper bound, and one per core the most that paid here.
+# A unit already keeps about three threads busy (the server's, connectorx's reader, our writer), and
+# each running unit holds ~40-50 MB of connectorx buffers whatever its chunk size. On 2 cores
+# (bench/multi_schema.py's 22 tables, interleaved runs): 8 units peaked at 380-430 MB and were no
+# faster than 4 (305-326 MB) or 2 (276-284 MB, the same time within the noise); docs/benchmarks.md.
+UNITS_PER_CORE = 1
+_INTEGER_TYPES = {"tinyint", "smallint", "mediumint", "int", "integer", "bigint"}
 
 _CONNECTION_WORDS = (
     "lost connection",
@@ -79,7 +98,14 @@ class Progress(Protocol):
     def table_finished(self, table: TablePlan, state: str, rows: int, error: str | None) -> None: ...
 
 
+# Optional on a Progress (older ones lack it): ``load_planned(tables)`` hears, before any table
+# starts, every table this run loads with its estimated rows, so a view can show the whole task.
+
+
 class NoProgress:
+    def load_planned(self, tables: list[tuple[TablePlan, int]]) -> None:
+        pass
+
     def table_started(self, table: TablePlan, estimated_rows: int) -> None:
         pass
 
@@ -119,6 +145,7 @@ class LoadOutcome:
 class _TableRun:
     units_left: int
     started: bool = False
+    files: Any = field(default_factory=lambda: itertools.count(1))  # LOAD numbers shared by key ranges
     rows: int = 0
     failed: str | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -147,6 +174,7 @@ class FullLoad:
         chunk_rows: int = 100_000,
         batch_rows: int = 10_000,
         sleep: Callable[[float], None] = time.sleep,
+        split_rows: int = SPLIT_ROWS,
     ) -> None:
         self.arn = arn
         self.plan = plan
@@ -159,6 +187,9 @@ class FullLoad:
         self.progress = progress or NoProgress()
         self.task_start = task_start or datetime.now(UTC)
         self.chunk_rows = chunk_rows
+        self.split_rows = split_rows
+        cores = os.cpu_count() or 2
+        self.workers = max(1, min(plan.settings.max_full_load_subtasks, UNITS_PER_CORE * cores))
         self.batch_rows = max(1, min(batch_rows, plan.settings.commit_rate))
         self.sleep = sleep
         self.errors = plan.settings.error_behavior
@@ -167,6 +198,7 @@ class FullLoad:
         self._data_errors: dict[str, int] = {}
         self._outcome = LoadOutcome()
         self._lock = threading.Lock()
+        self._binlog_file: str | None = None  # looked up once per load (binlog_file())
 
     def stop(self) -> None:
         """Ask the running units to stop at their next batch (StopReplicationTask)."""
@@ -196,8 +228,13 @@ class FullLoad:
                 continue
             runs[plan_table.source] = _TableRun(len(pending))
             units += pending
+        planned = getattr(self.progress, "load_planned", None)
+        if planned is not None:
+            tables_left = {u.table.source: (u.table, u.source.approx_rows) for u in units}
+            planned(list(tables_left.values()))
         if units:
-            workers = max(1, min(self.plan.settings.max_full_load_subtasks, len(units)))
+            units = schedule(units)
+            workers = max(1, min(self.workers, len(units)))
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="full-load") as pool:
                 futures = [pool.submit(self._run_unit, u, runs[u.table.source]) for u in units]
                 for f in futures:
@@ -237,14 +274,62 @@ class FullLoad:
                         self.plan.settings.target_table_prep_mode,
                     )
             self.store.set_table(self.arn, schema, name, prep_pending=0)
-            return [Unit(plan_table, source, s) for s in segments]
+            return self._units(plan_table, source)
         for keys in self.store.unfinished_files(self.arn, schema, name).values():
             self.storage.delete(keys)
             self.store.forget_files(self.arn, keys)
         done = self.store.finished_segments(self.arn, schema, name)
+        if any(n.startswith(RANGE_PREFIX) for n in done):  # key ranges: reload the table whole,
+            # as DMS reloads a table it had not finished (ranges of a new run may split elsewhere)
+            self.storage.delete([k for _rows, files in done.values() for k in files])
+            self.store.clear_segments(self.arn, schema, name)
+            self.store.set_table(self.arn, schema, name, full_load_rows=0)
+            return self._units(plan_table, source)
         loaded = sum(rows for rows, _files in done.values())
         self.store.set_table(self.arn, schema, name, full_load_rows=loaded)
         return [Unit(plan_table, source, s) for s in segments if (s.name if s else "") not in done]
+
+    def _units(self, plan_table: TablePlan, source: Table) -> list[Unit]:
+        """The units of a fresh load of the table: its mapping segments, or key ranges of a big
+        table (split_units), or the whole table."""
+        if plan_table.segments:
+            return [Unit(plan_table, source, s) for s in plan_table.segments]
+        return [Unit(plan_table, source, s) for s in self._split(plan_table, source)]
+
+    def _split(self, t: TablePlan, source: Table) -> list[Segment | None]:
+        """Key ranges for a table of more than ``2 * split_rows`` estimated rows whose key starts
+        with an integer column: a big table read as one unit ran alone at the end of a load while
+        the other workers were idle (bench/multi_schema.py: its 2.84M-row table took the whole
+        task's time). At most as many ranges as units run at once, split evenly over MIN..MAX of the first
+        key column; keyset chunking goes on inside each range."""
+        parts = min(self.workers, source.approx_rows // max(self.split_rows, 1))
+        key = list(t.source_key_columns)
+        column = source.column(key[0]) if key else None
+        if parts < 2 or column is None or column.data_type.lower() not in _INTEGER_TYPES:
+            return [None]
+        try:
+            lo, hi = key_range(self.endpoint, source, key[0], t.where, t.params)
+        except OperationFailed as exc:  # the unit meets the same problem, with its retries
+            log.info("%s: not split (%s)", t.source, exc)
+            return [None]
+        if lo is None or hi - lo + 1 < parts:
+            return [None]
+        bounds = [lo + (hi - lo + 1) * i // parts for i in range(1, parts)]
+        q = quote_ident(key[0])
+        base = f"({t.where}) AND " if t.where else ""
+        out: list[Segment | None] = []
+        for i in range(parts):
+            conds, params = [], list(t.params)
+            if i > 0:
+                conds.append(f"{q} >= %s")
+                params.append(bounds[i - 1])
+            if i < parts - 1:
+                conds.append(f"{q} < %s")
+                params.append(bounds[i])
+            where = base + " AND ".join(conds)
+            out.append(Segment(f"{RANGE_PREFIX}{i + 1}", None, "", where, tuple(params)))
+        log.info("%s: loading in %d key ranges of %s", t.source, parts, key[0])
+        return out
 
     # -- one unit -----------------------------------------------------------------------------------
 
@@ -324,10 +409,10 @@ class FullLoad:
         query = SnapshotQuery(
             table=unit.source,
             columns=[unit.source.column(c) for c in t.source_columns],
-            where=seg.where if seg else t.where,
-            params=seg.params if seg else t.params,
+            where=unit.segment.where if unit.segment else t.where,
+            params=unit.segment.params if unit.segment else t.params,
             key=t.source_key_columns,
-            partition=seg.partition if seg else None,
+            partition=unit.segment.partition if unit.segment else None,
             mark_snapshot="mariadb" in self.catalog.server_version.lower(),
         )
         marks: list[ChunkSnapshot] = []
@@ -338,7 +423,10 @@ class FullLoad:
                 "define-primary-key or parallel-load would split it",
                 t.source,
             )
-        counter = iter(range(1, 0xFFFFFFFF))
+        ranged = seg is not None and seg.name.startswith(RANGE_PREFIX)
+        counter = run.files if ranged else iter(range(1, 0xFFFFFFFF))  # ranges share the table's names
+        if ranged:
+            seg = None  # named and placed as the whole table; the range only selects the rows
 
         def next_key() -> str:
             key = layout.load_key(
@@ -372,6 +460,7 @@ class FullLoad:
                 chunk_rows=self.chunk_rows,
                 batch_rows=self.batch_rows,
                 on_snapshot=marks.append,
+                binlog_file=self._binlog() if query.mark_snapshot else None,
             )
             for batch in prefetch(batches):
                 if self._stop.is_set():
@@ -415,6 +504,17 @@ class FullLoad:
         with self._lock:
             self._outcome.rows += rows
             self._outcome.files += len(files)
+
+    def _binlog(self) -> str:
+        """Any binlog file name of the source ("" without a binlog or the privilege), once per load."""
+        with self._lock:
+            if self._binlog_file is None:
+                try:
+                    self._binlog_file = current_position(self.endpoint).file
+                except OperationFailed as exc:
+                    log.info("reading without snapshot positions (%s)", exc)
+                    self._binlog_file = ""
+            return self._binlog_file
 
     def _count_truncations(self, t: TablePlan, batch: pa.RecordBatch) -> None:
         """Limited LOB mode truncates at LobMaxSize (the mapping layer logs it); count it per table too."""
@@ -499,6 +599,14 @@ class FullLoad:
             if self._outcome.failure is None:
                 self._outcome.failure = message
         self._stop.set()
+
+
+def schedule(units: list[Unit]) -> list[Unit]:
+    """The order units start in: ``load-order`` first (higher first, as DMS), then the biggest
+    tables first by the catalog's row estimate, so the longest unit does not start last and run
+    alone on a machine whose other workers are idle (measured on bench/multi_schema.py's database:
+    its 2.84M-row table decides the total). The sort is stable: equal units keep the plan's order."""
+    return sorted(units, key=lambda u: (-u.table.load_order, -u.source.approx_rows))
 
 
 def lake_schema(t: TablePlan, read: pa.Schema) -> pa.Schema:

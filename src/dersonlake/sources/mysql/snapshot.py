@@ -8,9 +8,16 @@ Two of its limits shape this module:
   LIMIT n`` after the last key seen), each one short on the source, each streamed in batches;
 * it mis-decodes some MySQL types (DECIMAL(38,10) fails, zero dates and negative TIME panic,
   TIMESTAMP follows the session zone); so each column is selected through an expression that
-  the server evaluates exactly (DECIMAL as text, DATE/DATETIME as day/microsecond offsets,
-  TIMESTAMP through UNIX_TIMESTAMP, which is UTC whatever the session zone) and converted back
-  to the column's Arrow type here. Zero dates come out NULL, as DMS writes them.
+  the server evaluates exactly (DECIMAL as text, DATE and DATETIME as the digits of their
+  numeric form, ``YYYYMMDD[hhmmss]``, DATETIME with fractions as a microsecond offset, TIMESTAMP
+  through UNIX_TIMESTAMP, which is UTC whatever the session zone) and converted back to the
+  column's Arrow type here. Zero dates come out NULL, as DMS writes them.
+
+The expressions are chosen by what they cost the server, which shares the cores with us
+(measured with ``SELECT SUM(expr)`` over 2.84M rows, bench/multi_schema.py's daily_stock: a plain
+column 0.30 s): ``d + 0`` 0.31 s, ``TO_DAYS`` 0.35-0.40 s, ``DATEDIFF`` 0.58 s, ``TIMESTAMPDIFF``
+0.63 s, ``CAST(d AS CHAR)`` (a key's text) 0.45-0.98 s. The numeric form also gives a DATE or
+DATETIME key's text without selecting the key twice.
 
 connectorx takes SQL text, not parameters, so bound parameters are rendered as escaped literals
 here, the same client-side binding PyMySQL does (no value from a mapping is pasted unescaped).
@@ -58,6 +65,7 @@ SESSION_SETUP = [
 # cost up to half of a narrow table's read time here, one constant BIGINT costs next to nothing.
 _STATUS = "(SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS WHERE VARIABLE_NAME = '{}')"
 _FILE_FACTOR = 10**12
+_TO_SECONDS_EPOCH = 62167219200 * 1000000  # TO_SECONDS('1970-01-01') in microseconds
 SNAPSHOT_SETUP = [
     "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ",
     "START TRANSACTION WITH CONSISTENT SNAPSHOT",
@@ -145,10 +153,17 @@ class ColumnRead:
             return pa.field(self.column.name, self.target, metadata=meta)
         return pa.field(self.column.name, self.target)
 
+    @property
+    def digits(self) -> bool:
+        """Selected as the digits of its numeric form (``YYYYMMDD`` / ``YYYYMMDDhhmmss``)."""
+        return self.expression.endswith(" + 0")
+
     def convert(self, values: pa.Array) -> pa.Array:
         t = self.column.data_type.lower()
         if t == "date":
-            return values.cast(pa.int32()).cast(pa.date32())
+            return digits_to_date(values) if self.digits else values.cast(pa.int32()).cast(pa.date32())
+        if t == "datetime" and self.digits:
+            return digits_to_timestamp(values)
         if t in ("datetime", "timestamp"):
             return values.cast(pa.int64()).cast(pa.timestamp("us"))
         if t == "bit" and pa.types.is_boolean(self.target):
@@ -165,10 +180,11 @@ def column_read(column: Column, alias: str = "src") -> ColumnRead:
     target = arrow_type(column.dms_type)
     if t in ("decimal", "numeric"):
         expr = f"CAST({q} AS CHAR)"
-    elif t == "date":  # year 0 is a zero part (NULL, as the binlog gives it); DATEDIFF is off by one there
-        expr = f"IF({q} < '0001-01-01', NULL, DATEDIFF({q}, '1970-01-01'))"
-    elif t == "datetime":
-        expr = f"IF({q} < '0001-01-01', NULL, TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', {q}))"
+    elif t == "date" or (t == "datetime" and not column.datetime_precision):
+        expr = f"{q} + 0"  # YYYYMMDD[hhmmss] as BIGINT: zero parts, year 0 -> NULL in convert()
+    elif t == "datetime":  # year 0 is a zero part (NULL, as the binlog gives it)
+        micros = f"TO_SECONDS({q}) * 1000000 + MICROSECOND({q}) - {_TO_SECONDS_EPOCH}"
+        expr = f"IF({q} < '0001-01-01', NULL, {micros})"
     elif t == "timestamp":
         expr = f"CAST(NULLIF(UNIX_TIMESTAMP({q}), 0) * 1000000 AS SIGNED)"
     elif t == "time":
@@ -203,16 +219,29 @@ class SnapshotQuery:
         return pa.schema([r.field for r in self.reads])
 
     def _key_position(self, name: str) -> int | None:
-        """The index of a key column read as-is (integers, text), whose values can be bound back
-        directly; None when the key needs its own text copy (DECIMAL, dates, binary...)."""
+        """The index of a key column read as-is (integers, text) or as date digits, whose values
+        can be bound back (``key_text``); None when the key needs its own text copy (DECIMAL,
+        binary, DATETIME with fractions...)."""
         for i, r in enumerate(self.reads):
-            if (
-                r.column.name == name
-                and r.expression.endswith(quote_ident(name))
-                and r.column.data_type.lower() in _PLAIN_KEY_TYPES
+            if r.column.name != name:
+                continue
+            if r.digits or (
+                r.expression.endswith(quote_ident(name)) and r.column.data_type.lower() in _PLAIN_KEY_TYPES
             ):
                 return i
         return None
+
+    def key_text(self) -> list[Callable[[Any], Any]]:
+        """Per key column, what turns its raw value (at ``key_columns()``) into the bound value."""
+        out: list[Callable[[Any], Any]] = []
+        for name in self.key:
+            pos = self._key_position(name)
+            if pos is not None and self.reads[pos].digits:
+                date = self.reads[pos].column.data_type.lower() == "date"
+                out.append(_date_text if date else _datetime_text)
+            else:
+                out.append(_same)
+        return out
 
     def key_columns(self) -> list[int]:
         """Where each key value sits in a raw result row: in the projection, or after it."""
@@ -228,6 +257,7 @@ class SnapshotQuery:
         """One chunk's SELECT: rows after the key values ``after`` (as text), ``limit`` of them."""
         select = [f"{r.expression} AS {quote_ident(r.column.name)}" for r in self.reads]
         key_cols = [self.table.column(k) for k in self.key]
+        assert all(c is not None for c in key_cols), f"key {self.key} not in {self.table.qualified}"
         for i, col in enumerate(key_cols):
             if self._key_position(col.name) is None:
                 q = f"src.{quote_ident(col.name)}"
@@ -284,6 +314,88 @@ def _keyset_after(key_cols: Sequence[Column], after: Sequence[Any]) -> tuple[str
     return "(" + " OR ".join(ors) + ")", params
 
 
+def _same(value: Any) -> Any:
+    return value
+
+
+def _date_text(value: Any) -> Any:
+    """``20200115`` -> ``'2020-01-15'``: a DATE key's text exactly as the server prints it (zero
+    parts included), for binding it back."""
+    if value is None:
+        return None
+    v = int(value)
+    return f"{v // 10000:04d}-{v // 100 % 100:02d}-{v % 100:02d}"
+
+
+def _datetime_text(value: Any) -> Any:
+    """``20200115103000`` -> ``'2020-01-15 10:30:00'`` (a DATETIME(0) key's text)."""
+    if value is None:
+        return None
+    d, t = divmod(int(value), 1000000)
+    return f"{_date_text(d)} {t // 10000:02d}:{t // 100 % 100:02d}:{t % 100:02d}"
+
+
+def _days(ymd: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """Days since 1970-01-01 of ``YYYYMMDD`` integers (proleptic Gregorian, as the server's
+    ``TO_DAYS``; a day past the month's end counts on, as there), and where the value is a date:
+    NULL for year 0 and zero month or day parts, as the binlog gives them."""
+    y = pc.divide(ymd, 10000)
+    m = pc.subtract(pc.divide(ymd, 100), pc.multiply(y, 100))
+    d = pc.subtract(ymd, pc.multiply(pc.divide(ymd, 100), 100))
+    valid = pc.and_(pc.and_(pc.greater(y, 0), pc.greater(m, 0)), pc.greater(d, 0))
+    # days_from_civil (H. Hinnant): the year starts in March, so leap days come last
+    early = pc.less_equal(m, 2)
+    y = pc.subtract(y, early.cast(ymd.type))
+    era = pc.divide(y, 400)
+    yoe = pc.subtract(y, pc.multiply(era, 400))
+    mp = pc.if_else(early, pc.add(m, 9), pc.subtract(m, 3))
+    doy = pc.add(pc.divide(pc.add(pc.multiply(mp, 153), 2), 5), pc.subtract(d, 1))
+    doe = pc.add(pc.subtract(pc.add(pc.multiply(yoe, 365), pc.divide(yoe, 4)), pc.divide(yoe, 100)), doy)
+    days = pc.subtract(pc.add(pc.multiply(era, 146097), doe), 719468)
+    return days, valid
+
+
+def digits_to_date(values: pa.Array) -> pa.Array:
+    """``YYYYMMDD`` (a DATE's ``d + 0``) as date32; zero dates and zero parts become NULL."""
+    ymd = values.cast(pa.int64())
+    days, valid = _days(ymd)
+    return pc.if_else(valid, days, None).cast(pa.int32()).cast(pa.date32())
+
+
+def digits_to_timestamp(values: pa.Array) -> pa.Array:
+    """``YYYYMMDDhhmmss`` (a DATETIME(0)'s ``d + 0``) as timestamp(us); zero parts become NULL."""
+    v = values.cast(pa.int64())
+    ymd = pc.divide(v, 1000000)
+    hms = pc.subtract(v, pc.multiply(ymd, 1000000))
+    h = pc.divide(hms, 10000)
+    mi = pc.subtract(pc.divide(hms, 100), pc.multiply(h, 100))
+    sec = pc.subtract(hms, pc.multiply(pc.divide(hms, 100), 100))
+    days, valid = _days(ymd)
+    seconds = pc.add(pc.add(pc.multiply(days, 86400), pc.multiply(h, 3600)), pc.add(pc.multiply(mi, 60), sec))
+    return pc.if_else(valid, pc.multiply(seconds, 1000000), None).cast(pa.timestamp("us"))
+
+
+def key_range(endpoint: ConnectionParams, table: Table, column: str, where: str = "", params=()) -> tuple:
+    """``(MIN, MAX)`` of ``column`` over the rows ``where`` selects ((None, None) when there are
+    none): read from the key's index, so it costs milliseconds whatever the table's size."""
+    q = quote_ident(column)
+    source = f"{quote_ident(table.schema)}.{quote_ident(table.name)}"
+    sql = f"SELECT MIN(src.{q}) AS lo, MAX(src.{q}) AS hi FROM {source} AS src"
+    if where:
+        sql += f" WHERE ({where})"
+    _probe(endpoint)
+    try:
+        row = cx.read_sql(
+            connection_url(endpoint, table.schema), bind(sql, list(params)), return_type="arrow"
+        )
+    except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt | SystemExit):
+            raise
+        raise OperationFailed(_reason(exc, endpoint, SnapshotQuery(table, []))) from None
+    lo, hi = row.column(0)[0].as_py(), row.column(1)[0].as_py()
+    return lo, hi
+
+
 def connection_url(endpoint: ConnectionParams, database: str) -> str:
     """connectorx's URL for ``endpoint`` (holds the password: never log it)."""
     return (
@@ -300,6 +412,7 @@ def read_batches(
     batch_rows: int = 10_000,
     after: Sequence[Any] | None = None,
     on_snapshot: Callable[[ChunkSnapshot], None] | None = None,
+    binlog_file: str | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """Every row of ``query`` as batches of ``query.schema``: keyset chunks when the table has a
     key, else one streaming read. Peak memory is about one batch plus connectorx's buffers.
@@ -307,12 +420,15 @@ def read_batches(
     With ``query.mark_snapshot`` (MariaDB only) each chunk runs in ``START TRANSACTION WITH
     CONSISTENT SNAPSHOT`` and selects the snapshot's binlog position alongside its rows, in the same
     statement, so the position is exactly the snapshot's; ``on_snapshot`` hears it for every chunk
-    that returned rows (the CDC handoff skips the changes a chunk already holds).
+    that returned rows (the CDC handoff skips the changes a chunk already holds). ``binlog_file``
+    is any binlog file name of the server (its base name and digits name the positions; ``""``: no
+    binlog): a caller reading many tables passes it once (each lookup is a TLS-negotiating PyMySQL
+    connection, ~20 ms of CPU, measured in bench/multi_schema.py's 22-table profile); None looks it up.
     """
 
     url = connection_url(endpoint, query.table.schema)
-    binlog = ""
-    if query.mark_snapshot and on_snapshot is not None:
+    binlog = binlog_file or ""
+    if query.mark_snapshot and on_snapshot is not None and binlog_file is None:
         try:  # the binlog's file name; without a binlog (or the privilege) there is no position
             binlog = current_position(endpoint).file
         except OperationFailed as exc:
@@ -324,6 +440,7 @@ def read_batches(
     schema = query.schema
     n_keys = len(query.key)
     key_positions = query.key_columns()
+    key_text = query.key_text()
     while True:
         sql = query.sql(after, chunk_rows if n_keys else None)
         _probe(endpoint)
@@ -347,7 +464,10 @@ def read_batches(
             rows += raw.num_rows
             columns = [r.convert(raw.column(i)) for i, r in enumerate(query.reads)]
             if n_keys:
-                last = [raw.column(pos)[-1].as_py() for pos in key_positions]
+                last = [
+                    text(raw.column(pos)[-1].as_py())
+                    for pos, text in zip(key_positions, key_text, strict=True)
+                ]
             yield pa.RecordBatch.from_arrays(columns, schema=schema)
         if not n_keys or rows < chunk_rows or last is None:
             return
