@@ -10,11 +10,11 @@ import re
 
 import pyarrow.parquet as pq
 import pytest
-from dersonlake.replication.owner_run import prepare
 
 from dersonlake.config import load_owner
 from dersonlake.replication import status
 from dersonlake.replication.full_load import RANGE_PREFIX, FullLoad
+from dersonlake.replication.prepared_owner import prepare
 from dersonlake.replication.store import ReplicationStore
 from dersonlake.replication.task import create_task
 from tests.replication.conftest import write_owner
