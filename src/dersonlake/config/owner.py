@@ -39,7 +39,12 @@ _SOURCE_KEYS = (
     "databases",
     "connect_timeout",
     "server_timezone",
+    "read_timeout",
+    "write_timeout",
 )
+# Seconds; sources/mysql/connection.py says what each bounds, docs/owners.md documents them.
+TIMEOUT_DEFAULTS = {"connect_timeout": 10, "read_timeout": 120, "write_timeout": 60}
+_MAX_TIMEOUT = 86_400
 _TARGET_KEYS = ("uri", "endpoint_url", "region", "s3_settings")
 _OWNER_KEYS = ("description", "source", "target", "migration_type")
 
@@ -60,6 +65,8 @@ class SourceConfig:
     connect_timeout: int = 10
     server_timezone: str | None = None
     file: str | None = field(default=None, compare=False)
+    read_timeout: int = TIMEOUT_DEFAULTS["read_timeout"]
+    write_timeout: int = TIMEOUT_DEFAULTS["write_timeout"]
 
     def password(self) -> str:
         """The password, read now from the environment or the file (never stored on the object)."""
@@ -247,13 +254,7 @@ def _source(raw: Any, file: str) -> SourceConfig:
     port = expect_type(src.get("port", 3306), int, file=file, path="source.port", what="a port number")
     if not 0 < port < 65536:
         raise BadInput("port out of range", file=file, path="source.port", value=port)
-    timeout = expect_type(
-        src.get("connect_timeout", 10),
-        int,
-        file=file,
-        path="source.connect_timeout",
-        what="seconds as an integer",
-    )
+    timeouts = {key: _timeout(src, key, file) for key in TIMEOUT_DEFAULTS}
     return SourceConfig(
         engine=engine,
         databases=tuple(databases),
@@ -263,10 +264,32 @@ def _source(raw: Any, file: str) -> SourceConfig:
         user=str(src.get("user") or ""),
         password_env=src.get("password_env"),
         password_file=src.get("password_file"),
-        connect_timeout=timeout,
+        connect_timeout=timeouts["connect_timeout"],
         server_timezone=src.get("server_timezone"),
         file=file,
+        read_timeout=timeouts["read_timeout"],
+        write_timeout=timeouts["write_timeout"],
     )
+
+
+def _timeout(src: dict[str, Any], key: str, file: str) -> int:
+    """A timeout in whole seconds, 1 to a day: 0 or less would mean "wait forever" or nothing."""
+    value = expect_type(
+        src.get(key, TIMEOUT_DEFAULTS[key]),
+        int,
+        file=file,
+        path=f"source.{key}",
+        what="seconds as an integer",
+    )
+    if not 1 <= value <= _MAX_TIMEOUT:
+        raise BadInput(
+            f"a timeout must be between 1 and {_MAX_TIMEOUT} seconds",
+            file=file,
+            path=f"source.{key}",
+            value=value,
+            hint=f"The default is {TIMEOUT_DEFAULTS[key]}",
+        )
+    return value
 
 
 def _target(raw: Any, file: str) -> TargetConfig:

@@ -65,7 +65,7 @@ from dersonlake.sources.mysql.binlog_items import (
 )
 from dersonlake.sources.mysql.binlog_position import BinlogPosition, current_position, require_available
 from dersonlake.sources.mysql.binlog_rows import decode_rows, decoder_for
-from dersonlake.sources.mysql.connection import ConnectionParams, describe_error
+from dersonlake.sources.mysql.connection import ConnectionParams, describe_error, open_connection
 
 log = logging.getLogger("dersonlake.SOURCE_CAPTURE")
 
@@ -232,6 +232,9 @@ class BinlogReader:
             settings.update(host=self.params.host, port=self.params.port)
         if self.blocking:  # a dead server is noticed after a few missed heartbeats
             settings["read_timeout"] = max(10, round(self.heartbeat * 4))
+        else:
+            settings["read_timeout"] = self.params.read_timeout
+        settings["write_timeout"] = self.params.write_timeout
         self._file = at.file
         self._live_schemas = sorted({s for s, _ in self.capture})
         self._live_tables = sorted({t for _, t in self.capture})
@@ -265,8 +268,8 @@ class BinlogReader:
                 streams += 1
                 if streams > 1:
                     raise _StreamLost()
-            try:
-                return pymysql.connect(**kwargs)
+            try:  # the greeting bounded by connect_timeout
+                return open_connection(self.params, **kwargs)
             except pymysql.MySQLError as exc:
                 raise OperationFailed(
                     f"cannot connect to MySQL at {self.params.address} as {self.params.user!r} "

@@ -15,6 +15,7 @@ commit time), so ``CdcStartTime=12:00:00.7`` starts at the first transaction com
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import secrets
 from collections.abc import Iterator
 from typing import Any
@@ -32,7 +33,7 @@ from pymysqlreplication.event import (
 
 from dersonlake.errors import BadInput, OperationFailed
 from dersonlake.sources.mysql.binlog_position import BinlogPosition, binlog_files, current_position
-from dersonlake.sources.mysql.connection import ConnectionParams, describe_error
+from dersonlake.sources.mysql.connection import ConnectionParams, describe_error, open_connection
 
 _STARTS = [MariadbGtidEvent, GtidEvent, QueryEvent, XidEvent, RotateEvent, FormatDescriptionEvent]
 
@@ -163,6 +164,8 @@ def _stream(params: ConnectionParams, at: BinlogPosition, only: list | None = No
         "password": params.password,
         "charset": "utf8mb4",
         "connect_timeout": max(1, round(params.connect_timeout)),
+        "read_timeout": params.read_timeout,
+        "write_timeout": params.write_timeout,
     }
     if params.unix_socket:
         settings["unix_socket"] = params.unix_socket
@@ -178,15 +181,16 @@ def _stream(params: ConnectionParams, at: BinlogPosition, only: list | None = No
         only_events=only or _STARTS,
         is_mariadb=False,
         enable_logging=False,
-        pymysql_wrapper=_connect,
+        pymysql_wrapper=functools.partial(_connect, params),
     )
 
 
-def _connect(**kwargs: Any) -> pymysql.connections.Connection:
-    """``pymysql.connect`` under the current name of the library's deprecated ``db`` argument."""
+def _connect(params: ConnectionParams, **kwargs: Any) -> pymysql.connections.Connection:
+    """``pymysql.connect`` under the current name of the library's deprecated ``db`` argument, with
+    the greeting bounded by ``connect_timeout``."""
     if "db" in kwargs:
         kwargs["database"] = kwargs.pop("db")
-    return pymysql.connect(**kwargs)
+    return open_connection(params, **kwargs)
 
 
 def _parse_gtid(text: str) -> tuple[int, int]:
