@@ -50,11 +50,22 @@ def follow(
     owner: str, url: str, timeout: float, poll: float, delta: bool = False
 ) -> tuple[dict[str, Any], Any]:
     """Start derson-Main for ``owner`` on ``url`` and print progress until it ends."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
     from dersonlake.cli.run_watch import Watcher
     from dersonlake.intake.dms import identifier
 
     sfn, dms = _client("stepfunctions", url), _client("dms", url)
-    machines = {m["name"]: m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]}
+    try:  # the first call says whether the endpoint is there and accepts our credentials
+        machines = {m["name"]: m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]}
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        raise OperationFailed(
+            f"the endpoint {url} refused the request: {error.get('Code')}: {error.get('Message')} "
+            "(credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY)"
+        ) from None
+    except BotoCoreError as exc:
+        raise OperationFailed(f"cannot reach the endpoint {url}: {exc}") from None
     missing = [name for name in PIPELINES if name not in machines]
     if missing:
         raise OperationFailed(f"the endpoint {url} has no state machine {', '.join(missing)}")
