@@ -288,7 +288,7 @@ class AccessMiddleware:
         except Denied as denied:
             await _deny(send, denied)
             return
-        await self.app(scope, _replay(body), send)
+        await self.app(scope, _replay(body, receive), send)
 
     async def _read_body(self, headers: dict[str, str], receive: Receive) -> bytes:
         limit = self.access.max_body
@@ -318,7 +318,9 @@ class AccessMiddleware:
         return b"".join(chunks)
 
 
-def _replay(body: bytes) -> Receive:
+def _replay(body: bytes, original: Receive) -> Receive:
+    """The body we already read, once; then the client's own messages (a disconnect when it leaves:
+    streaming responses listen for it, and must not hear it early)."""
     sent = False
 
     async def receive() -> Message:
@@ -326,7 +328,7 @@ def _replay(body: bytes) -> Receive:
         if not sent:
             sent = True
             return {"type": "http.request", "body": body, "more_body": False}
-        return {"type": "http.disconnect"}
+        return await original()
 
     return receive
 
