@@ -9,6 +9,7 @@ it through the public APIs until it ends. Exit 0 on SUCCEEDED; 1 with the execut
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 from dataclasses import dataclass
@@ -167,6 +168,7 @@ def run(
 ) -> None:
     """Run the seed's flow for one owner, end to end: derson-Main, DMS-Handler and the DMS-intake
     Lambda against the local DMS: a full load, or with --delta the changes since the last run."""
+    check_run_arguments(endpoint_url, time_scale, timeout)
     s = run_owner(
         owner,
         owners_dir,
@@ -181,6 +183,28 @@ def run(
         f"{owner}: SUCCEEDED — {s.tables} table(s), {s.rows:,} rows{cdc}, {s.files} file(s) in {s.lake} "
         f"({s.seconds:.1f}s)"
     )
+
+
+def check_run_arguments(endpoint_url: str | None, time_scale: float, timeout: float) -> None:
+    """BadInput before anything starts: a negative or NaN scale would corrupt the engine's timers, a
+    timeout of zero or less would leave an execution running with nobody following it."""
+    from urllib.parse import urlsplit
+
+    if endpoint_url is not None:
+        parts = urlsplit(endpoint_url)
+        try:
+            port_ok = parts.port is None or 0 < parts.port < 65536
+        except ValueError:
+            port_ok = False
+        if parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
+            raise BadInput(
+                "not an http(s) URL", path="--endpoint-url", value=endpoint_url,
+                hint="Give the URL `derson-lake serve` prints, e.g. http://127.0.0.1:4599",
+            )  # fmt: skip
+    if not math.isfinite(time_scale) or time_scale < 0:
+        raise BadInput("must be a number, 0 or more", path="--time-scale", value=time_scale)
+    if not math.isfinite(timeout) or timeout <= 0:
+        raise BadInput("must be a number of seconds above 0", path="--timeout", value=timeout)
 
 
 def _run_locally(

@@ -8,6 +8,7 @@ are read only when a connection is opened.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from dataclasses import dataclass, field
@@ -17,7 +18,14 @@ from typing import Any
 import yaml
 
 from dersonlake.config.s3_settings import S3Settings, normalize_s3_settings
-from dersonlake.config.shape import expect_mapping, expect_type, load_json_file
+from dersonlake.config.shape import (
+    MAX_DEPTH,
+    expect_mapping,
+    expect_type,
+    load_json_file,
+    read_text_file,
+    too_deep,
+)
 from dersonlake.errors import BadInput
 
 OWNER_FILE = "owner.yaml"
@@ -27,6 +35,7 @@ SETTINGS_FILE = "task_settings.json"
 ENGINES = ("mysql", "mariadb", "aurora")
 MIGRATION_TYPES = ("full-load", "cdc", "full-load-and-cdc")
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,62}$")
+_LABEL = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$")
 
 _SOURCE_KEYS = (
     "engine",
@@ -199,13 +208,44 @@ def load_owner(name: str, base: str | Path | None = None) -> Owner:
 
 
 def _load_yaml(path: Path) -> Any:
+    text = read_text_file(path, what="owner file")
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        doc = yaml.safe_load(text) or {}
+    except RecursionError:
+        raise BadInput(f"nested too deeply (more than {MAX_DEPTH} levels)", file=str(path)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or "syntax error"
         raise BadInput(f"not valid YAML: {problem}{where}", file=str(path)) from None
+    if too_deep(doc):
+        raise BadInput(f"nested too deeply (more than {MAX_DEPTH} levels)", file=str(path))
+    return doc
+
+
+def _host(value: Any, file: str) -> str:
+    """A host name (IDNA, labels of 1-63 letters, digits, hyphens) or an IP address: a name the
+    resolver would choke on deep inside a connection is reported here, naming the key."""
+    host = str(value).strip()
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+        return host.strip("[]")
+    except ValueError:
+        pass
+    try:
+        ascii_name = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        ascii_name = ""
+    labels = ascii_name.rstrip(".").split(".")
+    if not ascii_name or len(ascii_name) > 253 or not all(_LABEL.match(label) for label in labels):
+        raise BadInput(
+            "not a valid host name",
+            file=file,
+            path="source.host",
+            value=host,
+            hint="Use a DNS name (labels of 1-63 letters, digits or hyphens) or an IP address",
+        )
+    return host
 
 
 def _source(raw: Any, file: str) -> SourceConfig:
@@ -235,6 +275,14 @@ def _source(raw: Any, file: str) -> SourceConfig:
         raise BadInput(
             "expected a list of database names", file=file, path="source.databases", value=databases
         )
+    if not databases:
+        raise BadInput(
+            "list at least one database",
+            file=file,
+            path="source.databases",
+            value=databases,
+            hint="An empty list would read every schema of the server; name the ones to replicate",
+        )
     sandbox = bool(
         expect_type(src.get("sandbox", False), bool, file=file, path="source.sandbox", what="true/false")
     )
@@ -259,7 +307,7 @@ def _source(raw: Any, file: str) -> SourceConfig:
         engine=engine,
         databases=tuple(databases),
         sandbox=sandbox,
-        host=str(src.get("host") or "127.0.0.1"),
+        host=_host(src["host"], file) if src.get("host") else "127.0.0.1",
         port=port,
         user=str(src.get("user") or ""),
         password_env=src.get("password_env"),
