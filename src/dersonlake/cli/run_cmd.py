@@ -20,6 +20,7 @@ from typing import Any
 import typer
 
 from dersonlake.cli.main import app
+from dersonlake.cli.run_guard import OwnerLock, abort, clean_dms, running_executions, stop_killed_run
 from dersonlake.errors import BadInput, OperationFailed
 from dersonlake.states.stats import root_cause
 
@@ -219,19 +220,34 @@ def _run_locally(
 
     if not pipelines.is_dir():
         raise BadInput("no pipelines folder", value=str(pipelines), hint="Pass --pipelines")
+    lock = OwnerLock(derson_home(), owner).acquire()  # one run per owner (cli/run_guard.py)
     notifier = Notifier.from_files(derson_home())  # notify.yaml: sns:publish and failure alerts
     engine = Engine(default_db_path(), time_scale=time_scale, notifier=notifier.sns_publish)
     store = ReplicationStore(derson_home() / "replication.sqlite")
     watcher = AlertWatcher(notifier, default_db_path(), derson_home() / "replication.sqlite")
     try:
+        stopped = stop_killed_run(engine, lock)  # before the loop starts: never beside this run
+        if stopped:
+            typer.echo(
+                f"stopped {len(stopped)} execution(s) of killed run (pid {lock.killed_pid}) of {owner}"
+            )
         engine.register_lambda("DMS-intake", INTAKE)
         register_pipelines(engine, pipelines, PipelineValues())
         watcher.start()
         with LocalServer(engine, store, owners_dir=base) as server:
             os.environ["DERSON_DMS_ENDPOINT_URL"] = server.url
-            return follow(owner, server.url, timeout, 0.3, delta)
+            if stopped:
+                clean_dms(owner, typer.echo)
+            try:
+                return follow(owner, server.url, timeout, 0.3, delta)
+            except BaseException:  # --timeout or Ctrl-C: leave nothing running or billed behind
+                left = abort(engine, running_executions(engine, owner), "derson-lake run gave up on it")
+                if left:
+                    clean_dms(owner, typer.echo)
+                raise
     finally:
         watcher.stop()  # one last check: the run's own failure is alerted before the command exits
         engine.close()
         store.close()
         notifier.close()
+        lock.release()
