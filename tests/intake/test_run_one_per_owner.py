@@ -54,6 +54,11 @@ def test_a_killed_run_is_stopped_and_cleaned_up_by_the_next_one(tmp_path, sandbo
         first.kill()
     (killed,) = executions(tmp_path, "derson-Main")
     assert killed["status"] == "RUNNING"  # what the dead process left behind
+    status = derson(tmp_path, "status", "--json")
+    assert status.returncode == 0, status.stderr
+    shown = json.loads(status.stdout)
+    assert killed["executionArn"] not in [e["execution_arn"] for e in shown["running_executions"]]
+    assert killed["executionArn"] in [e["execution_arn"] for e in shown["killed_run_executions"]]
 
     second = derson(tmp_path, "run", "acme", "--time-scale", "0.01")
     assert second.returncode == 0, second.stdout + second.stderr

@@ -79,6 +79,16 @@ class OwnerLock:
         self.release()
 
 
+def killed_run_pid(home: Path, owner: str) -> int | None:
+    """The pid of the owner's run when it was killed (its lock file still names it, and it is gone)."""
+    try:
+        doc = json.loads((home / "runs" / f"{owner}.lock").read_text() or "{}")
+    except (OSError, ValueError):
+        return None
+    pid = doc.get("pid") if isinstance(doc, dict) else None
+    return pid if isinstance(pid, int) and not pid_alive(pid) else None
+
+
 def _read(fd: int) -> dict[str, Any]:
     try:
         doc = json.loads(os.pread(fd, 4096, 0) or b"{}")
