@@ -12,6 +12,8 @@ import difflib
 from collections.abc import Iterable
 from typing import Any
 
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(32), 127)}
+
 
 class DersonError(Exception):
     """Base of all Derson Lake errors; ``exit_code`` is what the CLI exits with."""
@@ -56,7 +58,8 @@ class BadInput(DersonError):
         super().__init__(self._render())
 
     def _render(self) -> str:
-        where = ": ".join(part for part in (self.file, self.path) if part)
+        # a key or file name may hold control characters: escaped, the message stays one line
+        where = ": ".join(part for part in (self.file, self.path) if part).translate(_CONTROL)
         text = f"{where}: {self.problem}" if where else self.problem
         if self.value is not ...:
             text += f" (got {self.value!r})"

@@ -13,7 +13,7 @@ def test_chunks_read_without_a_binlog_carry_no_snapshot_position(sandbox_factory
         cur.execute("CREATE DATABASE nb")
         cur.execute("CREATE TABLE nb.t (id INT PRIMARY KEY, v INT)")
         cur.execute("INSERT INTO nb.t VALUES (1, 1), (2, 2), (3, 3)")
-    params = box.admin_params()
+    params = box.params(["nb"])  # over TCP: the replication user (root is reachable by socket only)
     table = discover_catalog(params, ["nb"]).table("nb", "t")
     query = SnapshotQuery(table=table, columns=list(table.columns), key=("id",), mark_snapshot=True)
     marks = []

@@ -17,11 +17,13 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from dersonlake.api import dms, protocol, stepfunctions
+from dersonlake.api.access import Access, AccessMiddleware
 from dersonlake.replication import ReplicationStore
 from dersonlake.states import Engine
 
@@ -54,9 +56,15 @@ def dms_service(
     return Service(dms.TARGET_PREFIX, dms.SERVICE, "application/x-amz-json-1.1", api.call)
 
 
-def create_app(services: list[Service], extra_routes: list[BaseRoute] | None = None) -> Starlette:
+def create_app(
+    services: list[Service], extra_routes: list[BaseRoute] | None = None, access: Access | None = None
+) -> Starlette:
     """The ASGI app serving ``services`` (each picked by the prefix of ``X-Amz-Target``), plus
-    ``extra_routes`` (the dashboard's ``GET`` pages; ``POST /`` stays the AWS endpoint)."""
+    ``extra_routes`` (the dashboard's ``GET`` pages; ``POST /`` stays the AWS endpoint).
+
+    ``access`` (api/access.py) guards every route; the default checks ``Host`` and limits bodies
+    without asking for credentials, which is right for a loopback server.
+    """
     by_prefix = {s.prefix: s for s in services}
 
     async def aws(request: Request) -> Response:
@@ -80,6 +88,11 @@ def create_app(services: list[Service], extra_routes: list[BaseRoute] | None = N
             return Response(protocol.dump(body), 200, media_type=content_type)
         except protocol.ApiError as exc:
             return Response(protocol.dump(exc.body()), exc.status, media_type=content_type)
+        except RecursionError:  # a document nested deeper than the parsers go: the caller's fault
+            error = protocol.ApiError(
+                "ValidationException", "a JSON document in the request is nested too deeply"
+            )
+            return Response(protocol.dump(error.body()), error.status, media_type=content_type)
         except Exception as exc:  # a bug must answer like AWS's 500, and be logged, not kill the server
             log.exception("internal error serving %s", target)
             error = protocol.ApiError("InternalFailure", f"internal error: {exc!r}", 500)
@@ -89,4 +102,5 @@ def create_app(services: list[Service], extra_routes: list[BaseRoute] | None = N
         return JSONResponse({"status": "ok", "services": sorted(by_prefix)})
 
     routes: list[BaseRoute] = [Route("/", aws, methods=["POST"]), Route("/health", health, methods=["GET"])]
-    return Starlette(routes=routes + list(extra_routes or []))
+    guard = Middleware(AccessMiddleware, access=access or Access())
+    return Starlette(routes=routes + list(extra_routes or []), middleware=[guard])

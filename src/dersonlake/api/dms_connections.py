@@ -12,7 +12,10 @@ Where the connection settings come from, for a MySQL/MariaDB/Aurora source endpo
 * otherwise ``ServerName``, ``Port``, ``Username`` and the ``Password`` given to CreateEndpoint or
   ModifyEndpoint, which is kept in this process's memory only (never stored, never described);
   after a restart a password-protected endpoint fails with a message saying to set it again;
-* credentials in Secrets Manager cannot be read here: ``failed``, saying so.
+* credentials in Secrets Manager cannot be read here: ``failed``, saying so;
+* the server connects only to the sources of configured owners (the ``host:port`` of an
+  ``owner.yaml`` in the owners folder, or the sandbox's): otherwise TestConnection would let any
+  caller probe any host and port reachable from this machine.
 
 An S3 target endpoint of an owner checks that the owner's lake can be written; other engines fail
 with a message naming what is supported.
@@ -150,10 +153,18 @@ class Connections:
             host = params.get("ServerName") or settings.get("ServerName")
             if not host:
                 raise ApiError("", "the endpoint has no ServerName")
+            port = int(params.get("Port") or settings.get("Port") or 3306)
+            if (host.lower().rstrip("."), port) not in self._configured_sources():
+                raise ApiError(
+                    "",
+                    f"{host}:{port} is not the source of any owner: derson-lake serve tests connections only "
+                    "to the sources configured in owners/<owner>/owner.yaml (tag the endpoint "
+                    f"{OWNER_TAG} with its owner)",
+                )
             password = self._passwords.get(endpoint["arn"], "")
             connection = ConnectionParams(
                 host=host,
-                port=int(params.get("Port") or settings.get("Port") or 3306),
+                port=port,
                 user=params.get("Username") or settings.get("Username") or "",
                 password=password,
                 connect_timeout=10,
@@ -164,6 +175,25 @@ class Connections:
                 cur.execute("SELECT 1")
         finally:
             conn.close()
+
+    def _configured_sources(self) -> set[tuple[str, int]]:
+        """(host, port) of every owner's source, the sandbox's for ``sandbox: true`` owners; owners
+        whose files do not load are left out (their own commands report why)."""
+        from dersonlake.config import list_owners, load_owner
+        from dersonlake.sandbox.server import Sandbox, default_dir
+
+        found: set[tuple[str, int]] = set()
+        for name in list_owners(self.owners_dir):
+            try:
+                source = load_owner(name, self.owners_dir).source
+            except DersonError:
+                continue
+            if source.sandbox:
+                port = Sandbox(default_dir())._port_or_none()
+                found |= {(h, port) for h in ("127.0.0.1", "localhost")} if port else set()
+            else:
+                found.add((source.host.lower().rstrip("."), source.port))
+        return found
 
     def _owner(self, owner: str) -> Any:
         from dersonlake.config import load_owner

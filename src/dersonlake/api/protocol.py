@@ -61,9 +61,32 @@ def parse_body(raw: bytes) -> dict[str, Any]:
         value = json.loads(raw)
     except ValueError as exc:
         raise ApiError("SerializationException", f"the request body is not valid JSON: {exc}") from None
+    except RecursionError:
+        value = None
+    if value is None or _depth_over(value, MAX_JSON_DEPTH):
+        raise ApiError(
+            "SerializationException", f"the request body is nested deeper than {MAX_JSON_DEPTH} levels"
+        )
     if not isinstance(value, dict):
         raise ApiError("SerializationException", "the request body must be a JSON object")
     return value
+
+
+# No AWS input shape is nested more than a dozen levels; a deeper body is an attack or a bug.
+MAX_JSON_DEPTH = 64
+
+
+def _depth_over(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests lists/objects deeper than ``limit`` (iterative: no recursion to exhaust)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 def validate(op: OperationModel, params: dict[str, Any]) -> None:

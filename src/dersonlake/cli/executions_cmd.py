@@ -27,6 +27,18 @@ JsonOption = typer.Option(False, "--json", help="AWS shapes as JSON instead of a
 STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
 
 
+def _execution_arn(text: str) -> str:
+    """An execution ARN (``arn:aws:states:<region>:<account>:execution:<machine>:<name>``) or BadInput."""
+    parts = text.split(":")
+    if len(parts) < 8 or parts[:3] != ["arn", "aws", "states"] or parts[5] not in ("execution", "express"):
+        raise BadInput(
+            "not an execution ARN",
+            value=text,
+            hint="Copy one from `derson-lake executions list` (arn:aws:states:REGION:ACCOUNT:execution:…)",
+        )
+    return text
+
+
 def _engine(db: Path | None) -> Engine:
     return Engine(db or default_db_path())
 
@@ -112,7 +124,7 @@ def describe(
     """One execution: status, times, input, and its output or its error and cause."""
     engine = _engine(db)
     try:
-        e = engine.describe_execution(execution_arn)
+        e = engine.describe_execution(_execution_arn(execution_arn))
     finally:
         engine.close()
     if as_json:
@@ -148,7 +160,7 @@ def history(
     """An execution's events in order: time, type, state and what it carried."""
     engine = _engine(db)
     try:
-        events = engine.get_execution_history(execution_arn)["events"]
+        events = engine.get_execution_history(_execution_arn(execution_arn))["events"]
     finally:
         engine.close()
     if as_json:

@@ -180,6 +180,9 @@ def show_cmd(
         raise BadInput("not a valid format", path="--format", value=fmt, allowed=["table", "csv", "parquet"])
     if fmt == "parquet" and out is None:
         raise BadInput("--format parquet needs --out FILE", path="--out")
+    if out is not None and (out.is_dir() or not out.parent.is_dir()):
+        problem = "is a directory" if out.is_dir() else "is in a folder that does not exist"
+        raise BadInput(f"--out {out} {problem}", path="--out", hint="Give a file path in an existing folder")
     state = table_state(owner, owners_dir, table)
     if fmt == "parquet":
         pq.write_table(state, out)

@@ -9,6 +9,7 @@ it through the public APIs until it ends. Exit 0 on SUCCEEDED; 1 with the execut
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from typing import Any
 import typer
 
 from dersonlake.cli.main import app
+from dersonlake.cli.run_guard import OwnerLock, abort, clean_dms, running_executions, stop_killed_run
 from dersonlake.errors import BadInput, OperationFailed
 from dersonlake.states.stats import root_cause
 
@@ -49,11 +51,22 @@ def follow(
     owner: str, url: str, timeout: float, poll: float, delta: bool = False
 ) -> tuple[dict[str, Any], Any]:
     """Start derson-Main for ``owner`` on ``url`` and print progress until it ends."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
     from dersonlake.cli.run_watch import Watcher
     from dersonlake.intake.dms import identifier
 
     sfn, dms = _client("stepfunctions", url), _client("dms", url)
-    machines = {m["name"]: m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]}
+    try:  # the first call says whether the endpoint is there and accepts our credentials
+        machines = {m["name"]: m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]}
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        raise OperationFailed(
+            f"the endpoint {url} refused the request: {error.get('Code')}: {error.get('Message')} "
+            "(credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY)"
+        ) from None
+    except BotoCoreError as exc:
+        raise OperationFailed(f"cannot reach the endpoint {url}: {exc}") from None
     missing = [name for name in PIPELINES if name not in machines]
     if missing:
         raise OperationFailed(f"the endpoint {url} has no state machine {', '.join(missing)}")
@@ -155,6 +168,7 @@ def run(
 ) -> None:
     """Run the seed's flow for one owner, end to end: derson-Main, DMS-Handler and the DMS-intake
     Lambda against the local DMS: a full load, or with --delta the changes since the last run."""
+    check_run_arguments(endpoint_url, time_scale, timeout)
     s = run_owner(
         owner,
         owners_dir,
@@ -171,6 +185,28 @@ def run(
     )
 
 
+def check_run_arguments(endpoint_url: str | None, time_scale: float, timeout: float) -> None:
+    """BadInput before anything starts: a negative or NaN scale would corrupt the engine's timers, a
+    timeout of zero or less would leave an execution running with nobody following it."""
+    from urllib.parse import urlsplit
+
+    if endpoint_url is not None:
+        parts = urlsplit(endpoint_url)
+        try:
+            port_ok = parts.port is None or 0 < parts.port < 65536
+        except ValueError:
+            port_ok = False
+        if parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
+            raise BadInput(
+                "not an http(s) URL", path="--endpoint-url", value=endpoint_url,
+                hint="Give the URL `derson-lake serve` prints, e.g. http://127.0.0.1:4599",
+            )  # fmt: skip
+    if not math.isfinite(time_scale) or time_scale < 0:
+        raise BadInput("must be a number, 0 or more", path="--time-scale", value=time_scale)
+    if not math.isfinite(timeout) or timeout <= 0:
+        raise BadInput("must be a number of seconds above 0", path="--timeout", value=timeout)
+
+
 def _run_locally(
     owner: str, base: Path, pipelines: Path, time_scale: float, timeout: float, delta: bool
 ) -> tuple[dict[str, Any], Any]:
@@ -183,18 +219,33 @@ def _run_locally(
 
     if not pipelines.is_dir():
         raise BadInput("no pipelines folder", value=str(pipelines), hint="Pass --pipelines")
+    lock = OwnerLock(derson_home(), owner).acquire()  # one run per owner (cli/run_guard.py)
     notifier = Notifier.from_files(derson_home())  # notify.yaml: sns:publish and failure alerts
     engine = Engine(default_db_path(), time_scale=time_scale, notifier=notifier.sns_publish)
     store = ReplicationStore(derson_home() / "replication.sqlite")
     watcher = AlertWatcher(notifier, default_db_path(), derson_home() / "replication.sqlite")
     try:
-        register_pipelines(engine, pipelines, PipelineValues())  # with DMS-intake = INTAKE_HANDLER
+        stopped = stop_killed_run(engine, lock)  # before the loop starts: never beside this run
+        if stopped:
+            typer.echo(
+                f"stopped {len(stopped)} execution(s) of killed run (pid {lock.killed_pid}) of {owner}"
+            )
+        register_pipelines(engine, pipelines, PipelineValues())
         watcher.start()
         with LocalServer(engine, store, owners_dir=base) as server:
             os.environ["DERSON_DMS_ENDPOINT_URL"] = server.url
-            return follow(owner, server.url, timeout, 0.3, delta)
+            if stopped:
+                clean_dms(owner, typer.echo)
+            try:
+                return follow(owner, server.url, timeout, 0.3, delta)
+            except BaseException:  # --timeout or Ctrl-C: leave nothing running or billed behind
+                left = abort(engine, running_executions(engine, owner), "derson-lake run gave up on it")
+                if left:
+                    clean_dms(owner, typer.echo)
+                raise
     finally:
         watcher.stop()  # one last check: the run's own failure is alerted before the command exits
         engine.close()
         store.close()
         notifier.close()
+        lock.release()

@@ -14,8 +14,10 @@ from typing import Any
 
 import typer
 
+from dersonlake.api.access import Access, default_allowed_hosts, is_loopback, load_credentials
 from dersonlake.cli.main import app
 from dersonlake.cli.states_cmd import register_lambdas
+from dersonlake.errors import BadInput
 
 DEFAULT_PORT = 4599
 
@@ -47,6 +49,20 @@ def serve(
     no_schedule: bool = typer.Option(
         False, "--no-schedule", help="Do not run the owners' schedules (owner.yaml schedule:) here."
     ),
+    credentials_file: Path = typer.Option(
+        None,
+        "--credentials-file",
+        envvar="DERSON_SERVE_CREDENTIALS_FILE",
+        help="AWS credentials file (aws configure's format) whose keys may call the server: requests "
+        "must be SigV4-signed with one of them (the dashboard asks for key id and secret). "
+        "Required with a --host that is not loopback.",
+    ),
+    allowed_hosts: list[str] = typer.Option(
+        None,
+        "--allowed-host",
+        help="A name clients use for this server, accepted in the Host header besides IP addresses and "
+        "localhost (repeatable; '*' accepts any, behind a proxy that checks it).",
+    ),
 ) -> None:
     """Serve the AWS Step Functions and DMS APIs locally (use with --endpoint-url) and the web dashboard
     at / ; Ctrl-C stops it."""
@@ -61,8 +77,11 @@ def serve(
     from dersonlake.replication import ReplicationStore
     from dersonlake.states import Engine, default_db_path
 
-    states_path = db or default_db_path()
-    replication_path = replication_db or derson_home() / "replication.sqlite"
+    access = serve_access(host, port, credentials_file, allowed_hosts or [])
+    states_path = check_store_path(db or default_db_path(), "--db")
+    replication_path = check_store_path(
+        replication_db or derson_home() / "replication.sqlite", "--replication-db"
+    )
     notifier = Notifier.from_files(Path(states_path).parent)  # notify.yaml; alerts.sqlite by the stores
     engine = Engine(
         states_path, time_scale=time_scale, region=region, account=account_id, notifier=notifier.sns_publish
@@ -83,6 +102,7 @@ def serve(
         except OSError as exc:
             typer.echo(f"cannot listen on {host}:{port}: {exc.strerror}", err=True)
             raise typer.Exit(1) from None
+        sock.listen(2048)  # connections queue from the moment the URL is printed
         bound = sock.getsockname()[1]
         shown = f"[{host}]" if ":" in host else host
         for arn in registered:
@@ -93,6 +113,10 @@ def serve(
         # unless told otherwise.
         local = "127.0.0.1" if host in ("0.0.0.0", "::") else shown
         os.environ.setdefault("DERSON_DMS_ENDPOINT_URL", f"http://{local}:{bound}")
+        if access.credentials:  # ... and signs with the server's first key, as a client must
+            key, secret = next(iter(access.credentials.items()))
+            os.environ.setdefault("DERSON_DMS_ACCESS_KEY_ID", key)
+            os.environ.setdefault("DERSON_DMS_SECRET_ACCESS_KEY", secret)
         engine.start_background()
         watcher.start()
         if scheduler is not None:
@@ -100,7 +124,7 @@ def serve(
         services = [stepfunctions_service(engine), dms_service(store, region, account_id)]
         dashboard = dashboard_routes(engine, store, os.environ.get("DERSON_OWNERS_DIR"))
         routes = [metrics_route(replication_path, states_path), *dashboard]
-        config = uvicorn.Config(create_app(services, routes), log_level="warning")
+        config = uvicorn.Config(create_app(services, routes, access), log_level="warning")
         uvicorn.Server(config).run(sockets=[sock])
     finally:
         if scheduler is not None:
@@ -119,3 +143,28 @@ def _scheduler(engine: Any, states_path: Path, replication_path: Path, prefix: s
     starter = EngineStarter(engine, states_path, replication_path, f"{prefix}derson-Main")
     store = ScheduleStore(Path(states_path).parent / FILE_NAME)
     return Scheduler(starter, store, owners=os.environ.get("DERSON_OWNERS_DIR"), send=notifier.send)
+
+
+def serve_access(host: str, port: int, credentials_file: Path | None, allowed_hosts: list[str]) -> Access:
+    """The server's access rules (api/access.py); BadInput when a non-loopback address has no
+    credentials to check, or an argument is out of range."""
+    if not 0 <= port <= 65535:
+        raise BadInput("--port must be 0 (any free port) to 65535", value=port)
+    credentials = load_credentials(credentials_file) if credentials_file else {}
+    if not credentials and not is_loopback(host):
+        raise BadInput(
+            f"serve on {host} would let anyone who can reach it drive your databases and lake",
+            value=host,
+            hint="Give --credentials-file (an AWS credentials file; clients sign with those keys) or "
+            "listen on 127.0.0.1",
+        )
+    names, any_host = default_allowed_hosts(host, allowed_hosts)
+    return Access(allowed_hosts=names, any_host=any_host, credentials=credentials)
+
+
+def check_store_path(path: Path, option: str) -> Path:
+    """A store path must be a file (or not exist yet): SQLite on a directory fails deep inside."""
+    if Path(path).is_dir():
+        raise BadInput(f"{option} names a directory, not a database file", value=str(path),
+                       hint="Give a file path such as .derson/states.sqlite")  # fmt: skip
+    return path

@@ -49,7 +49,23 @@ def register_lambdas(engine: Engine, lambdas: list[str] | None) -> None:
         name, sep, target = pair.strip().partition("=")
         if not sep or not name or not target:
             raise BadInput("a Lambda mapping must be written name=module:function", value=pair)
+        check_handler(pair.strip(), target)
         engine.register_lambda(name, target)
+
+
+def check_handler(pair: str, target: str) -> None:
+    """Import ``module:function`` now, so a typo stops the command at start, not the first run."""
+    import importlib
+
+    module_name, sep, function = target.partition(":")
+    if not sep or not module_name or not function:
+        raise BadInput("a Lambda handler must be written module:function", path="--lambda", value=pair)
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise BadInput(f"cannot import the handler: {exc}", path="--lambda", value=pair) from None
+    if not callable(getattr(module, function, None)):
+        raise BadInput(f"{module_name} has no function {function!r}", path="--lambda", value=pair)
 
 
 def _print(value: Any) -> None:

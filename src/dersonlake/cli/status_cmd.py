@@ -77,16 +77,26 @@ def collect(states_db: Path, replication_db: Path, alerts_db: Path, owner: str |
         for x in t.tables
         if x.suspended
     ]
+    from dersonlake.cli.run_guard import killed_run_pid
+
+    killed = {e.owner: killed_run_pid(states_db.parent, e.owner) for e in executions if e.owner}
     running = [
         {"owner": e.owner, "state_machine": e.state_machine, "execution_arn": e.arn, "start": _iso(e.start)}
         for e in executions
-        if e.status == "RUNNING"
+        if e.status == "RUNNING" and not killed.get(e.owner)
     ]
+    orphaned = [  # RUNNING in the store, but the run driving them was killed: nothing advances them
+        {"owner": e.owner, "state_machine": e.state_machine, "execution_arn": e.arn, "start": _iso(e.start),
+         "dead_pid": killed[e.owner]}
+        for e in executions
+        if e.status == "RUNNING" and killed.get(e.owner)
+    ]  # fmt: skip
     return {
         "time": _iso(time.time()),
         "owners": owners,
         "tasks": task_rows,
         "running_executions": running,
+        "killed_run_executions": orphaned,
         "suspended_tables": suspended,
         "alerts": _alerts(alerts_db, owner),
         "schedules": _schedules(Path(alerts_db).parent, owner),
@@ -181,6 +191,10 @@ def sections(data: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]
         [e["owner"] or "-", e["state_machine"], e["start"], e["execution_arn"]]
         for e in data["running_executions"]
     ]
+    orphaned = [
+        [e["owner"], e["state_machine"], str(e["dead_pid"]), e["execution_arn"]]
+        for e in data.get("killed_run_executions", [])
+    ]
     suspended = [
         [s["owner"] or "-", s["task"], s["table"], _short(s["error"] or "")] for s in data["suspended_tables"]
     ]
@@ -204,6 +218,11 @@ def sections(data: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]
             owners,
         ),
         ("Running executions", ["OWNER", "PIPELINE", "STARTED (UTC)", "EXECUTION"], running),
+        (
+            "Executions of killed runs (the owner's next `run` stops them)",
+            ["OWNER", "PIPELINE", "DEAD PID", "EXECUTION"],
+            orphaned,
+        ),
         (
             "Replication tasks",
             ["OWNER", "TASK", "STATUS", "LOAD", "TABLES", "ERRORS", "ROWS", "CHANGES", "LAG", "LAST FAILURE"],

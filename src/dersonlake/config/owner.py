@@ -8,6 +8,7 @@ are read only when a connection is opened.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from dataclasses import dataclass, field
@@ -18,7 +19,14 @@ import yaml
 
 from dersonlake.config.s3_settings import S3Settings, normalize_s3_settings
 from dersonlake.config.schedule import ScheduleConfig, parse_schedule
-from dersonlake.config.shape import expect_mapping, expect_type, load_json_file
+from dersonlake.config.shape import (
+    MAX_DEPTH,
+    expect_mapping,
+    expect_type,
+    load_json_file,
+    read_text_file,
+    too_deep,
+)
 from dersonlake.errors import BadInput
 
 OWNER_FILE = "owner.yaml"
@@ -28,6 +36,7 @@ SETTINGS_FILE = "task_settings.json"
 ENGINES = ("mysql", "mariadb", "aurora")
 MIGRATION_TYPES = ("full-load", "cdc", "full-load-and-cdc")
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,62}$")
+_LABEL = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$")
 
 _SOURCE_KEYS = (
     "engine",
@@ -40,7 +49,12 @@ _SOURCE_KEYS = (
     "databases",
     "connect_timeout",
     "server_timezone",
+    "read_timeout",
+    "write_timeout",
 )
+# Seconds; sources/mysql/connection.py says what each bounds, docs/owners.md documents them.
+TIMEOUT_DEFAULTS = {"connect_timeout": 10, "read_timeout": 120, "write_timeout": 60}
+_MAX_TIMEOUT = 86_400
 _TARGET_KEYS = ("uri", "endpoint_url", "region", "s3_settings", "tables", "catalog")
 TABLE_FORMATS = ("none", "iceberg")  # target.tables: current-state tables beside the DMS files
 _OWNER_KEYS = ("description", "source", "target", "migration_type", "schedule")
@@ -62,6 +76,8 @@ class SourceConfig:
     connect_timeout: int = 10
     server_timezone: str | None = None
     file: str | None = field(default=None, compare=False)
+    read_timeout: int = TIMEOUT_DEFAULTS["read_timeout"]
+    write_timeout: int = TIMEOUT_DEFAULTS["write_timeout"]
 
     def password(self) -> str:
         """The password, read now from the environment or the file (never stored on the object)."""
@@ -198,13 +214,44 @@ def load_owner(name: str, base: str | Path | None = None) -> Owner:
 
 
 def _load_yaml(path: Path) -> Any:
+    text = read_text_file(path, what="owner file")
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        doc = yaml.safe_load(text) or {}
+    except RecursionError:
+        raise BadInput(f"nested too deeply (more than {MAX_DEPTH} levels)", file=str(path)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or "syntax error"
         raise BadInput(f"not valid YAML: {problem}{where}", file=str(path)) from None
+    if too_deep(doc):
+        raise BadInput(f"nested too deeply (more than {MAX_DEPTH} levels)", file=str(path))
+    return doc
+
+
+def _host(value: Any, file: str) -> str:
+    """A host name (IDNA, labels of 1-63 letters, digits, hyphens) or an IP address: a name the
+    resolver would choke on deep inside a connection is reported here, naming the key."""
+    host = str(value).strip()
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+        return host.strip("[]")
+    except ValueError:
+        pass
+    try:
+        ascii_name = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        ascii_name = ""
+    labels = ascii_name.rstrip(".").split(".")
+    if not ascii_name or len(ascii_name) > 253 or not all(_LABEL.match(label) for label in labels):
+        raise BadInput(
+            "not a valid host name",
+            file=file,
+            path="source.host",
+            value=host,
+            hint="Use a DNS name (labels of 1-63 letters, digits or hyphens) or an IP address",
+        )
+    return host
 
 
 def _source(raw: Any, file: str) -> SourceConfig:
@@ -234,6 +281,14 @@ def _source(raw: Any, file: str) -> SourceConfig:
         raise BadInput(
             "expected a list of database names", file=file, path="source.databases", value=databases
         )
+    if not databases:
+        raise BadInput(
+            "list at least one database",
+            file=file,
+            path="source.databases",
+            value=databases,
+            hint="An empty list would read every schema of the server; name the ones to replicate",
+        )
     sandbox = bool(
         expect_type(src.get("sandbox", False), bool, file=file, path="source.sandbox", what="true/false")
     )
@@ -253,26 +308,42 @@ def _source(raw: Any, file: str) -> SourceConfig:
     port = expect_type(src.get("port", 3306), int, file=file, path="source.port", what="a port number")
     if not 0 < port < 65536:
         raise BadInput("port out of range", file=file, path="source.port", value=port)
-    timeout = expect_type(
-        src.get("connect_timeout", 10),
-        int,
-        file=file,
-        path="source.connect_timeout",
-        what="seconds as an integer",
-    )
+    timeouts = {key: _timeout(src, key, file) for key in TIMEOUT_DEFAULTS}
     return SourceConfig(
         engine=engine,
         databases=tuple(databases),
         sandbox=sandbox,
-        host=str(src.get("host") or "127.0.0.1"),
+        host=_host(src["host"], file) if src.get("host") else "127.0.0.1",
         port=port,
         user=str(src.get("user") or ""),
         password_env=src.get("password_env"),
         password_file=src.get("password_file"),
-        connect_timeout=timeout,
+        connect_timeout=timeouts["connect_timeout"],
         server_timezone=src.get("server_timezone"),
         file=file,
+        read_timeout=timeouts["read_timeout"],
+        write_timeout=timeouts["write_timeout"],
     )
+
+
+def _timeout(src: dict[str, Any], key: str, file: str) -> int:
+    """A timeout in whole seconds, 1 to a day: 0 or less would mean "wait forever" or nothing."""
+    value = expect_type(
+        src.get(key, TIMEOUT_DEFAULTS[key]),
+        int,
+        file=file,
+        path=f"source.{key}",
+        what="seconds as an integer",
+    )
+    if not 1 <= value <= _MAX_TIMEOUT:
+        raise BadInput(
+            f"a timeout must be between 1 and {_MAX_TIMEOUT} seconds",
+            file=file,
+            path=f"source.{key}",
+            value=value,
+            hint=f"The default is {TIMEOUT_DEFAULTS[key]}",
+        )
+    return value
 
 
 def _target(raw: Any, file: str) -> TargetConfig:

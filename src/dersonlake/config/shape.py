@@ -50,13 +50,52 @@ def join(path: str, key: str) -> str:
 
 def load_json_file(path: Path, *, what: str) -> Any:
     """Parse a JSON file; a syntax error names the line and column."""
+    text = read_text_file(path, what=what)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise BadInput(f"{what} not found", file=str(path)) from None
-    try:
-        return json.loads(text)
+        value = json.loads(text)
     except json.JSONDecodeError as exc:
         raise BadInput(
             f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}", file=str(path)
         ) from None
+    except RecursionError:
+        value = None
+    except ValueError as exc:  # e.g. an integer longer than Python reads (4,300 digits)
+        raise BadInput(f"not valid JSON: {exc}", file=str(path)) from None
+    if (value is None and text.strip() != "null") or too_deep(value):
+        raise BadInput(f"nested too deeply (more than {MAX_DEPTH} levels)", file=str(path))
+    return value
+
+
+# DMS documents nest a handful of levels; anything deeper would only exhaust the recursion of the
+# code that walks them.
+MAX_DEPTH = 64
+
+
+def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
+    """Whether ``value`` nests lists/objects deeper than ``limit`` (iterative: nothing to exhaust)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > limit:
+                return True
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return False
+
+
+def read_text_file(path: Path, *, what: str) -> str:
+    """A config file's UTF-8 text; a missing file, a folder, unreadable bytes are BadInput."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise BadInput(f"{what} not found", file=str(path)) from None
+    except IsADirectoryError:
+        raise BadInput(f"the {what} is a directory, not a file", file=str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise BadInput(
+            f"not valid UTF-8 (byte {exc.object[exc.start]:#04x} at offset {exc.start})",
+            file=str(path),
+            hint="Save the file as UTF-8",
+        ) from None
+    except OSError as exc:
+        raise BadInput(f"cannot read the {what}: {exc.strerror}", file=str(path)) from None

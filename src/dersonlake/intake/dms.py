@@ -41,14 +41,19 @@ def identifier(owner: str, suffix: str = "") -> str:
     return ident if ident[:1].isalpha() else f"d-{ident}"
 
 
-def client() -> Any:
-    """boto3's DMS client; ``DERSON_DMS_ENDPOINT_URL`` points it at a local server (dummy keys then)."""
+def client(service: str = "dms") -> Any:
+    """boto3's DMS (or ``service``'s) client; ``DERSON_DMS_ENDPOINT_URL`` points it at a local
+    server (dummy keys then, or the keys ``serve --credentials-file`` hands its in-process Lambda
+    in ``DERSON_DMS_ACCESS_KEY_ID`` / ``DERSON_DMS_SECRET_ACCESS_KEY``)."""
     url = os.environ.get("DERSON_DMS_ENDPOINT_URL") or None
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
     kwargs: dict[str, Any] = {"endpoint_url": url, "region_name": region}
-    if url and boto3.Session().get_credentials() is None:
+    key, secret = os.environ.get("DERSON_DMS_ACCESS_KEY_ID"), os.environ.get("DERSON_DMS_SECRET_ACCESS_KEY")
+    if url and key and secret:
+        kwargs.update(aws_access_key_id=key, aws_secret_access_key=secret)
+    elif url and boto3.Session().get_credentials() is None:
         kwargs.update(aws_access_key_id="derson-lake", aws_secret_access_key="derson-lake")
-    return boto3.client("dms", **kwargs)
+    return boto3.client(service, **kwargs)
 
 
 class Dms:

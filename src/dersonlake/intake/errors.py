@@ -30,6 +30,11 @@ class MissingOwner(IntakeError):
     """The payload has no ``owner``."""
 
 
+class OwnerAlreadyRunning(IntakeError):
+    """Another execution of the same pipeline runs for this owner: DMS-Handler fails at once, before
+    touching the resources the other run owns (no DMS-ErrorHandling cleanup)."""
+
+
 class DmsError(Exception):
     """A DMS API error; subclasses are named by DMS's error code (``InvalidResourceStateFault``)."""
 

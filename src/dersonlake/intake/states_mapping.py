@@ -12,6 +12,7 @@ from typing import Any
 
 from dersonlake.intake.dms import Dms, instance_result, task_result
 from dersonlake.intake.errors import error_class
+from dersonlake.intake.overlap import refuse_overlap
 
 Event = dict[str, Any]
 
@@ -22,6 +23,7 @@ def _arn(event: Event, part: str, key: str) -> str | None:
 
 
 def create_instance(dms: Dms, event: Event) -> dict[str, Any]:
+    refuse_overlap(dms.owner, event.get("execution_id"))  # before anything of the owner is touched
     return instance_result(dms.create_instance(delta=bool(event.get("delta"))))
 
 

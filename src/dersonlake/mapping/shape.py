@@ -123,6 +123,8 @@ def to_int(value: Any, path: str, *, minimum: int | None = None, maximum: int | 
     elif isinstance(value, float) and value.is_integer():
         number = int(value)
     elif isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        if len(value.strip()) > 18:  # past int64, and int() refuses past 4,300 digits
+            raise BadInput("the number is too long (at most 18 digits)", path=path, value=_short(value))
         number = int(value.strip())
     if number is None:
         raise BadInput("must be an integer (a number or a string of digits)", path=path, value=_short(value))

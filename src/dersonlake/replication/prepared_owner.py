@@ -5,6 +5,7 @@ owner is validated the same way whichever door it comes through.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 
@@ -104,7 +105,12 @@ def source_params(source: SourceConfig) -> ConnectionParams:
                 f"the owner reads the sandbox, but no sandbox is running in {sandbox.dir}: "
                 "start it with `derson-lake sandbox start` (and `derson-lake sandbox seed` for sample data)"
             )
-        return sandbox.params(source.databases)
+        return dataclasses.replace(
+            sandbox.params(source.databases),
+            connect_timeout=float(source.connect_timeout),
+            read_timeout=float(source.read_timeout),
+            write_timeout=float(source.write_timeout),
+        )
     return ConnectionParams(
         host=source.host,
         port=source.port,
@@ -112,4 +118,6 @@ def source_params(source: SourceConfig) -> ConnectionParams:
         password=source.password(),
         databases=source.databases,
         connect_timeout=float(source.connect_timeout),
+        read_timeout=float(source.read_timeout),
+        write_timeout=float(source.write_timeout),
     )

@@ -7,12 +7,23 @@ outlives the command that started it), on 127.0.0.1 and a port chosen once and r
 ``sandbox.json``, so the URL stays the same across restarts.
 
 Two kinds of access: the replication user (SELECT, REPLICATION CLIENT, REPLICATION SLAVE, random
-password in ``replication.password``, mode 0600) is what an owner config points at; root over the
-unix socket (no password; the socket lives in the sandbox folder) is the admin used for seeding.
+password in ``replication.password``, mode 0600) is what an owner config points at; root is the
+admin used for seeding, and is locked down because ``mariadbd`` runs as OS root when we are root
+(Debian's package needs ``--user=root`` then), so a MariaDB root with FILE could read or write any
+file as OS root:
+
+* root exists only as ``root@localhost``, which MariaDB matches for unix-socket connections only
+  (``--skip-name-resolve``: TCP clients are ``127.0.0.1``/``::1``, whose root accounts are dropped);
+* root has a random password in ``root.password`` (0600), so even a socket under /tmp (when the
+  folder's path is too long) or a readable folder does not hand it out;
+* ``secure_file_priv`` is ``files/`` inside the sandbox (0700): ``LOAD_FILE``, ``LOAD DATA`` and
+  ``INTO OUTFILE`` reach nothing else, and the replication user has no FILE privilege anyway.
+
+A sandbox made before this lock-down is locked down at its next start.
 
 Files in the folder: ``data/`` (datadir and binlogs), ``sandbox.json``, ``replication.password``,
-``mariadbd.pid``, ``mariadbd.err`` (error log), ``mariadbd.out`` and ``mysqld.sock`` (unless the
-path is too long for a unix socket, then a short path under /tmp).
+``root.password``, ``files/``, ``mariadbd.pid``, ``mariadbd.err`` (error log), ``mariadbd.out`` and
+``mysqld.sock`` (unless the path is too long for a unix socket, then a short path under /tmp).
 """
 
 from __future__ import annotations
@@ -27,6 +38,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import quote
 
@@ -42,6 +54,7 @@ SOCKET_PATH_LIMIT = 107  # sun_path is 108 bytes including the terminating NUL
 REPLICATION_USER = "derson_repl"
 SERVER_ID = 1
 BINLOG_RETENTION_DAYS = 7
+_ER_ACCESS_DENIED = 1045
 _SEARCH_DIRS = ("/usr/sbin", "/usr/local/sbin", "/usr/bin", "/usr/local/bin", "/usr/local/mysql/bin")
 
 
@@ -105,6 +118,15 @@ class Sandbox:
     @property
     def password_file(self) -> Path:
         return self.dir / "replication.password"
+
+    @property
+    def root_password_file(self) -> Path:
+        return self.dir / "root.password"
+
+    @property
+    def files_dir(self) -> Path:
+        """``secure_file_priv``: the only folder the server reads or writes files in for SQL."""
+        return self.dir / "files"
 
     @property
     def pid_file(self) -> Path:
@@ -171,21 +193,36 @@ class Sandbox:
         )
 
     def admin_params(self) -> ConnectionParams:
-        """root over the unix socket: full rights, for seeding and for tests that break settings."""
+        """root over the unix socket with its password: full rights, for seeding and for tests
+        that break settings."""
         return ConnectionParams(host="localhost", port=self._port_or_none() or 0, user="root",
-                                unix_socket=str(self.socket_path), connect_timeout=5)  # fmt: skip
+                                password=self._root_password(), unix_socket=str(self.socket_path),
+                                connect_timeout=5)  # fmt: skip
 
     def admin_connection(self, database: str | None = None) -> pymysql.connections.Connection:
         """A new autocommit root connection (caller closes it)."""
         return connect(self.admin_params(), database=database)
 
+    def _root_password(self) -> str:
+        try:
+            return self.root_password_file.read_text().strip()
+        except FileNotFoundError:
+            return ""  # a sandbox not locked down yet (made by an older version, or starting)
+
     # -- lifecycle ------------------------------------------------------------------------------
     def is_running(self) -> bool:
-        """True when the server answers on its socket."""
+        """True when the server answers on its socket (a refused login is an answer too)."""
         if not self.socket_path.exists():
             return False
         try:
-            conn = pymysql.connect(unix_socket=str(self.socket_path), user="root", connect_timeout=2)
+            conn = pymysql.connect(
+                unix_socket=str(self.socket_path),
+                user="root",
+                password=self._root_password(),
+                connect_timeout=2,
+            )
+        except pymysql.OperationalError as exc:
+            return bool(exc.args) and exc.args[0] == _ER_ACCESS_DENIED
         except pymysql.MySQLError:
             return False
         conn.close()
@@ -216,7 +253,8 @@ class Sandbox:
                     f"the sandbox in {self.dir} is already running on port {running_on}; "
                     f"stop it first to move it to port {self._requested_port}"
                 )
-            self._ensure_replication_user()  # idempotent; heals a start interrupted before this step
+            self._lock_down_root()  # idempotent; heals a start interrupted before these steps
+            self._ensure_replication_user()
             return False
         self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         if not (self.data_dir / "mysql").is_dir():
@@ -242,6 +280,7 @@ class Sandbox:
             finally:
                 out.close()
         self._wait_until_answering(started, timeout)
+        self._lock_down_root()
         self._ensure_replication_user()
         return True
 
@@ -286,6 +325,7 @@ class Sandbox:
 
     def _server_command(self, mariadbd: str, port: int) -> list[str]:
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        self.files_dir.mkdir(mode=0o700, exist_ok=True)
         return [
             mariadbd, "--no-defaults", *_as_root(),
             f"--datadir={self.data_dir}", f"--tmpdir={self.tmp_dir}", f"--port={port}",
@@ -297,6 +337,7 @@ class Sandbox:
             "--character-set-server=utf8mb4", "--collation-server=utf8mb4_unicode_ci",
             "--skip-name-resolve", "--innodb-buffer-pool-size=128M", "--max-allowed-packet=64M",
             "--innodb-flush-log-at-trx-commit=2",
+            f"--secure-file-priv={self.files_dir}",
             *self.server_args,
         ]  # fmt: skip
 
@@ -316,6 +357,32 @@ class Sandbox:
                     f"{self.error_log}: {self._log_tail()}"
                 )
             time.sleep(0.05)
+
+    def _lock_down_root(self) -> None:
+        """root@localhost only (socket), with the password of ``root.password`` (see the module doc).
+
+        The file is written first (O_EXCL, 0600), then the account changed: a start killed between
+        the two leaves a file whose password root does not have yet, which the next start detects
+        (root still logs in without one) and finishes.
+        """
+        if not self.root_password_file.exists():
+            fd = os.open(self.root_password_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(24) + "\n")
+        password = self._root_password()
+        try:
+            conn = connect(self.admin_params())
+        except OperationFailed:  # not locked down yet: root has no password
+            conn = connect(replace(self.admin_params(), password=""))
+        with conn, conn.cursor() as cur:
+            cur.execute("SET sql_log_bin = 0")  # account maintenance stays out of the CDC stream
+            cur.execute(
+                "SELECT user, host FROM mysql.user WHERE user IN ('root', '') AND host <> 'localhost'"
+            )
+            for user, host in cur.fetchall():
+                cur.execute("DROP USER %s@%s", (user, host))
+            cur.execute("DROP USER IF EXISTS ''@'localhost'")
+            cur.execute("ALTER USER 'root'@'localhost' IDENTIFIED BY %s", (password,))
 
     def _ensure_replication_user(self) -> None:
         if not self.password_file.exists():

@@ -275,6 +275,22 @@ data "aws_iam_policy_document" "lambda" {
   }
 
   statement {
+    # One run per owner (src/dersonlake/intake/overlap.py): DMS-Handler's first step looks for
+    # another RUNNING execution of the same owner before it touches the owner's resources.
+    sid       = "FindOverlappingRuns"
+    effect    = "Allow"
+    actions   = ["states:ListExecutions"]
+    resources = ["${local.states_arn}:stateMachine:${local.handler_name}"]
+  }
+
+  statement {
+    sid       = "ReadOverlappingRuns"
+    effect    = "Allow"
+    actions   = ["states:DescribeExecution"]
+    resources = ["${local.states_arn}:execution:${local.handler_name}:*"]
+  }
+
+  statement {
     sid       = "KeepCdcCheckpoints"
     effect    = "Allow"
     actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]

@@ -34,7 +34,7 @@ from typing import Any
 import pymysql
 
 from dersonlake.errors import OperationFailed
-from dersonlake.sources.mysql.connection import ConnectionParams, describe_error
+from dersonlake.sources.mysql.connection import ConnectionParams, describe_error, open_connection
 
 COM_BINLOG_DUMP = 0x12
 COM_REGISTER_SLAVE = 0x15
@@ -85,9 +85,8 @@ class BinlogConnection:
             "user": self.params.user,
             "password": self.params.password,
             "charset": "utf8mb4",
-            "connect_timeout": max(1, round(self.params.connect_timeout)),
             "read_timeout": self.read_timeout,
-            "write_timeout": self.read_timeout,
+            "write_timeout": self.params.write_timeout,
             "autocommit": True,
         }
         if self.params.unix_socket:
@@ -95,7 +94,7 @@ class BinlogConnection:
         else:
             kwargs.update(host=self.params.host, port=self.params.port)
         try:
-            conn = pymysql.connect(**kwargs)
+            conn = open_connection(self.params, **kwargs)  # the greeting bounded by connect_timeout
         except pymysql.MySQLError as exc:
             raise OperationFailed(
                 f"cannot connect to MySQL at {self.params.address} as {self.params.user!r} "

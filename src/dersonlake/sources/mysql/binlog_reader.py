@@ -206,9 +206,7 @@ class BinlogReader:
 
     def _open(self, at: BinlogPosition) -> BinlogConnection:
         # blocking: a dead server is noticed after a few missed heartbeats
-        read_timeout = (
-            max(10.0, self.heartbeat * 4) if self.blocking else max(30.0, self.params.connect_timeout * 3)
-        )
+        read_timeout = max(10.0, self.heartbeat * 4) if self.blocking else self.params.read_timeout
         conn = BinlogConnection(
             self.params,
             self.server_id,

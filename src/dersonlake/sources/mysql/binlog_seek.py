@@ -133,9 +133,7 @@ def _file_started(params: ConnectionParams, file: str) -> dt.datetime | None:
 
 def _events(params: ConnectionParams, at: BinlogPosition) -> Iterator:
     """The events from ``at`` to the server's end now (rows not decoded: headers are enough)."""
-    conn = BinlogConnection(
-        params, (1 << 30) + secrets.randbelow(1 << 30), read_timeout=max(30.0, params.connect_timeout * 3)
-    )
+    conn = BinlogConnection(params, (1 << 30) + secrets.randbelow(1 << 30), read_timeout=params.read_timeout)
     try:
         conn.start(at.file, at.pos, blocking=False)
         decoder = EventDecoder(

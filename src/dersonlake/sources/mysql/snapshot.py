@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -48,7 +47,7 @@ from dersonlake.dms_types import arrow_type
 from dersonlake.errors import OperationFailed
 from dersonlake.sources.catalog import Column, Table
 from dersonlake.sources.mysql.binlog_position import current_position
-from dersonlake.sources.mysql.connection import ConnectionParams
+from dersonlake.sources.mysql.connection import ConnectionParams, wait_for_greeting
 
 log = logging.getLogger(__name__)
 FSP_KEY = b"dms.fsp"  # same key the lake's CSV writer reads
@@ -475,13 +474,9 @@ def read_batches(
 
 
 def _probe(endpoint: ConnectionParams) -> None:
-    """Fail in milliseconds when the server is not there: connectorx's pool would wait 30 s."""
-    try:
-        socket.create_connection((endpoint.host, endpoint.port), timeout=endpoint.connect_timeout).close()
-    except OSError as exc:
-        raise OperationFailed(
-            f"can't connect to MySQL at {endpoint.host}:{endpoint.port}: {exc.strerror or exc}"
-        ) from None
+    """Fail within ``connect_timeout`` when the server is not there or says nothing: connectorx's
+    pool would wait 30 s and then report only "timed out waiting for connection"."""
+    wait_for_greeting(endpoint)
 
 
 def _reason(exc: BaseException, endpoint: ConnectionParams, query: SnapshotQuery) -> str:
