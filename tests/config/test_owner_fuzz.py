@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from dersonlake.replication.owner_run import prepare
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dersonlake.config import load_owner
 from dersonlake.errors import BadInput
+from dersonlake.replication.prepared_owner import prepare
 
 # Bounded: a few hundred examples per file in well under a minute on a shared 2-core machine.
 FUZZ = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
