@@ -57,6 +57,10 @@ def test_a_second_execution_of_the_same_owner_fails_before_touching_its_resource
         assert "owner acme already has a running DMS-Handler execution" in refused["cause"]
         assert wait(sfn, first)["status"] == "SUCCEEDED"  # the first run was not disturbed
         assert sfn.list_executions(stateMachineArn=ERRORS)["executions"] == []  # no cleanup ran
+        # once the first has ended, the owner runs again
+        again = sfn.start_execution(stateMachineArn=MAIN, input=json.dumps({"owner": "acme"}))["executionArn"]
+        done = wait(sfn, again)
+        assert done["status"] == "SUCCEEDED", (done.get("error"), done.get("cause"))
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=15)
