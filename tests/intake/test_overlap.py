@@ -1,6 +1,7 @@
 """On AWS, two derson-Main executions of one owner must not overlap: DMS-Handler's first step asks
 Step Functions (ListExecutions + DescribeExecution) and the later run fails at once, before touching
-the owner's resources and without DMS-ErrorHandling's cleanup. Tested through the real pipelines on
+the owner's resources, waits (a Retry of that step) and goes on once the earlier run has ended,
+never beside it and without DMS-ErrorHandling's cleanup. Tested through the real pipelines on
 ``derson-lake serve`` with the real DMS-intake, as AWS would run them."""
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ def wait(sfn, arn: str, timeout: float = 240) -> dict:
     return done
 
 
-def test_a_second_execution_of_the_same_owner_fails_before_touching_its_resources(tmp_path, sandbox):
+def test_a_second_execution_of_the_same_owner_waits_for_the_first_before_touching_its_resources(
+    tmp_path, sandbox
+):
     write_owner(tmp_path, sandbox, name="acme")
     child_env = {**env(tmp_path / ".derson"), "DERSON_OWNERS_DIR": str(tmp_path / "owners")}
     child_env.pop("DERSON_DMS_ENDPOINT_URL", None)
@@ -51,16 +54,24 @@ def test_a_second_execution_of_the_same_owner_fails_before_touching_its_resource
         second = sfn.start_execution(stateMachineArn=MAIN, input=json.dumps({"owner": "acme"}))[
             "executionArn"
         ]
-        refused = wait(sfn, second)
-        assert refused["status"] == "FAILED", refused
-        assert "OwnerAlreadyRunning" in refused["error"] + refused.get("cause", ""), refused
-        assert "owner acme already has a running DMS-Handler execution" in refused["cause"]
-        assert wait(sfn, first)["status"] == "SUCCEEDED"  # the first run was not disturbed
+        # the later run waits (DMS-Handler retries OwnerAlreadyRunning) and goes on once the first ends
+        first_done = wait(sfn, first)
+        assert first_done["status"] == "SUCCEEDED", first_done  # the first run was not disturbed
+        second_done = wait(sfn, second)
+        assert second_done["status"] == "SUCCEEDED", (second_done.get("error"), second_done.get("cause"))
+        assert second_done["stopDate"] > first_done["stopDate"]
+        refusals = [
+            event
+            for handler in sfn.list_executions(stateMachineArn=HANDLER)["executions"]
+            for event in sfn.get_execution_history(executionArn=handler["executionArn"])["events"]
+            if "OwnerAlreadyRunning" in json.dumps(event, default=str)
+        ]
+        assert refusals, "the later run never found the earlier one running"
+        assert all(
+            "owner acme already has a running DMS-Handler execution" in json.dumps(e, default=str)
+            for e in refusals
+        )
         assert sfn.list_executions(stateMachineArn=ERRORS)["executions"] == []  # no cleanup ran
-        # once the first has ended, the owner runs again
-        again = sfn.start_execution(stateMachineArn=MAIN, input=json.dumps({"owner": "acme"}))["executionArn"]
-        done = wait(sfn, again)
-        assert done["status"] == "SUCCEEDED", (done.get("error"), done.get("cause"))
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=15)

@@ -5,9 +5,11 @@ Every run of an owner uses the same instance and task (``derson-<owner>``), so t
 derson-Main executions would delete each other's resources. Step Functions has no per-key lock, so
 the first step asks Step Functions itself (``states:ListExecutions`` on DMS-Handler, RUNNING, then
 ``states:DescribeExecution`` for each one's owner): when an *earlier* execution of the same owner
-runs, this one raises ``OwnerAlreadyRunning``, which DMS-Handler catches straight into its Fail
-state, without DMS-ErrorHandling's cleanup (the resources are the other run's). The earlier run is
-left alone; two started in the same instant are ordered by start date, then ARN, so exactly one
+runs, this one raises ``OwnerAlreadyRunning``. DMS-Handler retries that step every 60 s for up
+to an hour, so the later run waits for the earlier one and then goes on (a scheduled delta and a
+run started by hand both end SUCCEEDED, one after the other); after an hour it goes straight to its
+Fail state, without DMS-ErrorHandling's cleanup (the resources are the other run's). The earlier run
+is left alone; two started in the same instant are ordered by start date, then ARN, so exactly one
 goes on. Chosen over a tag on the replication instance because the instance does not exist yet at
 this point and a tag would need its own cleanup when a run dies; the execution list is Step
 Functions' own truth and clears itself. Locally the same code asks ``derson-lake serve``.
@@ -47,7 +49,7 @@ def refuse_overlap(owner: str, execution_id: Any, sfn: Any | None = None) -> Non
                 raise OwnerAlreadyRunning(
                     f"owner {owner} already has a running {machine} execution {arn} (started "
                     f"{other['startDate']:%Y-%m-%d %H:%M:%S}): one run per owner at a time; this one "
-                    "stopped before touching the owner's replication instance and task"
+                    "waits (it has not touched the owner's replication instance and task)"
                 )
 
 
