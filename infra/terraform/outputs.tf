@@ -61,3 +61,8 @@ output "role_arns" {
     glue           = module.iam.glue_role_arn
   }
 }
+
+output "lakes" {
+  description = "Each owner's lake, s3://<bucket>/<folder> of its target endpoint; its CDC checkpoint is <lake>/_derson-lake/checkpoints/<owner>.json (the Lambda's DERSON_LAKES)."
+  value       = local.lakes
+}

@@ -15,7 +15,15 @@ REPO = Path(__file__).resolve().parents[2]
 TF_ROOT = REPO / "infra" / "terraform"
 MODULES = TF_ROOT / "modules"
 PIPELINES = TF_ROOT / "pipelines"
-MODULE_NAMES = ("dms-endpoint", "dms-instance", "dms-task", "iam-role", "lambda", "step-function")
+MODULE_NAMES = (
+    "dms-endpoint",
+    "dms-instance",
+    "dms-task",
+    "iam-role",
+    "lake-bucket",
+    "lambda",
+    "step-function",
+)
 PIPELINE_NAMES = ("derson-Main", "DMS-Handler", "DMS-ErrorHandling")
 
 # The placeholders a states.json may use; Terraform's templatefile and render_states fill them.
