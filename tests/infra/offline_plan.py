@@ -100,7 +100,7 @@ def plan_small_root(root: Path, main_tf: str, mirror: Path, *, expect_ok: bool =
     script = offline_script()
     root.mkdir(parents=True, exist_ok=True)
     (root / "main.tf").write_text(main_tf)
-    (root / "zz_offline_override.tf").write_text(script.OFFLINE_PROVIDER)
+    (root / "provider.tf").write_text(script.OFFLINE_PROVIDER)
     tf.run_tf(["init", "-backend=false", "-input=false", f"-plugin-dir={mirror}"], cwd=root, timeout=180)
     proc = tf.run_tf(
         ["plan", "-input=false", "-refresh=false", "-lock=false", "-no-color", "-out=small.tfplan"],
