@@ -116,3 +116,68 @@ def test_resume_reloads_tables_whose_objects_are_gone(sandbox, s3, bucket, refer
         r"shop\.orders: \d+ object\(s\) recorded as loaded are missing from the lake", resumed.stderr
     )
     assert_same_lake(remote, reference)
+
+
+DELTA_TABLE = "s3_fault_items"
+
+
+@pytest.fixture
+def delta_items(admin):
+    with admin.cursor() as cur:
+        cur.execute(f"DROP TABLE IF EXISTS shop.{DELTA_TABLE}")
+        cur.execute(f"CREATE TABLE shop.{DELTA_TABLE} (id INT PRIMARY KEY, qty INT)")
+    yield
+    with admin.cursor() as cur:
+        cur.execute(f"DROP TABLE IF EXISTS shop.{DELTA_TABLE}")
+
+
+def test_delta_with_s3_down_is_one_line_exit_1_and_the_next_delta_catches_up(
+    sandbox, shop_params, s3, bucket, admin, delta_items, tmp_path, monkeypatch
+):
+    """The issue's crash: ``load --delta`` while S3 is unreachable longer than botocore's retries."""
+    from dersonlake.sources.mysql.binlog_position import current_position
+    from tests.cli.stream_helpers import mapping
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+
+    def insert(*ids: int) -> None:
+        with admin.cursor() as cur:
+            for i in ids:
+                cur.execute(f"INSERT INTO shop.{DELTA_TABLE} VALUES (%s, %s)", (i, i * 10))
+
+    with fault_proxy(s3.url) as proxy:
+        folder = write_owner(
+            tmp_path,
+            sandbox,
+            uri=f"s3://{bucket}/raw",
+            target={"endpoint_url": proxy.url, "region": s3.region},
+            mapping=mapping(DELTA_TABLE),
+            s3={"DataFormat": "parquet", "CdcMaxBatchInterval": 1},
+            settings=QUICK_RETRIES,
+        )
+        yaml_file = folder / "owner.yaml"
+        yaml_file.write_text(
+            yaml_file.read_text().replace("migration_type: full-load", "migration_type: cdc")
+        )
+        start = str(current_position(shop_params))
+        insert(1, 2)
+        first = cli(tmp_path, "load", "acme", "--delta", "--cdc-start-position", start)
+        assert first.returncode == 0, first.stderr[-3000:]
+
+        insert(3, 4)
+        proxy.down()
+        failed = cli(tmp_path, "load", "acme", "--delta")
+        assert failed.returncode == 1, failed.stderr[-3000:]
+        no_traceback(failed.stdout, failed.stderr)
+        assert f"lost connection to the S3 endpoint {proxy.url}" in failed.stderr
+        assert re.search(rf"WARNING.*S3 endpoint {re.escape(proxy.url)}: .*attempt \d of 5", failed.stderr)
+
+        proxy.up()
+        insert(5)
+        caught_up = cli(tmp_path, "load", "acme", "--delta")
+        assert caught_up.returncode == 0, caught_up.stderr[-3000:]
+        no_traceback(caught_up.stdout, caught_up.stderr)
+        shown = cli(tmp_path, "lake", "show", "acme", f"shop.{DELTA_TABLE}", "--format", "csv")
+    assert shown.returncode == 0, shown.stderr[-3000:]
+    assert shown.stdout.splitlines() == ["id,qty", "1,10", "2,20", "3,30", "4,40", "5,50"]
