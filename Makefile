@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint fmt install mariadb chromium clean bench bench-cdc tf-owners init plan apply destroy lambda-zip
+.PHONY: demo test lint fmt install mariadb chromium clean bench bench-cdc tf-owners init plan plan-offline tf-lock apply destroy lambda-zip
 
 # AWS deployment (docs/aws.md). TF_PLUGIN_DIR: a local provider mirror for offline init
 # (defaults to $DERSON_TF_PLUGIN_MIRROR; empty means the Terraform registry).
@@ -72,6 +72,17 @@ init:
 ## plan: refresh the owner files and the Lambda zip, then terraform plan into infra/terraform/derson.tfplan
 plan: tf-owners lambda-zip
 	$(TERRAFORM) -chdir=$(TF_DIR) plan -input=false -out=$(TF_PLAN)
+
+## plan-offline: terraform plan of a copy of infra/terraform with no AWS account and no network
+## (fake credentials, placeholder account id; providers from TF_PLUGIN_DIR / $$DERSON_TF_PLUGIN_MIRROR)
+plan-offline: install
+	$(BIN)/python scripts/terraform_offline_plan.py $(if $(TF_PLUGIN_DIR),--plugin-dir $(TF_PLUGIN_DIR)) $(if $(TF_VARS),--var-file $(TF_VARS))
+
+## tf-lock: write infra/terraform/.terraform.lock.hcl with the aws provider's hashes for linux and
+## macOS (amd64, arm64), to commit; needs the Terraform registry (network)
+tf-lock:
+	$(TERRAFORM) -chdir=$(TF_DIR) providers lock -platform=linux_amd64 -platform=linux_arm64 \
+	  -platform=darwin_amd64 -platform=darwin_arm64
 
 ## apply: apply the saved plan (run `make plan` first)
 apply:

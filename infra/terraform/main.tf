@@ -29,46 +29,50 @@ locals {
     }
   }
 
-  subnet_group_id      = "${var.name_prefix}-replication"
-  error_topic_name     = "${var.name_prefix}-errors"
-  error_topic_arn      = "arn:${local.partition}:sns:${local.region}:${local.account_id}:${local.error_topic_name}"
-  intake_function_arn  = "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${var.lambda_function_name}"
+  subnet_group_id     = "${var.name_prefix}-replication"
+  error_topic_name    = "${var.name_prefix}-errors"
+  error_topic_arn     = "arn:${local.partition}:sns:${local.region}:${local.account_id}:${local.error_topic_name}"
+  intake_function_arn = "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${var.lambda_function_name}"
+  # s3://<bucket>/<folder> of each owner's target endpoint: its lake, where its checkpoint lives.
+  lakes = { for name, o in local.owners : name => "s3://${var.lake_bucket_name}/${o.bucket_folder}" }
+  # The tag DMS-intake puts on what it creates (dersonlake.intake.dms.OWNER_TAG); the IAM policy
+  # lets the Lambda control only DMS resources with it, Terraform's standing tasks included.
+  owner_tag = "derson-lake:owner"
+
   glue_catalog_enabled = anytrue([for o in local.owners : try(o.s3_settings.glue_catalog_generation, false)])
 }
 
 # --- The lake bucket (optional) ----------------------------------------------------------------
 
-resource "aws_s3_bucket" "lake" {
+module "lake_bucket" {
+  source = "./modules/lake-bucket"
   count  = var.create_lake_bucket ? 1 : 0
-  bucket = var.lake_bucket_name
+
+  name        = var.lake_bucket_name
+  partition   = local.partition
+  kms_key_arn = var.lake_kms_key_arn
+  versioning  = var.lake_bucket_versioning
 }
 
-resource "aws_s3_bucket_public_access_block" "lake" {
-  count                   = var.create_lake_bucket ? 1 : 0
-  bucket                  = aws_s3_bucket.lake[0].id
-  block_public_acls       = true
-  block_public_policy     = true
-  ignore_public_acls      = true
-  restrict_public_buckets = true
+# The bucket's resources lived in this file before the lake-bucket module: keep them in the state.
+moved {
+  from = aws_s3_bucket.lake[0]
+  to   = module.lake_bucket[0].aws_s3_bucket.this
 }
 
-resource "aws_s3_bucket_ownership_controls" "lake" {
-  count  = var.create_lake_bucket ? 1 : 0
-  bucket = aws_s3_bucket.lake[0].id
-  rule {
-    object_ownership = "BucketOwnerEnforced"
-  }
+moved {
+  from = aws_s3_bucket_public_access_block.lake[0]
+  to   = module.lake_bucket[0].aws_s3_bucket_public_access_block.this
 }
 
-resource "aws_s3_bucket_server_side_encryption_configuration" "lake" {
-  count  = var.create_lake_bucket ? 1 : 0
-  bucket = aws_s3_bucket.lake[0].id
-  rule {
-    apply_server_side_encryption_by_default {
-      sse_algorithm     = var.lake_kms_key_arn == null ? "AES256" : "aws:kms"
-      kms_master_key_id = var.lake_kms_key_arn
-    }
-  }
+moved {
+  from = aws_s3_bucket_ownership_controls.lake[0]
+  to   = module.lake_bucket[0].aws_s3_bucket_ownership_controls.this
+}
+
+moved {
+  from = aws_s3_bucket_server_side_encryption_configuration.lake[0]
+  to   = module.lake_bucket[0].aws_s3_bucket_server_side_encryption_configuration.this
 }
 
 # --- Roles -------------------------------------------------------------------------------------
@@ -86,16 +90,19 @@ module "iam" {
   lake_prefixes     = distinct([for o in local.owners : o.bucket_folder])
   lake_kms_key_arns = var.lake_kms_key_arn == null ? [] : [var.lake_kms_key_arn]
 
-  source_secret_arns = distinct([for o in local.owners : o.source.secret_arn])
+  source_secret_arns   = distinct([for o in local.owners : o.source.secret_arn])
+  secrets_kms_key_arns = var.secrets_kms_key_arns
   dms_endpoint_arns = flatten([
     for m in module.endpoints : [m.source_endpoint_arn, m.target_endpoint_arn]
   ])
   replication_subnet_group_id = local.subnet_group_id
+  owner_names                 = keys(local.owners)
 
-  lambda_function_name = var.lambda_function_name
-  lambda_secret_arn    = var.lambda_secret_arn
-  state_machine_prefix = var.state_machine_prefix
-  error_topic_arn      = local.error_topic_arn
+  lambda_function_name    = var.lambda_function_name
+  lambda_secret_arn       = var.lambda_secret_arn
+  state_machine_prefix    = var.state_machine_prefix
+  error_topic_arn         = local.error_topic_arn
+  error_topic_kms_key_arn = var.error_topic_kms_key_arn
 
   glue_catalog_generation = local.glue_catalog_enabled
   create_glue_role        = var.create_glue_role
@@ -122,7 +129,7 @@ module "endpoints" {
   service_access_role_arn = module.iam.dms_s3_role_arn
   s3_settings             = each.value.s3_settings
 
-  tags = { "derson-lake-owner" = each.key }
+  tags = { (local.owner_tag) = each.key }
 }
 
 module "replication" {
@@ -155,13 +162,14 @@ module "tasks" {
   # The fully merged document (owners/<name>.json), so DMS's read-back matches: no drift.
   task_settings = jsonencode(each.value.task_settings)
 
-  tags = { "derson-lake-owner" = each.key }
+  tags = { (local.owner_tag) = each.key }
 }
 
 # --- Errors: the topic DMS-ErrorHandling publishes to ------------------------------------------
 
 resource "aws_sns_topic" "errors" {
-  name = local.error_topic_name
+  name              = local.error_topic_name
+  kms_master_key_id = var.error_topic_kms_key_arn
 }
 
 resource "aws_sns_topic_subscription" "error_email" {
@@ -198,6 +206,9 @@ module "intake" {
     DERSON_ENDPOINTS = jsonencode({
       for name, m in module.endpoints : name => { source = m.source_endpoint_arn, target = m.target_endpoint_arn }
     })
+    # Where each owner's target endpoint writes (the same bucket and folder as module.endpoints and
+    # the IAM policy's lake prefixes): the Lambda keeps the CDC checkpoint there (docs/aws.md).
+    DERSON_LAKES = jsonencode({ for name, o in local.owners : name => local.lakes[name] })
   }
 }
 

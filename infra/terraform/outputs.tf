@@ -71,3 +71,8 @@ output "alarm_names" {
   description = "CloudWatch alarms to the error topic (empty unless create_alarms)."
   value       = try(module.alarms[0].alarm_names, [])
 }
+
+output "lakes" {
+  description = "Each owner's lake, s3://<bucket>/<folder> of its target endpoint; its CDC checkpoint is <lake>/_derson-lake/checkpoints/<owner>.json (the Lambda's DERSON_LAKES)."
+  value       = local.lakes
+}

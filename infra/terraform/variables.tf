@@ -12,7 +12,7 @@ variable "aws_region" {
 }
 
 variable "account_id" {
-  description = "AWS account id; null asks STS (aws_caller_identity). Set it to plan without calling AWS."
+  description = "AWS account id; null asks STS (aws_caller_identity). Setting it skips that one lookup; a plan still needs AWS credentials (see `make plan-offline` for a plan without AWS)."
   type        = string
   default     = null
 
@@ -94,6 +94,17 @@ variable "lake_kms_key_arn" {
   description = "KMS key of an SSE-KMS lake bucket (DMS gets GenerateDataKey/Decrypt on it); null for SSE-S3."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.lake_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.lake_kms_key_arn))
+    error_message = "lake_kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>) or null."
+  }
+}
+
+variable "lake_bucket_versioning" {
+  description = "With create_lake_bucket: keep earlier versions of overwritten and deleted objects (non-current versions expire after 30 days)."
+  type        = bool
+  default     = false
 }
 
 # --- Network and replication instances ---------------------------------------------------------
@@ -112,6 +123,11 @@ variable "security_group_ids" {
   description = "Security groups of the replication instances (egress to the sources and to S3)."
   type        = list(string)
   default     = []
+
+  validation {
+    condition     = alltrue([for g in var.security_group_ids : can(regex("^sg-[0-9a-f]{8}([0-9a-f]{9})?$", g))])
+    error_message = "security_group_ids must be security group ids such as sg-0123456789abcdef0."
+  }
 }
 
 variable "replication_instance_class" {
@@ -196,6 +212,22 @@ variable "lambda_secret_arn" {
   description = "The one secret the Lambda may read (e.g. source credentials for pre-checks); null for none."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.lambda_secret_arn == null || can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+$", var.lambda_secret_arn))
+    error_message = "lambda_secret_arn must be a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>) or null."
+  }
+}
+
+variable "secrets_kms_key_arns" {
+  description = "Customer-managed KMS keys that encrypt the owners' source secrets: DMS gets kms:Decrypt on them (through Secrets Manager only). Empty for the AWS-managed key."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for k in var.secrets_kms_key_arns : can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", k))])
+    error_message = "secrets_kms_key_arns must be KMS key ARNs (arn:aws:kms:<region>:<account>:key/<id>)."
+  }
 }
 
 variable "lambda_owners_dir" {
@@ -238,6 +270,22 @@ variable "log_retention_days" {
   description = "Retention of the Lambda's and the state machines' log groups in days."
   type        = number
   default     = 30
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be a value CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653)."
+  }
+}
+
+variable "error_topic_kms_key_arn" {
+  description = "KMS key that encrypts the error topic (SNS server-side encryption); the Step Functions role gets kms:GenerateDataKey and kms:Decrypt on it. null: unencrypted."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.error_topic_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.error_topic_kms_key_arn))
+    error_message = "error_topic_kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>) or null."
+  }
 }
 
 variable "error_email" {
@@ -263,6 +311,11 @@ variable "glue_database_name" {
   description = "Glue database the crawler writes to."
   type        = string
   default     = "derson_lake"
+
+  validation {
+    condition     = can(regex("^[a-z0-9_]{1,255}$", var.glue_database_name))
+    error_message = "glue_database_name must be 1-255 lower-case letters, digits and underscores."
+  }
 }
 
 # --- Schedules and alarms (schedules.tf) -------------------------------------------------------

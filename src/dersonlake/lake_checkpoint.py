@@ -35,6 +35,7 @@ import json
 import os
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -47,22 +48,55 @@ FOLDER = "_derson-lake/checkpoints"
 FORMAT = 2
 
 
-class CheckpointStore:
-    """The saved CDC checkpoint of one owner's lake: ``load``, ``save``, ``clear``, ``location``."""
+def checkpoint_key(folder: str, owner: str) -> str:
+    """The one rule: the checkpoint's key under a bucket (or path under a local lake root)."""
+    name = f"{FOLDER}/{owner}.json"
+    folder = folder.strip("/")
+    return f"{folder}/{name}" if folder else name
 
-    def __init__(self, owner: Owner) -> None:
+
+@dataclass(frozen=True)
+class Lake:
+    """Where a task's target endpoint writes: ``bucket`` None for a local folder (``folder`` is then
+    a path). ``endpoint_url`` None is AWS (or ``AWS_ENDPOINT_URL_S3``, which boto3 reads). On AWS the
+    intake takes it from Terraform's ``DERSON_LAKES`` (the same bucket and folder as the owner's S3
+    endpoint and its IAM policy: docs/aws.md, "Where the checkpoint lives"), never from a local path
+    in owner.yaml."""
+
+    bucket: str | None
+    folder: str
+    endpoint_url: str | None = None
+    region: str | None = None
+
+    @classmethod
+    def of_uri(cls, uri: str, endpoint_url: str | None = None, region: str | None = None) -> Lake:
+        if not uri.startswith("s3://"):
+            raise ValueError(f"{uri!r} is not an s3://bucket/folder URI")
+        bucket, _, folder = uri[5:].partition("/")
+        return cls(bucket, folder.strip("/"), endpoint_url, region)
+
+    @classmethod
+    def of_owner(cls, owner: Owner) -> Lake:
+        """The lake of an owner whose target endpoint is made from owner.yaml (local runs)."""
+        t = owner.target
+        return cls(t.bucket if t.is_s3 else None, t.folder, t.endpoint_url, t.region)
+
+
+class CheckpointStore:
+    """The saved CDC checkpoint of one owner's lake: ``load``, ``save``, ``clear``, ``location``
+    (``lake``: where its target endpoint writes; default: the owner's ``target``)."""
+
+    def __init__(self, owner: Owner, lake: Lake | None = None) -> None:
         self.owner = owner
-        target = owner.target
-        name = f"{FOLDER}/{owner.name}.json"
-        self.key = f"{target.folder}/{name}" if target.is_s3 and target.folder else name
+        self.lake = lake or Lake.of_owner(owner)
+        self.key = checkpoint_key(self.lake.folder if self.lake.bucket is not None else "", owner.name)
         self._s3: Any = None
 
     @property
     def location(self) -> str:
-        target = self.owner.target
-        if target.is_s3:
-            return f"s3://{target.bucket}/{self.key}"
-        return str(Path(target.folder) / self.key)
+        if self.lake.bucket is not None:
+            return f"s3://{self.lake.bucket}/{self.key}"
+        return str(Path(self.lake.folder) / self.key)
 
     def load(self) -> dict[str, Any] | None:
         """The document (``RecoveryCheckpoint``, ``task``, ``saved_at``, maybe ``cdc``), or None.
@@ -123,23 +157,28 @@ class CheckpointStore:
 
     def clear(self) -> None:
         """Forget the checkpoint (a full load starts: a delta must not apply onto a half-loaded lake)."""
-        if self.owner.target.is_s3:
-            self._client().delete_object(Bucket=self.owner.target.bucket, Key=self.key)
+        if self.lake.bucket is not None:
+            self._client().delete_object(Bucket=self.lake.bucket, Key=self.key)
         else:
-            (Path(self.owner.target.folder) / self.key).unlink(missing_ok=True)
+            (Path(self.lake.folder) / self.key).unlink(missing_ok=True)
 
     # -- storage -----------------------------------------------------------------------------------
     def _client(self) -> Any:
         if self._s3 is None:
-            target = self.owner.target
-            self._s3 = boto3.client("s3", endpoint_url=target.endpoint_url, region_name=target.region)
+            lake = self.lake
+            self._s3 = boto3.client("s3", endpoint_url=lake.endpoint_url, region_name=lake.region)
         return self._s3
 
     def _read(self) -> str:
-        if not self.owner.target.is_s3:
-            return (Path(self.owner.target.folder) / self.key).read_text()
+        if self.lake.bucket is None:
+            return (Path(self.lake.folder) / self.key).read_text()
+        # List the key first: S3 answers a GetObject of a missing key with AccessDenied unless the
+        # caller may list the bucket unconditioned, and the Lambda may list only this prefix.
+        listed = self._client().list_objects_v2(Bucket=self.lake.bucket, Prefix=self.key, MaxKeys=1)
+        if not any(item["Key"] == self.key for item in listed.get("Contents", [])):
+            raise FileNotFoundError(self.location)
         try:
-            body = self._client().get_object(Bucket=self.owner.target.bucket, Key=self.key)["Body"]
+            body = self._client().get_object(Bucket=self.lake.bucket, Key=self.key)["Body"]
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
                 raise FileNotFoundError(self.location) from None
@@ -147,10 +186,10 @@ class CheckpointStore:
         return body.read().decode()
 
     def _write(self, text: str) -> None:
-        if self.owner.target.is_s3:  # a PUT is atomic: readers see the old object or the new one
-            self._client().put_object(Bucket=self.owner.target.bucket, Key=self.key, Body=text.encode())
+        if self.lake.bucket is not None:  # a PUT is atomic: readers see the old object or the new one
+            self._client().put_object(Bucket=self.lake.bucket, Key=self.key, Body=text.encode())
             return
-        path = Path(self.owner.target.folder) / self.key
+        path = Path(self.lake.folder) / self.key
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, staged = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         try:

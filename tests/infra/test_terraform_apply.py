@@ -165,7 +165,7 @@ def _check_deployed(root: Path, dms: Any, sfn: Any, moto_url: str) -> None:
     assert target["S3Settings"]["TimestampColumnName"] == "ingested_at"
     owner_tags = dms.list_tags_for_resource(ResourceArn=target["EndpointArn"])["TagList"]
     assert {
-        "Key": "derson-lake-owner",
+        "Key": "derson-lake:owner",
         "Value": "dersonLake",
         "ResourceArn": target["EndpointArn"],
     } in owner_tags

@@ -21,6 +21,7 @@ MODULE_NAMES = (
     "dms-instance",
     "dms-task",
     "iam-role",
+    "lake-bucket",
     "lambda",
     "schedule",
     "step-function",

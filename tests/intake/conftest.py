@@ -38,7 +38,7 @@ def lambda_env(server: RunningServer, owners_root: Path, monkeypatch: pytest.Mon
     monkeypatch.setenv("DERSON_OWNERS_DIR", str(owners_root / "owners"))
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "x")
-    for name in ("DERSON_ENDPOINTS", "DERSON_STANDING_REPLICATION", "DERSON_RESOURCE_PREFIX"):
+    for name in ("DERSON_ENDPOINTS", "DERSON_LAKES", "DERSON_STANDING_REPLICATION", "DERSON_RESOURCE_PREFIX"):
         monkeypatch.delenv(name, raising=False)
     return server
 

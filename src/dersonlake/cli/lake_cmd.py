@@ -170,11 +170,17 @@ def show_cmd(
     out: Path | None = typer.Option(None, "--out", help="File to write (csv, parquet)."),
     owners_dir: Path | None = typer.Option(None, "--owners-dir", help="Folder of owner folders."),
 ) -> None:
-    """The table's current state: LOAD, then CDC files in name order, upserted by key, deletes applied."""
-    import pyarrow.csv as pacsv
+    """The table's current state: LOAD, then CDC files in name order, upserted by key, deletes applied.
+
+    CSV is written as the lake's own CSV files are (DMS's encoding: binary as uppercase hex, the
+    owner's delimiter, quoting and NULL), with a header line; files appear whole or not at all.
+    """
     import pyarrow.parquet as pq
 
+    from dersonlake.config import load_owner
     from dersonlake.errors import BadInput
+    from dersonlake.lake.formats import csv_bytes, csv_header
+    from dersonlake.replication import prepare
 
     if fmt not in ("table", "csv", "parquet"):
         raise BadInput("not a valid format", path="--format", value=fmt, allowed=["table", "csv", "parquet"])
@@ -183,18 +189,29 @@ def show_cmd(
     if out is not None and (out.is_dir() or not out.parent.is_dir()):
         problem = "is a directory" if out.is_dir() else "is in a folder that does not exist"
         raise BadInput(f"--out {out} {problem}", path="--out", hint="Give a file path in an existing folder")
-    state = table_state(owner, owners_dir, table)
+    run = prepare(load_owner(owner, owners_dir))
+    catalog = run.catalog()
+    plan = run.plan(catalog)
+    state = table_state(owner, owners_dir, table, run=run, plan=plan)
+    if fmt == "csv":
+        state = _with_datetime_precision(state, plan, catalog, table)
     if fmt == "parquet":
-        pq.write_table(state, out)
+        _write_atomically(out, lambda f: pq.write_table(state, f))
         typer.echo(f"{state.num_rows:,} rows written to {out}")
     elif fmt == "csv":
+
+        def write_csv(f) -> None:
+            f.write(csv_header(state.schema, run.s3))
+            for batch in state.to_batches(max_chunksize=65536):
+                f.write(csv_bytes(batch, run.s3))
+
         if out:
-            pacsv.write_csv(state, out)
+            _write_atomically(out, write_csv)
             typer.echo(f"{state.num_rows:,} rows written to {out}")
         else:
             import sys
 
-            pacsv.write_csv(state, sys.stdout.buffer)
+            write_csv(sys.stdout.buffer)
     else:
         shown = state if limit == 0 else state.slice(0, limit)
         typer.echo("\t".join(state.schema.names))
@@ -202,3 +219,44 @@ def show_cmd(
             typer.echo("\t".join("" if v is None else str(v) for v in row.values()))
         more = "" if shown.num_rows == state.num_rows else f", {shown.num_rows} shown"
         typer.echo(f"({state.num_rows:,} rows{more})")
+
+
+def _write_atomically(path: Path, write) -> None:
+    """``write(file)`` into a hidden file beside ``path``, renamed onto it only once complete."""
+    import os
+    import tempfile
+
+    from dersonlake.errors import BadInput
+
+    target = path.expanduser().resolve()
+    if not target.parent.is_dir():
+        raise BadInput("the folder does not exist", path="--out", value=str(path), hint="Create it first")
+    fd, staged = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".partial")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+        os.replace(staged, target)
+    except BaseException:
+        Path(staged).unlink(missing_ok=True)
+        raise
+
+
+def _with_datetime_precision(state, plan, catalog, name: str):
+    """Mark DATETIME/TIMESTAMP columns with their source's fractional digits, as the full load's
+    reader does, so the CSV writes ``12:34:56`` for a DATETIME(0) exactly like the lake's files."""
+    import pyarrow as pa
+
+    from dersonlake.lake.formats import FSP_KEY
+
+    schema, _, table = name.partition(".")
+    t = next(t for t in plan.tables if (t.target_schema, t.target_table) == (schema, table))
+    source = catalog.table(t.source_schema, t.source_table)
+    precision = {c.name: c.datetime_precision for c in (source.columns if source else [])}
+    fields = []
+    for field in state.schema:
+        column = next((c for c in t.columns if c.name == field.name), None)
+        fsp = precision.get(column.source) if column is not None and column.source else None
+        if pa.types.is_timestamp(field.type) and fsp is not None:
+            field = field.with_metadata({**(field.metadata or {}), FSP_KEY: str(fsp).encode()})
+        fields.append(field)
+    return state.cast(pa.schema(fields))

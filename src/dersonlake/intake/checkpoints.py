@@ -11,6 +11,6 @@ checkpoint per owner and lake, whichever path wrote it.
 
 from __future__ import annotations
 
-from dersonlake.lake_checkpoint import FOLDER, FORMAT, CheckpointStore
+from dersonlake.lake_checkpoint import FOLDER, FORMAT, CheckpointStore, Lake, checkpoint_key
 
-__all__ = ["FOLDER", "FORMAT", "CheckpointStore"]
+__all__ = ["FOLDER", "FORMAT", "CheckpointStore", "Lake", "checkpoint_key"]

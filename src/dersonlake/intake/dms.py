@@ -19,7 +19,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from dersonlake.config import Owner, load_owner
-from dersonlake.intake.checkpoints import CheckpointStore
+from dersonlake.intake.checkpoints import CheckpointStore, Lake
 from dersonlake.intake.errors import DeltaNotAvailable, code_of, dms_error, error_class
 
 log = logging.getLogger("dersonlake.INTAKE")
@@ -208,7 +208,7 @@ class Dms:
         the next delta must not apply changes onto a half-reloaded lake.
         """
         owner = self.owner_config()
-        store = CheckpointStore(owner)
+        store = CheckpointStore(owner, self.lake(owner))
         stop = "server_time:" + datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
         if delta:
             self.check_delta(owner)
@@ -246,7 +246,33 @@ class Dms:
         checkpoint = task.get("RecoveryCheckpoint")
         if not checkpoint or task.get("MigrationType") == "full-load":
             return None
-        return CheckpointStore(self.owner_config()).save(checkpoint, task["ReplicationTaskArn"])
+        owner = self.owner_config()
+        return CheckpointStore(owner, self.lake(owner)).save(checkpoint, task["ReplicationTaskArn"])
+
+    def lake(self, owner: Owner) -> Lake:
+        """Where this owner's task writes, so its checkpoint goes there too (docs/aws.md).
+
+        Terraform's ``DERSON_LAKES`` (``s3://<bucket>/<folder>`` of the owner's S3 endpoint, the
+        prefix its IAM policy allows); else, for endpoints Terraform made without it, the target
+        endpoint's own ``S3Settings``; else the endpoint the intake creates from owner.yaml.
+        """
+        lakes = _env_json("DERSON_LAKES")
+        if self.owner in lakes:
+            return Lake.of_uri(lakes[self.owner])
+        given = _env_json("DERSON_ENDPOINTS").get(self.owner)
+        if not given:
+            return Lake.of_owner(owner)
+        found = self.call(
+            "describe_endpoints", Filters=[{"Name": "endpoint-arn", "Values": [given["target"]]}]
+        )
+        settings = (found["Endpoints"] or [{}])[0].get("S3Settings") or {}
+        if not settings.get("BucketName"):
+            raise error_class("ResourceNotFoundFault")(
+                "ResourceNotFoundFault",
+                f"the target endpoint {given['target']} of owner {self.owner} has no S3Settings.BucketName; "
+                "set DERSON_LAKES (Terraform does) to the owner's s3://<bucket>/<folder>",
+            )
+        return Lake(settings["BucketName"], (settings.get("BucketFolder") or "").strip("/"))
 
     def create_task(self, instance_arn: str | None, delta: bool = False) -> dict[str, Any]:
         found = self.find_task()
@@ -360,6 +386,10 @@ class Dms:
 
     def _missing(self, what: str, ident: str) -> Any:
         raise error_class("ResourceNotFoundFault")("ResourceNotFoundFault", f"no {what} {ident}")
+
+
+def _env_json(name: str) -> dict[str, Any]:
+    return json.loads(os.environ.get(name) or "{}")
 
 
 def _bucket(owner: Owner) -> dict[str, Any]:

@@ -134,8 +134,7 @@ class CsvFile:
         )
         self._s = s
         if s.AddColumnName:
-            header = s.CsvDelimiter.join(_quote_text(n, s) for n in schema.names) + s.CsvRowDelimiter
-            self._out.write(header.encode())
+            self._out.write(csv_header(schema, s))
 
     def write(self, batch: pa.RecordBatch) -> None:
         if batch.num_rows:
@@ -148,6 +147,11 @@ class CsvFile:
         if self._out is not self._raw:
             self._out.close()
         self._raw.close()
+
+
+def csv_header(schema: pa.Schema, s: S3Settings) -> bytes:
+    """The header line the lake's CSV files carry with ``AddColumnName``."""
+    return (s.CsvDelimiter.join(_quote_text(n, s) for n in schema.names) + s.CsvRowDelimiter).encode()
 
 
 def csv_bytes(batch: pa.RecordBatch, s: S3Settings) -> bytes:

@@ -34,7 +34,7 @@ import pyarrow.compute as pc
 from dersonlake.config.s3_settings import S3Settings
 from dersonlake.errors import OperationFailed
 from dersonlake.lake import dms_columns, layout
-from dersonlake.lake.storage import LocalStorage, Storage
+from dersonlake.lake.storage import Storage
 from dersonlake.lake.writer import CommittedFile, ObjectWriter
 from dersonlake.mapping import Plan, TablePlan, transform_batch
 from dersonlake.mapping.batches import full_load_headers
@@ -256,15 +256,17 @@ class FullLoad:
         """
         schema, name = plan_table.source_schema, plan_table.source_table
         prefix = layout.table_prefix(plan_table.target_schema, plan_table.target_table)
-        if isinstance(self.storage, LocalStorage):
-            self.storage.clean_staging(prefix)
+        self.storage.clean_staging(prefix)  # staged files; on S3 a killed writer's multipart uploads
         segments: list[Segment | None] = list(plan_table.segments) or [None]
-        if resume and row["state"] == status.TABLE_COMPLETED:
+        lost = resume and not row["prep_pending"] and self._lost_objects(plan_table, prefix)
+        if resume and row["state"] == status.TABLE_COMPLETED and not lost:
             return None
-        if row["prep_pending"]:  # a fresh start: remove the earlier run's objects, then say so durably
+        # a fresh start (or lost objects): remove the earlier run's objects, then say so durably
+        if row["prep_pending"] or lost:
             self.store.clear_segments(self.arn, schema, name)
             self.handoff.clear(self.arn, schema, name)
-            if self.plan.settings.target_table_prep_mode in ("DROP_AND_CREATE", "TRUNCATE_BEFORE_LOAD"):
+            prep = self.plan.settings.target_table_prep_mode
+            if lost or prep in ("DROP_AND_CREATE", "TRUNCATE_BEFORE_LOAD"):  # lost: what is left of ours
                 removed = self.storage.delete_prefix(prefix)
                 if removed:
                     log.info(
@@ -330,6 +332,24 @@ class FullLoad:
             out.append(Segment(f"{RANGE_PREFIX}{i + 1}", None, "", where, tuple(params)))
         log.info("%s: loading in %d key ranges of %s", t.source, parts, key[0])
         return out
+
+    def _lost_objects(self, plan_table: TablePlan, prefix: str) -> bool:
+        """Resume trusts no local record blindly: are objects recorded as finished gone from the lake
+        (a bucket emptied between runs)? One listing per table; then the table loads again in full."""
+        done = self.store.finished_segments(self.arn, plan_table.source_schema, plan_table.source_table)
+        recorded = {key for _rows, files in done.values() for key in files}
+        if not recorded:
+            return False
+        missing = sorted(recorded - {o.key for o in self.storage.list(prefix)})
+        if missing:
+            log.warning(
+                "%s: %d object(s) recorded as loaded are missing from the lake (%s%s); reloading the table",
+                plan_table.source,
+                len(missing),
+                missing[0],
+                ", ..." if len(missing) > 1 else "",
+            )
+        return bool(missing)
 
     # -- one unit -----------------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ locals {
   lake_list_prefixes = distinct(flatten([
     for p in var.lake_prefixes : p == "" ? ["*"] : [p, "${p}/*"]
   ]))
-  # Where DMS-intake keeps each owner's CDC checkpoint (docs/run.md): <folder>/_derson-lake/checkpoints/
+  # Where DMS-intake keeps each owner's CDC checkpoint (docs/aws.md): <folder>/_derson-lake/checkpoints/
   checkpoint_prefixes = [for p in var.lake_prefixes : p == "" ? "_derson-lake/checkpoints/" : "${p}/_derson-lake/checkpoints/"]
 
   lambda_function_arn  = "${local.arn_prefix}:lambda:${var.region}:${var.account_id}:function:${var.lambda_function_name}"
@@ -22,6 +22,9 @@ locals {
   error_handling_name = "${var.state_machine_prefix}DMS-ErrorHandling"
 
   glue_catalog_arn = "${local.arn_prefix}:glue:${var.region}:${var.account_id}:catalog"
+
+  # The tag DMS-intake puts on the instances and tasks it creates (dersonlake.intake.dms.OWNER_TAG).
+  owner_tag = "derson-lake:owner"
 
   dms_service_principal = "dms.amazonaws.com"
   # DMS assumes the Secrets Manager access role through the regional principal.
@@ -38,6 +41,25 @@ data "aws_iam_policy_document" "trust_dms" {
     principals {
       type        = "Service"
       identifiers = [local.dms_service_principal]
+    }
+  }
+}
+
+# The lake role only: DMS assumes it for this account's endpoints (confused deputy). The two
+# account-wide service roles above keep the trust policy AWS documents for them.
+data "aws_iam_policy_document" "trust_dms_s3" {
+  statement {
+    sid     = "DmsAssumesRoleForThisAccount"
+    effect  = "Allow"
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = [local.dms_service_principal]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [var.account_id]
     }
   }
 }
@@ -183,7 +205,7 @@ data "aws_iam_policy_document" "dms_s3" {
 resource "aws_iam_role" "dms_s3" {
   name               = "${var.name_prefix}-dms-s3-target"
   description        = "DMS writes the lake: the S3 target endpoints' service access role."
-  assume_role_policy = data.aws_iam_policy_document.trust_dms.json
+  assume_role_policy = data.aws_iam_policy_document.trust_dms_s3.json
   tags               = var.tags
 }
 
@@ -242,28 +264,46 @@ data "aws_iam_policy_document" "lambda" {
     resources = ["${local.lambda_log_group_arn}:*"]
   }
 
+  # The Lambda tags what it creates with derson-lake:owner = <owner> (dersonlake/intake/dms.py,
+  # OWNER_TAG): it may create only so-tagged instances and tasks, and start, stop and delete only
+  # instances and tasks that carry the tag of one of the deployment's owners (Terraform's standing
+  # tasks carry the same tag). DMS ARNs end in a random id, so names cannot scope them; tags do.
   statement {
-    sid    = "ManageReplicationInstances"
+    sid    = "CreateOwnersReplication"
     effect = "Allow"
     actions = [
-      "dms:CreateReplicationInstance", "dms:DeleteReplicationInstance",
-      "dms:AddTagsToResource", "dms:ListTagsForResource",
+      "dms:CreateReplicationInstance", "dms:CreateReplicationTask", "dms:AddTagsToResource",
     ]
-    resources = [
+    resources = concat([
       "${local.dms_arn}:rep:*",
+      "${local.dms_arn}:task:*",
       "${local.dms_arn}:subgrp:${var.replication_subnet_group_id}",
-    ]
+    ], var.dms_endpoint_arns)
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/${local.owner_tag}"
+      values   = var.owner_names
+    }
+    condition {
+      test     = "ForAllValues:StringEquals"
+      variable = "aws:TagKeys"
+      values   = [local.owner_tag]
+    }
   }
 
   statement {
-    sid    = "ManageReplicationTasks"
+    sid    = "ControlOwnersReplication"
     effect = "Allow"
     actions = [
-      "dms:CreateReplicationTask", "dms:StartReplicationTask", "dms:StopReplicationTask",
-      "dms:DeleteReplicationTask", "dms:DescribeTableStatistics",
-      "dms:AddTagsToResource", "dms:ListTagsForResource",
+      "dms:DeleteReplicationInstance", "dms:StartReplicationTask", "dms:StopReplicationTask",
+      "dms:DeleteReplicationTask", "dms:DescribeTableStatistics", "dms:ListTagsForResource",
     ]
-    resources = concat(["${local.dms_arn}:task:*", "${local.dms_arn}:rep:*"], var.dms_endpoint_arns)
+    resources = ["${local.dms_arn}:rep:*", "${local.dms_arn}:task:*"]
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/${local.owner_tag}"
+      values   = var.owner_names
+    }
   }
 
   statement {
@@ -274,6 +314,22 @@ data "aws_iam_policy_document" "lambda" {
     resources = ["*"]
   }
 
+  dynamic "statement" {
+    for_each = var.lambda_secret_arn == null ? [] : [var.lambda_secret_arn]
+    content {
+      sid       = "ReadOneSecret"
+      effect    = "Allow"
+      actions   = ["secretsmanager:GetSecretValue"]
+      resources = [statement.value]
+    }
+  }
+}
+
+# Where the Lambda keeps each owner's CDC checkpoint: <lake>/_derson-lake/checkpoints/<owner>.json,
+# <lake> being the s3://<bucket>/<folder> its target endpoint writes (docs/aws.md, "Where the
+# checkpoint lives"). A document of its own, with no ARN known only after apply, so `terraform plan`
+# renders it and tests/infra/test_checkpoint_policy.py evaluates it against the intake's requests.
+data "aws_iam_policy_document" "lambda_checkpoints" {
   statement {
     # One run per owner (src/dersonlake/intake/overlap.py): DMS-Handler's first step looks for
     # another RUNNING execution of the same owner before it touches the owner's resources.
@@ -300,7 +356,9 @@ data "aws_iam_policy_document" "lambda" {
   statement {
     sid    = "FindCdcCheckpoints"
     effect = "Allow"
-    # Without ListBucket a missing checkpoint reads as AccessDenied instead of NoSuchKey.
+    # The intake lists the checkpoint's own key before reading it (checkpoints.py), so a missing
+    # checkpoint is an empty listing rather than the AccessDenied S3 answers a GetObject of a
+    # missing key without ListBucket.
     actions   = ["s3:ListBucket"]
     resources = [local.lake_bucket_arn]
     condition {
@@ -320,15 +378,6 @@ data "aws_iam_policy_document" "lambda" {
     }
   }
 
-  dynamic "statement" {
-    for_each = var.lambda_secret_arn == null ? [] : [var.lambda_secret_arn]
-    content {
-      sid       = "ReadOneSecret"
-      effect    = "Allow"
-      actions   = ["secretsmanager:GetSecretValue"]
-      resources = [statement.value]
-    }
-  }
 }
 
 resource "aws_iam_role" "lambda" {
@@ -342,6 +391,12 @@ resource "aws_iam_role_policy" "lambda" {
   name   = "dms-control"
   role   = aws_iam_role.lambda.id
   policy = data.aws_iam_policy_document.lambda.json
+}
+
+resource "aws_iam_role_policy" "lambda_checkpoints" {
+  name   = "cdc-checkpoints"
+  role   = aws_iam_role.lambda.id
+  policy = data.aws_iam_policy_document.lambda_checkpoints.json
 }
 
 # --- Step Functions: invoke the Lambda, run the nested pipelines, notify -----------------------

@@ -108,6 +108,16 @@ variable "dms_endpoint_arns" {
   }
 }
 
+variable "owner_names" {
+  description = "The deployment's owners: the Lambda may create, start, stop and delete only DMS instances and tasks tagged derson-lake:owner = one of them."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.owner_names) > 0 && alltrue([for o in var.owner_names : can(regex("^[A-Za-z][A-Za-z0-9_-]{0,62}$", o))])
+    error_message = "owner_names needs at least one owner name (a letter, then up to 62 letters, digits, hyphens and underscores)."
+  }
+}
+
 variable "replication_subnet_group_id" {
   description = "Identifier of the replication subnet group the Lambda creates instances in."
   type        = string
@@ -159,6 +169,11 @@ variable "error_topic_kms_key_arn" {
   description = "KMS key of an encrypted error topic (Step Functions needs kms:GenerateDataKey and kms:Decrypt on it); null when unencrypted."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.error_topic_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.error_topic_kms_key_arn))
+    error_message = "error_topic_kms_key_arn must be a KMS key ARN or null."
+  }
 }
 
 variable "create_glue_role" {
