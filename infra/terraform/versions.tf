@@ -4,7 +4,10 @@ terraform {
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = ">= 5.60, < 6.0"
+      # exact: the deployment plans with the provider it was tested with (tests/infra, the local
+      # mirror's 5.100.0) until `make tf-lock` (network) commits .terraform.lock.hcl for every
+      # platform; the modules keep a range so they can be reused under another root
+      version = "5.100.0"
     }
   }
 }

@@ -151,3 +151,39 @@ def test_a_running_task_cannot_be_deleted(dms: Any, server: Any) -> None:
         dms.delete_replication_task(ReplicationTaskArn=arn)
     server.store.update_task(arn, status="stopped", pid=None)
     assert dms.delete_replication_task(ReplicationTaskArn=arn)["ReplicationTask"]["Status"] == "deleting"
+
+
+def test_a_sandbox_owners_source_endpoint_is_described_with_the_sandboxs_address(
+    tmp_path, monkeypatch, sandbox
+):
+    """DMS-intake creates a ``sandbox: true`` owner's source endpoint knowing no host, port or user;
+    the local DMS describes it with the running sandbox's, as a task on it reads (not 3306 and '')."""
+    from dersonlake.api.dms import DmsApi
+    from dersonlake.replication import ReplicationStore
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "sandbox").symlink_to(sandbox.dir)  # the session's sandbox as this home's default one
+    monkeypatch.setenv("DERSON_HOME", str(home))
+    owner = tmp_path / "owners" / "sample"
+    owner.mkdir(parents=True)
+    (owner / "owner.yaml").write_text(
+        "source:\n  engine: mariadb\n  sandbox: true\n  databases: [shop]\n"
+        f"target:\n  uri: {tmp_path / 'lake'}\nmigration_type: full-load\n"
+    )
+    (owner / "mapping.json").write_text(json.dumps(MAPPING))
+    (owner / "task_settings.json").write_text("{}")
+    api = DmsApi(ReplicationStore(tmp_path / "replication.sqlite"), owners_dir=tmp_path / "owners")
+    created = api.call(
+        "CreateEndpoint",
+        {"EndpointIdentifier": "derson-sample-source", "EndpointType": "source", "EngineName": "mariadb",
+         "Port": 3306, "Username": "", "DatabaseName": "shop",
+         "Tags": [{"Key": "derson-lake:owner", "Value": "sample"}]},
+    )["Endpoint"]  # fmt: skip
+    assert (created["ServerName"], created["Port"], created["Username"]) == (
+        sandbox.host,
+        sandbox.port,
+        sandbox.replication_user,
+    )
+    described = api.call("DescribeEndpoints", {})["Endpoints"][0]
+    assert described["Port"] == sandbox.port and described["Username"] == sandbox.replication_user

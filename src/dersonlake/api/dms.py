@@ -21,7 +21,7 @@ from dersonlake.api.dms_subnet_groups import SubnetGroups
 from dersonlake.api.dms_tags import Tags
 from dersonlake.api.dms_worker import OWNER_TAG, Worker
 from dersonlake.api.protocol import ApiError
-from dersonlake.errors import BadInput
+from dersonlake.errors import BadInput, DersonError
 from dersonlake.mapping import parse_mapping, parse_task_settings
 from dersonlake.replication import (
     ReplicationStore,
@@ -30,6 +30,7 @@ from dersonlake.replication import (
     parse_start,
     parse_stop,
     reconcile,
+    source_params,
     status,
     task_arn,
 )
@@ -115,6 +116,7 @@ class DmsApi:
         self.resources = Resources(store, region, account, self.groups)
         self.worker = Worker(store, owners_dir)
         self.connections = Connections(store, self.resources, self.tags, owners_dir)
+        self.owners_dir = owners_dir
 
     def call(self, operation: str, params: Params) -> dict[str, Any]:
         if operation in RESOURCE_OPERATIONS:
@@ -129,6 +131,8 @@ class DmsApi:
             target = self
         else:
             raise ApiError("UnknownOperationException", f"{operation} is not served by derson-lake serve")
+        if operation == "CreateEndpoint":
+            params = self._sandbox_source(params)
         try:
             result = getattr(target, _snake(operation))(params)
         except BadInput as exc:
@@ -145,6 +149,23 @@ class DmsApi:
         if operation == "DeleteReplicationInstance":
             self.connections.forget_instance(params["ReplicationInstanceArn"])
         return result
+
+    def _sandbox_source(self, p: Params) -> Params:
+        """A source endpoint of an owner that reads the sandbox (``sandbox: true``: DMS-intake knows
+        no host, port or user for it) is described with the sandbox's own, as a task on it reads."""
+        from dersonlake.config import load_owner
+
+        owner = _owner(p)
+        if owner is None or str(p.get("EndpointType", "")).lower() != "source":
+            return p
+        try:
+            source = load_owner(owner, self.owners_dir).source
+            if not source.sandbox:
+                return p
+            params = source_params(source)
+        except DersonError:  # no such owner here, or no sandbox running: described as given
+            return p
+        return {**p, "ServerName": params.host, "Port": params.port, "Username": params.user}
 
     # -- operations --------------------------------------------------------------------------------
     def create_replication_task(self, p: Params) -> dict[str, Any]:
