@@ -82,6 +82,7 @@ def decode_rows(buf, pos, end, before, after, update, partial_json):
     """
     rows = []
     while pos < end:
+        start = pos
         first, pos = _image(buf, pos, before, None)
         if update:
             partial = None
@@ -91,6 +92,8 @@ def decode_rows(buf, pos, end, before, after, update, partial_json):
             rows.append((first, second))
         else:
             rows.append((first, None))
+        if pos == start:  # an image of no bytes (no columns present): corrupt, or this never ends
+            raise ValueError(f"a row image at byte {start} of the event is empty")
     if pos != end:
         raise ValueError(f"row images end at byte {pos} of the event, not at its end ({end})")
     return rows
