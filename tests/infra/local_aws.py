@@ -44,10 +44,14 @@ SERVE_SERVICES = ("dms", "sfn")
 def moto_server() -> Iterator[str]:
     from moto.server import ThreadedMotoServer
 
+    from moto.iam.models import iam_backends
+
     # dms-vpc-role and dms-cloudwatch-logs-role attach AWS managed policies, which moto knows only
-    # when asked to load them (read when moto's IAM backend is first used).
+    # when asked to load them, and reads the setting once, when an account's IAM backend is made:
+    # a moto used earlier in this process (another test's S3) may have made it without them.
     before = os.environ.get("MOTO_IAM_LOAD_MANAGED_POLICIES")
     os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
+    iam_backends.reset()
     undo = _moto_lambda_keeps_logging_config()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()

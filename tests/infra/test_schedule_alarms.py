@@ -10,7 +10,8 @@ import json
 import pytest
 
 from tests.infra import tf
-from tests.infra.test_terraform import ACCOUNT, _of_type, mirror, plan, workdir  # noqa: F401 (fixtures)
+from tests.infra.offline_plan import ACCOUNT
+from tests.infra.test_terraform import _of_type
 
 pytestmark = pytest.mark.skipif(
     tf.terraform_bin() is None, reason="no terraform binary on PATH: init/validate/plan not run"
@@ -19,11 +20,11 @@ pytestmark = pytest.mark.skipif(
 MAIN = f"arn:aws:states:sa-east-1:{ACCOUNT}:stateMachine:derson-Main"
 
 
-def _changes(plan, type_):  # noqa: F811
+def _changes(plan, type_):
     return {c["address"]: c for c in plan["resource_changes"] if c["type"] == type_}
 
 
-def test_one_schedule_per_scheduled_owner_targets_derson_main_with_the_delta_input(plan):  # noqa: F811
+def test_one_schedule_per_scheduled_owner_targets_derson_main_with_the_delta_input(plan):
     (schedule,) = _of_type(plan, "aws_scheduler_schedule").values()  # allSettings has no schedule:
     assert schedule["name"] == "derson-lake-dersonLake" and schedule["group_name"] == "default"
     assert schedule["schedule_expression"] == "rate(15 minutes)"
@@ -35,7 +36,7 @@ def test_one_schedule_per_scheduled_owner_targets_derson_main_with_the_delta_inp
     assert json.loads(target["input"]) == {"owner": "dersonLake", "delta": True}
 
 
-def test_the_scheduler_role_may_only_start_derson_main(plan):  # noqa: F811
+def test_the_scheduler_role_may_only_start_derson_main(plan):
     roles = {v["name"]: v for v in _of_type(plan, "aws_iam_role").values()}
     trust = json.loads(roles["derson-lake-scheduler"]["assume_role_policy"])
     (statement,) = trust["Statement"]
@@ -49,7 +50,7 @@ def test_the_scheduler_role_may_only_start_derson_main(plan):  # noqa: F811
     assert allowed["Resource"] == MAIN
 
 
-def test_failure_alarms_on_derson_main_and_the_intake_lambda(plan):  # noqa: F811
+def test_failure_alarms_on_derson_main_and_the_intake_lambda(plan):
     alarms = {v["alarm_name"]: v for v in _of_type(plan, "aws_cloudwatch_metric_alarm").values()}
     expected = {
         "derson-lake-executions-failed": ("AWS/States", "ExecutionsFailed"),
@@ -68,7 +69,7 @@ def test_failure_alarms_on_derson_main_and_the_intake_lambda(plan):  # noqa: F81
     assert set(alarms) == {*expected, "derson-lake-lake-stale"}
 
 
-def test_every_alarm_notifies_the_error_topic_on_alarm_and_ok(plan):  # noqa: F811
+def test_every_alarm_notifies_the_error_topic_on_alarm_and_ok(plan):
     config = plan["configuration"]["root_module"]["module_calls"]["alarms"]
     assert config["expressions"]["topic_arn"]["references"][0] == "aws_sns_topic.errors.arn"
     for address, change in _changes(plan, "aws_cloudwatch_metric_alarm").items():
@@ -76,7 +77,7 @@ def test_every_alarm_notifies_the_error_topic_on_alarm_and_ok(plan):  # noqa: F8
         assert unknown["alarm_actions"] in (True, [True]) and unknown["ok_actions"] in (True, [True]), address
 
 
-def test_stale_lake_alarm_counts_successes_per_schedule_period(plan):  # noqa: F811
+def test_stale_lake_alarm_counts_successes_per_schedule_period(plan):
     (stale,) = [
         v for v in _of_type(plan, "aws_cloudwatch_metric_alarm").values() if v["alarm_name"].endswith("stale")
     ]
@@ -87,7 +88,7 @@ def test_stale_lake_alarm_counts_successes_per_schedule_period(plan):  # noqa: F
     assert stale["treat_missing_data"] == "breaching"
 
 
-def test_dms_task_failure_events_go_to_the_error_topic(plan):  # noqa: F811
+def test_dms_task_failure_events_go_to_the_error_topic(plan):
     (rule,) = _of_type(plan, "aws_cloudwatch_event_rule").values()
     assert rule["name"] == "derson-lake-dms-task-failed"
     assert json.loads(rule["event_pattern"]) == {
