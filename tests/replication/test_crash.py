@@ -334,8 +334,12 @@ def test_sigkill_at_30_points_then_resume_leaves_an_exact_lake(tmp_path, sandbox
             if phase == "after a CDC file":  # between a file's commit and its checkpoint
                 time.sleep(0.5)  # changes to capture
                 n = rng.randint(1, 2)
-                if i in ICEBERG_AT:  # between a batch's Iceberg commit and its checkpoint
-                    child = _delta(tmp_path, crash_after_iceberg=n)
+                if i in ICEBERG_AT:  # between a batch's Iceberg commit and its checkpoint:
+                    first = _delta(tmp_path)  # a first run, the writer going on after its end,
+                    assert first.wait(300) == 0, first.communicate()
+                    writer.pause()  # then the changes since, read by the killed run up to the
+                    child = _delta(tmp_path, crash_after_iceberg=1)  # position the resumed run
+                    # reads to as well, so re-applying its batch would repeat that position
                 else:
                     child = _delta(tmp_path, crash_after_files=n)
                 child.communicate(timeout=300)
