@@ -16,10 +16,17 @@ is meant to. After each kill the writer pauses, a resumed ``--delta`` run goes t
 position now, and the lake's merged state (LOAD, then CDC files in name order; upsert by key,
 deletes applied) must equal the source, with no CDC row event written twice (the rows event's
 ``$AR_H_STREAM_POSITION``, the key and ``Op`` identify it).
+
+The owner of the 30-point test keeps Iceberg tables (``target.tables: iceberg``): after each resume
+every Iceberg table, read with plain pyiceberg through ``derson-lake lake catalog``'s properties,
+equals the source too, and no batch is applied twice: the CDC snapshots' recorded binlog positions,
+collected at every check (the table expires old snapshots), strictly increase per table. To keep the
+test's time down, Iceberg is on for half the kill points (``ICEBERG_AT``, every phase).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -34,12 +41,15 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 import yaml
+from pyiceberg.catalog import load_catalog
 
 from dersonlake.config.s3_settings import normalize_s3_settings
 from dersonlake.lake.current_state import current_state
 from dersonlake.lake.storage import LocalStorage
+from dersonlake.replication.iceberg_sync import OPERATION, POSITION
 from dersonlake.replication.store import ReplicationStore
 from dersonlake.sandbox.seed import seed
+from dersonlake.sources.mysql.binlog_position import BinlogPosition
 from tests.replication.conftest import write_owner
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,6 +61,11 @@ COMPARED = {
     "order_items": "order_id, line_no, qty",
 }
 PLAN = ["full load"] * 8 + ["handoff"] * 6 + ["cdc"] * 8 + ["after a CDC file"] * 4 + ["stream"] * 4
+# Kill points whose runs keep Iceberg tables (half of them, each phase at least twice: 117 s against
+# 92 s with none; Iceberg on at all 30 took 140 s against 82 s). It is switched on only where the run starts over (a full
+# load rewrites the tables), so a "cdc" point keeps it only after a point that has it. Its "after a
+# CDC file" points die right after a batch's Iceberg commit instead (before the checkpoint).
+ICEBERG_AT = {4, 5, 6, 7, 11, 12, 13, 14, 15, 16, 17, 22, 23, 26, 27}
 
 
 def mapping() -> dict:
@@ -159,12 +174,17 @@ def _env(tmp_path: Path) -> dict[str, str]:
     return {**os.environ, "DERSON_HOME": str(tmp_path / ".derson"), "PYTHONPATH": str(ROOT / "src")}
 
 
-def _delta(tmp_path: Path, crash_after_files: int = 0, stream: bool = False) -> subprocess.Popen:
+def _delta(
+    tmp_path: Path, crash_after_files: int = 0, stream: bool = False, crash_after_iceberg: int = 0
+) -> subprocess.Popen:
     env = _env(tmp_path)
     launcher = ["-m", "dersonlake"]
     if crash_after_files:
         launcher = [str(Path(__file__).with_name("crash_child.py"))]
         env["DERSON_CRASH_AFTER_CDC_FILES"] = str(crash_after_files)
+    if crash_after_iceberg:
+        launcher = [str(Path(__file__).with_name("crash_child.py"))]
+        env["DERSON_CRASH_AFTER_ICEBERG_BATCHES"] = str(crash_after_iceberg)
     owners = str(tmp_path / "owners")
     command = ["stream", "acme"] if stream else ["load", "acme", "--delta"]
     return subprocess.Popen(
@@ -217,6 +237,54 @@ def _kill_in(
     raise AssertionError(f"the run never reached phase {phase!r}")
 
 
+def _catalog_properties(tmp_path: Path) -> dict[str, str]:
+    """What a user gets from ``derson-lake lake catalog acme`` (the CLI, run for real)."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "dersonlake",
+            "lake",
+            "catalog",
+            "acme",
+            "--owners-dir",
+            str(tmp_path / "owners"),
+        ],
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def _check_iceberg(tmp_path: Path, box, props: dict[str, str], seen: dict[tuple[str, int], str]) -> None:
+    """Each Iceberg table equals the source; its CDC snapshots (accumulated in ``seen``, keyed by
+    table and sequence number) record strictly increasing binlog positions: none applied twice."""
+    catalog = load_catalog("derson", **props)  # the SQL catalog keys tables by this name (docs/iceberg.md)
+    with box.admin_connection() as conn, conn.cursor() as cur:
+        for table in TABLES:
+            columns = [c.strip() for c in COMPARED[table].split(",")]
+            cur.execute(f"SELECT {COMPARED[table]} FROM shop.{table}")
+            source = sorted(tuple(row) for row in cur.fetchall())
+            ice = catalog.load_table(("shop", table))
+            data = ice.scan(selected_fields=tuple(columns)).to_arrow()
+            rows = sorted(zip(*(data[c].to_pylist() for c in columns), strict=True))
+            assert rows == source, f"shop.{table}: the Iceberg table differs from the source"
+            for snapshot in ice.snapshots():
+                summary = snapshot.summary.additional_properties
+                if summary.get(OPERATION) == "cdc":
+                    seen[(table, snapshot.sequence_number)] = summary[POSITION]
+            ordered = [pos for (name, _seq), pos in sorted(seen.items()) if name == table]
+            keys = [BinlogPosition.parse(p).sort_key for p in ordered]
+            repeated = [p for a, b, p in zip(keys, keys[1:], ordered[1:], strict=False) if b <= a]
+            assert not repeated, (
+                f"shop.{table}: batches applied twice (positions not increasing): {repeated[:5]}"
+            )
+
+
 def _check(tmp_path: Path, box) -> None:
     storage = LocalStorage(tmp_path / "lake")
     s3 = normalize_s3_settings({"DataFormat": "parquet"})
@@ -250,6 +318,9 @@ def test_sigkill_at_30_points_then_resume_leaves_an_exact_lake(tmp_path, sandbox
     )
     doc = yaml.safe_load((folder / "owner.yaml").read_text())
     (folder / "owner.yaml").write_text(yaml.safe_dump({**doc, "migration_type": "full-load-and-cdc"}))
+    assert all(PLAN[i] != "cdc" or i - 1 in ICEBERG_AT for i in ICEBERG_AT)  # on after a full load only
+    props: dict[str, str] | None = None
+    positions: dict[tuple[str, int], str] = {}
     rng = random.Random(SEED)
     writer = Writer(box, random.Random(SEED + 1))
     writer.start()
@@ -258,10 +329,19 @@ def test_sigkill_at_30_points_then_resume_leaves_an_exact_lake(tmp_path, sandbox
         for i, phase in enumerate(PLAN):
             if phase != "cdc":
                 _start_over(tmp_path)  # the next run is a first run again: full load, then its handoff
+            _keep_iceberg(folder, i in ICEBERG_AT)
             writer.resume()
             if phase == "after a CDC file":  # between a file's commit and its checkpoint
                 time.sleep(0.5)  # changes to capture
-                child = _delta(tmp_path, crash_after_files=rng.randint(1, 2))
+                n = rng.randint(1, 2)
+                if i in ICEBERG_AT:  # between a batch's Iceberg commit and its checkpoint:
+                    first = _delta(tmp_path)  # a first run, the writer going on after its end,
+                    assert first.wait(300) == 0, first.communicate()
+                    writer.pause()  # then the changes since, read by the killed run up to the
+                    child = _delta(tmp_path, crash_after_iceberg=1)  # position the resumed run
+                    # reads to as well, so re-applying its batch would repeat that position
+                else:
+                    child = _delta(tmp_path, crash_after_files=n)
                 child.communicate(timeout=300)
                 outcomes.append((phase, "killed" if child.returncode == -signal.SIGKILL else "finished"))
             elif phase == "stream":
@@ -278,14 +358,27 @@ def test_sigkill_at_30_points_then_resume_leaves_an_exact_lake(tmp_path, sandbox
             assert resumed.returncode == 0, f"kill {i} ({phase}): the resumed run failed: {err[-2000:]}"
             assert writer.error is None, writer.error
             _check(tmp_path, box)
+            if i in ICEBERG_AT:
+                props = props or _catalog_properties(tmp_path)
+                _check_iceberg(tmp_path, box, props, positions)
     finally:
         writer.done.set()
         writer.resume()
         writer.join(30)
+    assert {table for table, _seq in positions} == set(TABLES), positions  # CDC batches reached them
     killed = Counter(phase for phase, what in outcomes if what == "killed")
     assert sum(killed.values()) >= 20, outcomes  # most kills land while the child runs
     assert all(killed[p] >= 3 for p in ("full load", "handoff", "cdc", "after a CDC file", "stream")), (
         outcomes
+    )
+
+
+def _keep_iceberg(folder: Path, on: bool) -> None:
+    """Switch the owner's ``target.tables: iceberg`` (on only where the run starts with a full load)."""
+    doc = yaml.safe_load((folder / "owner.yaml").read_text())
+    target = {k: v for k, v in doc["target"].items() if k != "tables"}
+    (folder / "owner.yaml").write_text(
+        yaml.safe_dump({**doc, "target": {**target, **({"tables": "iceberg"} if on else {})}})
     )
 
 

@@ -233,11 +233,15 @@ def _table_row(row: Any) -> dict[str, Any]:
 
 class RowCounts:
     """Row counts per lake object, remembered by (lake, key, size): files are written once, so a
-    count read from a Parquet footer or a CSV stays true while the object is unchanged."""
+    count read from a Parquet footer or a CSV stays true while the object is unchanged. ``iceberg``
+    remembers the Iceberg tables' counts per snapshot the same way."""
 
     def __init__(self) -> None:
+        from dersonlake.api.dashboard.lake_iceberg import IcebergCounts
+
         self._known: dict[tuple[str, str, int], int] = {}
         self._lock = threading.Lock()
+        self.iceberg = IcebergCounts()
 
     def count(self, storage: Any, obj: Any, csv_header: bool, delimiter: str) -> int:
         from dersonlake.lake.inventory import count_rows
@@ -253,8 +257,11 @@ class RowCounts:
 
 
 def lake(owners_dir: Path | None, counts: RowCounts) -> dict[str, Any]:
-    """Per owner: the lake's URI and, per table, files, bytes, rows (LOAD + CDC records), last change.
-    An owner whose config or lake cannot be read is listed with the error instead."""
+    """Per owner: the lake's URI and, per table, files, bytes, rows (LOAD + CDC records), last change;
+    for an owner with Iceberg tables also each table's Iceberg rows, the source's rows and the
+    snapshot's binlog position (``iceberg``: True). An owner whose config or lake cannot be read is
+    listed with the error instead."""
+    from dersonlake.api.dashboard.lake_iceberg import iceberg_columns
     from dersonlake.config import list_owners, load_owner
     from dersonlake.errors import BadInput, OperationFailed
     from dersonlake.lake.inventory import list_tables
@@ -266,12 +273,23 @@ def lake(owners_dir: Path | None, counts: RowCounts) -> dict[str, Any]:
         return {"owners": [], "error": str(exc)}
     out = []
     for name in names:
-        entry: dict[str, Any] = {"owner": name, "uri": None, "tables": [], "error": None}
+        entry: dict[str, Any] = {
+            "owner": name,
+            "uri": None,
+            "tables": [],
+            "error": None,
+            "iceberg": False,
+            "icebergError": None,
+        }
         try:
             run = prepare(load_owner(name, owners_dir))
             target = run.owner.target
             entry["uri"] = target.uri if target.is_s3 else str(target.folder)
             storage = run.storage()
+            ice: dict[str, dict[str, Any]] = {}
+            if run.iceberg_catalog() is not None:
+                entry["iceberg"] = True
+                ice, entry["icebergError"] = iceberg_columns(run, counts.iceberg)
             for t in list_tables(storage):
                 files = t.files
                 rows = sum(counts.count(storage, f, run.s3.AddColumnName, run.s3.CsvDelimiter) for f in files)
@@ -286,6 +304,10 @@ def lake(owners_dir: Path | None, counts: RowCounts) -> dict[str, Any]:
                         "rows": rows,
                         "lastChange": max(stamps) if stamps else None,
                         "lastFile": t.last_file,
+                        **ice.get(
+                            f"{t.schema}.{t.table}",
+                            {"icebergRows": None, "sourceRows": None, "position": None},
+                        ),
                     }
                 )
         except (BadInput, OperationFailed, OSError) as exc:
