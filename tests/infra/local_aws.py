@@ -42,9 +42,8 @@ SERVE_SERVICES = ("dms", "sfn")
 
 @contextmanager
 def moto_server() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
     from moto.iam.models import iam_backends
+    from moto.server import ThreadedMotoServer
 
     # dms-vpc-role and dms-cloudwatch-logs-role attach AWS managed policies, which moto knows only
     # when asked to load them, and reads the setting once, when an account's IAM backend is made:

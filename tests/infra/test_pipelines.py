@@ -96,7 +96,11 @@ def test_handler_invokes_the_seven_steps_with_retry_and_catch():
             assert transient["BackoffRate"] > 1, name
             # States.ALL must come last; CreateInstance catches OwnerAlreadyRunning (after its hour of
             # waiting) straight to Failed before it: nothing of the earlier run is cleaned up
-            assert st["Catch"][-1] == {**st["Catch"][-1], "ErrorEquals": ["States.ALL"], "Next": "StartErrorHandling"}, name
+            assert st["Catch"][-1] == {
+                **st["Catch"][-1],
+                "ErrorEquals": ["States.ALL"],
+                "Next": "StartErrorHandling",
+            }, name
             steps[payload["step"]] = name
     assert set(steps) == set(SEVEN_STEPS)
     err = states["StartErrorHandling"]

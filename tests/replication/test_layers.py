@@ -50,3 +50,21 @@ def test_the_old_runners_are_gone():
         assert not (SRC / "replication" / gone).exists()
     assert not (SRC / "cli" / "cdc_task.py").exists()
     assert "def run_task" not in (SRC / "replication" / "task.py").read_text()
+
+
+def test_replication_does_not_know_the_sandbox():
+    """The private MariaDB is the CLI's and serve's: they pass ``sandbox_params`` to the owner's
+    task; replication itself never imports it (a sandbox owner without it fails clearly)."""
+    reaching = [
+        f"{path.relative_to(SRC)}:{node.lineno}"
+        for path in sorted((SRC / "replication").rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.ImportFrom | ast.Import)
+        and any(
+            name.startswith("dersonlake.sandbox")
+            for name in (
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
+            )
+        )
+    ]
+    assert not reaching, "replication/ imports the sandbox:\n" + "\n".join(reaching)

@@ -34,6 +34,7 @@ from dersonlake.replication import (
     status,
     task_arn,
 )
+from dersonlake.sandbox import sandbox_params
 
 TARGET_PREFIX = "AmazonDMSv20160101"
 SERVICE = "dms"
@@ -162,7 +163,7 @@ class DmsApi:
             source = load_owner(owner, self.owners_dir).source
             if not source.sandbox:
                 return p
-            params = source_params(source)
+            params = source_params(source, sandbox_params)
         except DersonError:  # no such owner here, or no sandbox running: described as given
             return p
         return {**p, "ServerName": params.host, "Port": params.port, "Username": params.user}

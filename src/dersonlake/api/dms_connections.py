@@ -124,6 +124,7 @@ class Connections:
     def _check(self, endpoint: Any) -> None:
         from dersonlake.lake.storage import open_storage
         from dersonlake.replication import source_params
+        from dersonlake.sandbox import sandbox_params
         from dersonlake.sources.mysql.connection import ConnectionParams, connect
 
         params = json.loads(endpoint["params"])
@@ -141,7 +142,7 @@ class Connections:
         if engine not in MYSQL_ENGINES:
             raise ApiError("", f"TestConnection supports {', '.join(MYSQL_ENGINES)} and s3 endpoints")
         if owner:
-            connection = source_params(self._owner(owner).source)
+            connection = source_params(self._owner(owner).source, sandbox_params)
         else:
             settings = params.get("MySQLSettings") or {}
             if settings.get("SecretsManagerSecretId") and not params.get("ServerName"):

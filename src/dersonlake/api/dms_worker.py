@@ -28,6 +28,7 @@ from dersonlake.replication import (
     discard_uncovered,
     status,
 )
+from dersonlake.sandbox import sandbox_params
 
 log = logging.getLogger("dersonlake.TASK_MANAGER")
 OWNER_TAG = "derson-lake:owner"
@@ -103,7 +104,7 @@ class Worker:
 
     def _task(self, arn: str) -> ReplicationTask:
         try:
-            return api_task(self.store, arn, self.owners_dir)
+            return api_task(self.store, arn, self.owners_dir, sandbox_params)
         except DersonError as exc:
             raise ApiError("InvalidParameterValueException", str(exc)) from None
 
@@ -120,7 +121,7 @@ class Worker:
     def discard_uncovered(self, arn: str) -> None:
         """Before a task is deleted: its CDC files past its last checkpoint go (``ReplicationTask``)."""
         try:
-            discard_uncovered(self.store, arn, self.owners_dir)
+            discard_uncovered(self.store, arn, self.owners_dir, sandbox_params)
         except DersonError as exc:
             raise ApiError(
                 "InvalidResourceStateFault",

@@ -47,6 +47,7 @@ def demo(
     from dersonlake.cli.run_cmd import run_owner
     from dersonlake.config import load_owner
     from dersonlake.replication import prepare
+    from dersonlake.sandbox import sandbox_params
     from dersonlake.sandbox.seed import TABLES, seed
     from dersonlake.sandbox.server import Sandbox, default_dir
 
@@ -62,7 +63,7 @@ def demo(
     typer.echo(f"3/5 check: owner {SAMPLE_OWNER}")
     check_owner(SAMPLE_OWNER, owners_dir, quiet=True)
 
-    run = prepare(load_owner(SAMPLE_OWNER, owners_dir))
+    run = prepare(load_owner(SAMPLE_OWNER, owners_dir), sandbox_params)
     typer.echo(f"4/5 run: derson-Main for {SAMPLE_OWNER} (DMS-Handler, DMS-intake, full load)")
     full = run_owner(SAMPLE_OWNER, owners_dir)
     with box.admin_connection() as conn, conn.cursor() as cur:

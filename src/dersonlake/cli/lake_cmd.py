@@ -17,8 +17,9 @@ def table_summaries(owner: str, owners_dir: Path | None) -> list[tuple[str, int,
     from dersonlake.config import load_owner
     from dersonlake.lake.inventory import count_rows, list_tables
     from dersonlake.replication import prepare
+    from dersonlake.sandbox import sandbox_params
 
-    run = prepare(load_owner(owner, owners_dir))
+    run = prepare(load_owner(owner, owners_dir), sandbox_params)
     storage = run.storage()
     s3 = run.s3
     out = []
@@ -57,9 +58,10 @@ def table_state(owner: str, owners_dir: Path | None, name: str, *, run=None, pla
     from dersonlake.lake import dms_columns
     from dersonlake.lake.current_state import current_state
     from dersonlake.replication import prepare
+    from dersonlake.sandbox import sandbox_params
 
     schema, _, table = name.partition(".")
-    run = run or prepare(load_owner(owner, owners_dir))
+    run = run or prepare(load_owner(owner, owners_dir), sandbox_params)
     plan = plan or run.plan(run.catalog())
     t = next((t for t in plan.tables if (t.target_schema, t.target_table) == (schema, table)), None)
     if t is None:
@@ -111,8 +113,9 @@ def catalog_cmd(
     from dersonlake.config import load_owner
     from dersonlake.errors import BadInput
     from dersonlake.replication import prepare
+    from dersonlake.sandbox import sandbox_params
 
-    run = prepare(load_owner(owner, owners_dir))
+    run = prepare(load_owner(owner, owners_dir), sandbox_params)
     props = run.iceberg_catalog()
     if props is None:
         raise BadInput(
@@ -134,8 +137,9 @@ def compact_cmd(
     from dersonlake.config import load_owner
     from dersonlake.errors import BadInput
     from dersonlake.replication import prepare
+    from dersonlake.sandbox import sandbox_params
 
-    run = prepare(load_owner(owner, owners_dir))
+    run = prepare(load_owner(owner, owners_dir), sandbox_params)
     if run.iceberg_catalog() is None:
         raise BadInput(
             f"owner {owner} keeps no Iceberg tables",
@@ -181,6 +185,7 @@ def show_cmd(
     from dersonlake.errors import BadInput
     from dersonlake.lake.formats import csv_bytes, csv_header
     from dersonlake.replication import prepare
+    from dersonlake.sandbox import sandbox_params
 
     if fmt not in ("table", "csv", "parquet"):
         raise BadInput("not a valid format", path="--format", value=fmt, allowed=["table", "csv", "parquet"])
@@ -189,7 +194,7 @@ def show_cmd(
     if out is not None and (out.is_dir() or not out.parent.is_dir()):
         problem = "is a directory" if out.is_dir() else "is in a folder that does not exist"
         raise BadInput(f"--out {out} {problem}", path="--out", hint="Give a file path in an existing folder")
-    run = prepare(load_owner(owner, owners_dir))
+    run = prepare(load_owner(owner, owners_dir), sandbox_params)
     catalog = run.catalog()
     plan = run.plan(catalog)
     state = table_state(owner, owners_dir, table, run=run, plan=plan)

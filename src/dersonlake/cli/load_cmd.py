@@ -73,6 +73,7 @@ def load(
     loading only the tables and segments it had not finished.
     """
     from dersonlake.replication import delta_request, load_request, owner_task
+    from dersonlake.sandbox import sandbox_params
 
     if delta and (resume or reload):
         raise BadInput(
@@ -87,7 +88,9 @@ def load(
     store = open_store()
     if delta:
         start, stop_at = start_options(cdc_start_position, cdc_start_time, cdc_stop_position)
-        task = owner_task(store, owner, owners_dir, delta=True, explicit_start=start is not None)
+        task = owner_task(
+            store, owner, owners_dir, delta=True, explicit_start=start is not None, sandbox=sandbox_params
+        )
         result = task.start(delta_request(task, start=start, stop_at=stop_at, blocking=False))
         if result.full_load is not None:
             typer.echo(
@@ -107,7 +110,7 @@ def load(
     from dersonlake.cli.progress import progress_for
 
     with progress_for() as progress:
-        task = owner_task(store, owner, owners_dir, delta=False, progress=progress)
+        task = owner_task(store, owner, owners_dir, delta=False, progress=progress, sandbox=sandbox_params)
         result = task.start(load_request(task, resume=resume, reload=reload))
     target = task.resources.checkpoint.owner.target if task.resources.checkpoint else None
     lake = (target.uri if target.is_s3 else target.folder) if target else "the lake"

@@ -49,9 +49,10 @@ def check_owner(owner: str, owners_dir_: Path | None, *, quiet: bool = False) ->
     """
     from dersonlake.mapping import render
     from dersonlake.replication import prepare
+    from dersonlake.sandbox import sandbox_params
     from dersonlake.sources.mysql.preflight import preflight
 
-    run = prepare(load_owner(owner, owners_dir_))
+    run = prepare(load_owner(owner, owners_dir_), sandbox_params)
     src = run.owner.source
     params = run.source()
     typer.echo(

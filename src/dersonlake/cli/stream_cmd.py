@@ -45,6 +45,7 @@ def stream(
     """
     from dersonlake.cli.load_cmd import open_store, raise_for_result, start_options
     from dersonlake.replication import delta_request, owner_task
+    from dersonlake.sandbox import sandbox_params
 
     start, stop_at = start_options(cdc_start_position, cdc_start_time, cdc_stop_position)
     stop = threading.Event()  # ends the status reporter
@@ -64,7 +65,13 @@ def stream(
 
     store = open_store()
     task = owner_task(
-        store, owner, owners_dir, delta=True, explicit_start=start is not None, on_running=started
+        store,
+        owner,
+        owners_dir,
+        delta=True,
+        explicit_start=start is not None,
+        on_running=started,
+        sandbox=sandbox_params,
     )
 
     def request_stop(signum: int, _frame: object) -> None:

@@ -12,14 +12,15 @@ What other layers use (tests may reach inside; other layers may not):
 * ``prepare`` / ``PreparedOwner`` / ``source_params``: an owner's files resolved (source, lake, plan).
 * ``parse_start`` / ``parse_stop`` (``CdcStart`` / ``CdcStop``): the CDC start and stop options.
 * ``cdc_metrics``: a task's CDC latency and throughput, as saved by the running task.
-* ``current_table``: an owner table's current-state Iceberg table (``target.tables: iceberg``).
+* ``current_table``: an owner table's current-state Iceberg table (``target.tables: iceberg``);
+  ``OPERATION`` / ``POSITION``: the snapshot summary keys that say what a snapshot applied.
 * ``status``: DMS's statuses, stop reasons, table states and describe views.
 """
 
 from dersonlake.replication import status
 from dersonlake.replication.cdc_metrics import cdc_metrics
 from dersonlake.replication.cdc_options import CdcStart, CdcStop, parse_start, parse_stop
-from dersonlake.replication.iceberg_sync import current_table
+from dersonlake.replication.iceberg_sync import OPERATION, POSITION, current_table
 from dersonlake.replication.owner_tasks import (
     api_task,
     delta_request,
@@ -27,7 +28,7 @@ from dersonlake.replication.owner_tasks import (
     load_request,
     owner_task,
 )
-from dersonlake.replication.prepared_owner import PreparedOwner, prepare, source_params
+from dersonlake.replication.prepared_owner import PreparedOwner, SandboxParams, prepare, source_params
 from dersonlake.replication.replication_task import (
     CommitHook,
     CommittedBatch,
@@ -42,6 +43,8 @@ from dersonlake.replication.store import ReplicationStore
 from dersonlake.replication.task import check_identifier, create_task, reconcile, task_arn
 
 __all__ = [
+    "OPERATION",
+    "POSITION",
     "CdcStart",
     "CdcStop",
     "CommitHook",
@@ -49,6 +52,7 @@ __all__ = [
     "PreparedOwner",
     "ReplicationStore",
     "ReplicationTask",
+    "SandboxParams",
     "StartRequest",
     "StartTypeNotAllowed",
     "TaskNotStartable",

@@ -29,17 +29,13 @@ from dersonlake.replication.cdc_metrics import CdcMeter
 from dersonlake.replication.cdc_options import CdcStop
 from dersonlake.replication.recoverable import Backoff
 from dersonlake.sources.mysql.binlog_items import Begin, Checkpoint, Commit, Item
-from dersonlake.sources.mysql.binlog_position import BinlogPosition, binlog_files
+from dersonlake.sources.mysql.binlog_position import BinlogPosition, BinlogPurged, require_available
 from dersonlake.sources.mysql.binlog_reader import BinlogReader
 from dersonlake.sources.mysql.connection import ConnectionParams
 
 log = logging.getLogger("dersonlake.SOURCE_CAPTURE")
 
 IDLE_CHECKPOINT_EVERY = 5.0  # seconds between checkpoints that only advance past unrelated events
-
-
-class BinlogPurged(OperationFailed):
-    """The checkpoint (or start position) is older than every binlog the server keeps."""
 
 
 class CdcStream(CdcCapture):
@@ -155,19 +151,13 @@ class CdcStream(CdcCapture):
             t.writer.abort()
 
 
-def check_not_purged(params: ConnectionParams, position: BinlogPosition, owner: str | None) -> None:
-    """Raise ``BinlogPurged`` when ``position`` is older than the oldest binlog kept (a reload is
-    the only way back); other failures (server down) raise ``OperationFailed``."""
-    files = [f for f, _size in binlog_files(params)]
-    oldest = min((BinlogPosition(f, 4) for f in files), default=None)
-    if oldest is not None and position < oldest:
-        how = f"derson-lake load {owner} --reload" if owner else "a reload of the tables (reload-target)"
-        raise BinlogPurged(
-            f"the binlog at the CDC checkpoint {position} was purged from {params.address} "
-            f"(oldest kept: {oldest.file}): the changes since then are lost, so CDC cannot continue. "
-            f"A reload is needed: {how} loads the tables again and restarts CDC from there "
-            "(keep binlogs longer, e.g. expire_logs_days, to avoid this)"
-        )
+def reload_hint(owner: str | None) -> str:
+    """What to run when the binlog at a task's checkpoint was purged."""
+    return (
+        f"derson-lake load {owner} --reload loads the tables again and restarts CDC from there"
+        if owner
+        else "reload the tables (StartReplicationTask with reload-target) and CDC restarts from there"
+    )
 
 
 @dataclass
@@ -197,7 +187,7 @@ def run_with_retries(
     while True:
         run: CdcStream | None = None
         try:
-            check_not_purged(params, checkpoint(), owner)
+            require_available(params, checkpoint(), reload_hint=reload_hint(owner))
             run = make()
             outcome = run.run()
             _add(total, outcome)

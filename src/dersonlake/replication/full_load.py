@@ -142,7 +142,9 @@ class LoadOutcome:
 
 
 @dataclass
-class _TableRun:
+class _TableProgress:
+    """How far one table's load units have got (a table split into key ranges has several)."""
+
     units_left: int
     started: bool = False
     files: Any = field(default_factory=lambda: itertools.count(1))  # LOAD numbers shared by key ranges
@@ -216,7 +218,7 @@ class FullLoad:
         )
         rows = {(r["schema_name"], r["table_name"]): r for r in self.store.table_stats(self.arn)}
         units: list[Unit] = []
-        runs: dict[str, _TableRun] = {}
+        runs: dict[str, _TableProgress] = {}
         for plan_table, source in tables:
             row = rows[(plan_table.source_schema, plan_table.source_table)]
             pending = self._prepare(plan_table, source, row, resume)
@@ -224,9 +226,9 @@ class FullLoad:
                 self._outcome.tables_loaded += 1
                 continue
             if not pending:
-                self._finish_table(plan_table, _TableRun(0))
+                self._finish_table(plan_table, _TableProgress(0))
                 continue
-            runs[plan_table.source] = _TableRun(len(pending))
+            runs[plan_table.source] = _TableProgress(len(pending))
             units += pending
         planned = getattr(self.progress, "load_planned", None)
         if planned is not None:
@@ -353,7 +355,7 @@ class FullLoad:
 
     # -- one unit -----------------------------------------------------------------------------------
 
-    def _run_unit(self, unit: Unit, run: _TableRun) -> None:
+    def _run_unit(self, unit: Unit, run: _TableProgress) -> None:
         t = unit.table
         with run.lock:
             first, run.started = not run.started, True
@@ -385,7 +387,7 @@ class FullLoad:
         if last:
             self._finish_table(t, run)
 
-    def _with_retries(self, unit: Unit, run: _TableRun) -> None:
+    def _with_retries(self, unit: Unit, run: _TableProgress) -> None:
         attempt = 0
         delay = float(self.errors.recoverable_error_interval)
         while True:
@@ -424,7 +426,7 @@ class FullLoad:
             self.storage.delete(keys)
             self.store.forget_files(self.arn, keys)
 
-    def _load_unit(self, unit: Unit, run: _TableRun) -> None:
+    def _load_unit(self, unit: Unit, run: _TableProgress) -> None:
         t, seg = unit.table, unit.segment
         query = SnapshotQuery(
             table=unit.source,
@@ -597,7 +599,7 @@ class FullLoad:
     def _file_schema(self, t: TablePlan, read: pa.Schema) -> pa.Schema:
         return dms_columns.file_schema(lake_schema(t, read), self.s3, dms_columns.LOAD)
 
-    def _finish_table(self, t: TablePlan, run: _TableRun) -> None:
+    def _finish_table(self, t: TablePlan, run: _TableProgress) -> None:
         state = status.TABLE_ERROR if run.failed else status.TABLE_COMPLETED
         if not run.failed:  # its files are committed; the table is not marked complete yet
             iceberg_sync.table_loaded(

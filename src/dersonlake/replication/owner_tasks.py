@@ -31,7 +31,7 @@ from dersonlake.replication import status
 from dersonlake.replication.cdc import CdcState
 from dersonlake.replication.cdc_options import CdcStart, CdcStop
 from dersonlake.replication.full_load import Progress
-from dersonlake.replication.prepared_owner import PreparedOwner, prepare
+from dersonlake.replication.prepared_owner import PreparedOwner, SandboxParams, prepare
 from dersonlake.replication.replication_task import (
     CDC,
     FULL_LOAD,
@@ -59,7 +59,9 @@ def resources(prepared: PreparedOwner, *, progress: Progress | None = None) -> T
     )
 
 
-def api_task(store: ReplicationStore, arn: str, owners_dir: str | Path | None) -> ReplicationTask:
+def api_task(
+    store: ReplicationStore, arn: str, owners_dir: str | Path | None, sandbox: SandboxParams | None = None
+) -> ReplicationTask:
     """A task of the local DMS API: its own mappings and settings, its owner's source and lake.
 
     Raises ``DersonError`` when the owner's files cannot be read (the API answers
@@ -77,17 +79,20 @@ def api_task(store: ReplicationStore, arn: str, owners_dir: str | Path | None) -
         load_owner(row["owner"], Path(owners_dir) if owners_dir else None),
         parse_mapping(row["table_mappings"], file="TableMappings"),
         parse_task_settings(row["settings"], file="ReplicationTaskSettings"),
+        sandbox,
     )
     return ReplicationTask(store, arn, resources(prepared))
 
 
-def discard_uncovered(store: ReplicationStore, arn: str, owners_dir: str | Path | None) -> int:
+def discard_uncovered(
+    store: ReplicationStore, arn: str, owners_dir: str | Path | None, sandbox: SandboxParams | None = None
+) -> int:
     """Before a task of the local DMS API is deleted: remove its CDC files past its checkpoint
     (``ReplicationTask.discard_uncovered``); the owner's lake is opened only when there are some."""
     row = store.task(arn)
     if row is None or not row["owner"] or not CdcState(store).uncovered(row["arn"]):
         return 0
-    return api_task(store, arn, owners_dir).discard_uncovered()
+    return api_task(store, arn, owners_dir, sandbox).discard_uncovered()
 
 
 def owner_task(
@@ -99,12 +104,13 @@ def owner_task(
     explicit_start: bool = False,
     progress: Progress | None = None,
     on_running: Callable[[ReplicationTask], None] | None = None,
+    sandbox: SandboxParams | None = None,
 ) -> ReplicationTask:
     """The owner's command-line task, created or updated from its files (and, for CDC, its source
     checked first: binlog format, privileges, retention). One run of it at a time."""
     from dersonlake.sources.mysql.preflight import preflight, require_ready
 
-    prepared = prepare(load_owner(owner, owners_dir))
+    prepared = prepare(load_owner(owner, owners_dir), sandbox)
     kind = prepared.owner.migration_type
     if delta:
         params = prepared.source()

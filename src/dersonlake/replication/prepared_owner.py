@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from dersonlake.config import Owner, S3Settings, SourceConfig
@@ -17,6 +18,11 @@ from dersonlake.sources.catalog import Catalog
 from dersonlake.sources.mysql.catalog import discover_catalog
 from dersonlake.sources.mysql.connection import ConnectionParams
 
+SandboxParams = Callable[[Sequence[str]], ConnectionParams]
+"""How a ``source.sandbox: true`` owner reaches the private MariaDB of ``derson-lake sandbox``
+(given the databases to read). The CLI and ``serve`` own the sandbox and pass
+``dersonlake.sandbox.sandbox_params``; replication never knows where or how the sandbox runs."""
+
 
 @dataclass(frozen=True)
 class PreparedOwner:
@@ -26,13 +32,14 @@ class PreparedOwner:
     owner: Owner
     mapping: Mapping
     settings: TaskSettings
+    sandbox: SandboxParams | None = None
 
     @property
     def s3(self) -> S3Settings:
         return self.owner.target.s3
 
     def source(self) -> ConnectionParams:
-        return source_params(self.owner.source)
+        return source_params(self.owner.source, self.sandbox)
 
     def storage(self) -> Storage:
         """The lake, which records the owner's Iceberg catalog (or its absence) for every writer."""
@@ -87,26 +94,24 @@ def publish_tables(storage: Storage, props: dict[str, str] | None) -> None:
     publish(storage, props)
 
 
-def prepare(owner: Owner) -> PreparedOwner:
+def prepare(owner: Owner, sandbox: SandboxParams | None = None) -> PreparedOwner:
     """Parse the owner's mapping and settings (BadInput names the file and JSON path)."""
     mapping = parse_mapping(owner.mapping, file=owner.mapping_file)
     settings = parse_task_settings(owner.task_settings, file=owner.settings_file)
-    return PreparedOwner(owner, mapping, settings)
+    return PreparedOwner(owner, mapping, settings, sandbox)
 
 
-def source_params(source: SourceConfig) -> ConnectionParams:
-    """Connection parameters of an owner's source; ``sandbox: true`` uses the private MariaDB."""
+def source_params(source: SourceConfig, sandbox: SandboxParams | None = None) -> ConnectionParams:
+    """Connection parameters of an owner's source; ``sandbox: true`` asks ``sandbox`` for them."""
     if source.sandbox:
-        from dersonlake.sandbox.server import Sandbox, default_dir
-
-        sandbox = Sandbox(default_dir())
-        if not sandbox.is_running():
+        if sandbox is None:
             raise OperationFailed(
-                f"the owner reads the sandbox, but no sandbox is running in {sandbox.dir}: "
-                "start it with `derson-lake sandbox start` (and `derson-lake sandbox seed` for sample data)"
+                "the owner reads the sandbox (source.sandbox: true), which only the derson-lake "
+                "command and `derson-lake serve` reach; run it through them, or set source.host, "
+                "port and user in owner.yaml"
             )
         return dataclasses.replace(
-            sandbox.params(source.databases),
+            sandbox(source.databases),
             connect_timeout=float(source.connect_timeout),
             read_timeout=float(source.read_timeout),
             write_timeout=float(source.write_timeout),

@@ -24,8 +24,8 @@ local DMS API that DMS-intake calls) and the local DMS API's Start/Stop/Reload a
   made while it ran.
 * **ErrorBehavior**: CDC restarts after recoverable source errors (``RecoverableError*``), each a
   crash recovery from the checkpoint.
-* **a purged binlog**: one check (``cdc_stream.check_not_purged``), one outcome: the task fails
-  (``FATAL_ERROR``) and the message says a reload is needed and how.
+* **a purged binlog**: one check (``sources.mysql.binlog_position.require_available``), one
+  outcome: the task fails (``FATAL_ERROR``) and the message says a reload is needed and how.
 * **statistics**: per table in the replication store (full-load rows, CDC counts), CDC metrics.
 
 Commit hooks (``CommitHook``): called after a batch's files are committed (the full load's, or a
@@ -54,13 +54,13 @@ from dersonlake.replication import status
 from dersonlake.replication.cdc import CdcCheckpoint, CdcOutcome, CdcState
 from dersonlake.replication.cdc_metrics import CdcMeter
 from dersonlake.replication.cdc_options import CdcStart, CdcStop, parse_start, parse_stop, resolve_start
-from dersonlake.replication.cdc_stream import CdcStream, RetriesExhausted, check_not_purged, run_with_retries
+from dersonlake.replication.cdc_stream import CdcStream, RetriesExhausted, reload_hint, run_with_retries
 from dersonlake.replication.full_load import FullLoad, LoadOutcome, Progress
 from dersonlake.replication.recoverable import Backoff
 from dersonlake.replication.store import ReplicationStore
 from dersonlake.replication.task import reconcile, record_status
 from dersonlake.sources.catalog import Catalog
-from dersonlake.sources.mysql.binlog_position import BinlogPosition, current_position
+from dersonlake.sources.mysql.binlog_position import BinlogPosition, current_position, require_available
 from dersonlake.sources.mysql.connection import ConnectionParams
 
 log = logs.component("TASK_MANAGER")
@@ -493,7 +493,7 @@ class ReplicationTask:
             if lake is not None and position == lake.position:
                 self._save_checkpoint(lake, {})
                 return
-            check_not_purged(res.source, position, res.owner)
+            require_available(res.source, position, reload_hint=reload_hint(res.owner))
             self._discard_uncovered()
             self._save_checkpoint(CdcCheckpoint(position, old.stems if old else {}, saved=time.time()), {})
             self.store.update_task(

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from dersonlake.sandbox.server import Sandbox, default_dir, find_binary
+from dersonlake.sandbox.server import Sandbox, default_dir, find_binary, sandbox_params
 
-__all__ = ["Sandbox", "default_dir", "find_binary"]
+__all__ = ["Sandbox", "default_dir", "find_binary", "sandbox_params"]

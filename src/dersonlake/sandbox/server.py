@@ -63,6 +63,18 @@ def default_dir() -> Path:
     return derson_home() / "sandbox"
 
 
+def sandbox_params(databases: Sequence[str] = ()) -> ConnectionParams:
+    """The replication user's connection to the running sandbox of ``default_dir()``: what a
+    ``source.sandbox: true`` owner reads (``replication.SandboxParams``)."""
+    sandbox = Sandbox(default_dir())
+    if not sandbox.is_running():
+        raise OperationFailed(
+            f"the owner reads the sandbox, but no sandbox is running in {sandbox.dir}: "
+            "start it with `derson-lake sandbox start` (and `derson-lake sandbox seed` for sample data)"
+        )
+    return sandbox.params(databases)
+
+
 def find_binary(*names: str) -> str | None:
     """First of ``names`` on PATH or in the usual sbin folders (mariadbd is not on a user's PATH)."""
     path = os.pathsep.join([os.environ.get("PATH", ""), *_SEARCH_DIRS])

@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from dersonlake.replication.iceberg_sync import OPERATION, POSITION
+from dersonlake.replication import OPERATION, POSITION
 
 
 class IcebergCounts:

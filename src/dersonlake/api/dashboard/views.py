@@ -266,6 +266,7 @@ def lake(owners_dir: Path | None, counts: RowCounts) -> dict[str, Any]:
     from dersonlake.errors import BadInput, OperationFailed
     from dersonlake.lake.inventory import list_tables
     from dersonlake.replication import prepare
+    from dersonlake.sandbox import sandbox_params
 
     try:
         names = list_owners(owners_dir)
@@ -282,7 +283,7 @@ def lake(owners_dir: Path | None, counts: RowCounts) -> dict[str, Any]:
             "icebergError": None,
         }
         try:
-            run = prepare(load_owner(name, owners_dir))
+            run = prepare(load_owner(name, owners_dir), sandbox_params)
             target = run.owner.target
             entry["uri"] = target.uri if target.is_s3 else str(target.folder)
             storage = run.storage()

@@ -31,16 +31,18 @@ from dersonlake.sources.mysql.binlog_batches import ChangeBatch, changes_to_batc
 from dersonlake.sources.mysql.binlog_items import Begin, Change, Checkpoint, Commit, Ddl, Item, Transaction
 from dersonlake.sources.mysql.binlog_position import (
     BinlogPosition,
+    BinlogPurged,
     binlog_files,
     current_position,
     require_available,
 )
-from dersonlake.sources.mysql.binlog_reader import BinlogFileReader, BinlogReader, read_transactions
+from dersonlake.sources.mysql.binlog_reader import BinlogFileReader, BinlogReader
 
 __all__ = [
     "Begin",
     "BinlogFileReader",
     "BinlogPosition",
+    "BinlogPurged",
     "BinlogReader",
     "Change",
     "ChangeBatch",
@@ -52,7 +54,6 @@ __all__ = [
     "binlog_files",
     "changes_to_batch",
     "current_position",
-    "read_transactions",
     "require_available",
     "value_converter",
 ]

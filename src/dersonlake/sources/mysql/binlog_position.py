@@ -106,21 +106,32 @@ def binlog_files(params: ConnectionParams) -> list[tuple[str, int]]:
         conn.close()
 
 
-def require_available(params: ConnectionParams, start: BinlogPosition) -> None:
+class BinlogPurged(OperationFailed):
+    """The start position is older than every binlog the server keeps: the changes since then are
+    lost, and only a reload of the tables brings a target back in step. Never retried."""
+
+
+RELOAD_HINT = "reload the tables (a full load) and start CDC from the new position"
+
+
+def require_available(
+    params: ConnectionParams, start: BinlogPosition, *, reload_hint: str = RELOAD_HINT
+) -> None:
     """Fail clearly when ``start`` is no longer (or not yet) in the server's binlogs.
 
-    A purged start means changes were lost for good: only a reload of the tables can bring the
-    target back in step, so the message says so instead of the server's "could not find first log".
+    The one purged-binlog check of derson-lake (the reader runs it before streaming, the task runner
+    before each CDC attempt, with the owner's reload command as ``reload_hint``): a purged start
+    raises ``BinlogPurged`` instead of the server's "could not find first log", and the task fails.
     """
     files = dict(binlog_files(params))
     if start.file in files and start.pos <= files[start.file]:
         return
     oldest = min((BinlogPosition(f, 4) for f in files), default=None)
     if oldest is not None and start < oldest:
-        raise OperationFailed(
-            f"binlog position {start} is gone from {params.address} (oldest kept: {oldest.file}); "
-            "the changes since then were purged, so CDC cannot resume: reload the tables "
-            "(a full load) and start CDC from the new position"
+        raise BinlogPurged(
+            f"binlog position {start} was purged from {params.address} (oldest kept: {oldest.file}): "
+            f"the changes since then are lost, so CDC cannot continue. A reload is needed: {reload_hint} "
+            "(keep binlogs longer, e.g. expire_logs_days / binlog_expire_logs_seconds, to avoid this)"
         )
     raise OperationFailed(
         f"binlog position {start} does not exist on {params.address} "

@@ -400,16 +400,6 @@ class BinlogReader:
         return any(re.search(rf"(?<![\w$]){re.escape(s.lower())}`?\s*\.", lowered) for s in schemas)
 
 
-def read_transactions(
-    params: ConnectionParams,
-    tables: Iterable[Table | tuple[str, str]],
-    start: BinlogPosition,
-    stop: BinlogPosition | None = None,
-) -> list[Transaction]:
-    """Every captured transaction from ``start`` to ``stop`` (default: now), whole, in a list."""
-    return list(BinlogReader(params, tables, start, stop=stop).transactions())
-
-
 def _ddl_table(sql: str) -> tuple[str | None, str] | None:
     match = _DDL_TABLE.match(sql)
     if not match:
