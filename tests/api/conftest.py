@@ -16,6 +16,7 @@ from typing import Any
 import boto3
 import pytest
 import uvicorn
+from botocore.config import Config
 
 from dersonlake.api.app import create_app, dms_service, stepfunctions_service
 from dersonlake.replication.store import ReplicationStore
@@ -63,27 +64,39 @@ class RunningServer:
         self.store.close()
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    folder: Path = tmp_path_factory.mktemp("serve")
+def serving(folder: Path, lambdas: dict[str, str]) -> Iterator[RunningServer]:
+    """A server with a fresh engine and store in ``folder`` and the test functions ``lambdas``
+    (name -> ``module:function``), stopped when the generator closes (for module fixtures)."""
     engine = Engine(folder / "states.sqlite", time_scale=0)
-    engine.register_lambda("greet", "tests.api.handlers:greet")
-    engine.register_lambda("not-ready", "tests.api.handlers:not_ready")
+    for name, target in lambdas.items():
+        engine.register_lambda(name, target)
     running = RunningServer(engine, ReplicationStore(folder / "replication.sqlite"), free_port())
     running.start()
     yield running
     running.stop()
 
 
-@pytest.fixture(scope="module")
-def sfn(server: RunningServer) -> Any:
+def client(service: str, url: str, **config: Any) -> Any:
+    """A boto3 client of ``service`` at ``url`` with dummy credentials (``config``: botocore Config)."""
     return boto3.client(
-        "stepfunctions",
-        endpoint_url=server.url,
+        service,
+        endpoint_url=url,
         region_name="us-east-1",
         aws_access_key_id="x",
         aws_secret_access_key="x",
+        **({"config": Config(**config)} if config else {}),
     )
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    lambdas = {"greet": "tests.api.handlers:greet", "not-ready": "tests.api.handlers:not_ready"}
+    yield from serving(tmp_path_factory.mktemp("serve"), lambdas)
+
+
+@pytest.fixture(scope="module")
+def sfn(server: RunningServer) -> Any:
+    return client("stepfunctions", server.url)
 
 
 @pytest.fixture(scope="module")

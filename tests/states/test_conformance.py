@@ -17,14 +17,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from dersonlake.replication.store import ReplicationStore
-from dersonlake.states import Engine
-from tests.api.conftest import RunningServer, free_port
+from tests.api.conftest import RunningServer, client, serving
 
 CASES_DIR = Path(__file__).parent / "conformance"
 ROLE = "arn:aws:iam::000000000000:role/conformance"
@@ -43,26 +39,13 @@ def _load() -> list[Any]:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    folder = tmp_path_factory.mktemp("conformance")
-    engine = Engine(folder / "states.sqlite", time_scale=0)
-    engine.register_lambda("echo", "tests.states.handlers:echo")
-    engine.register_lambda("not-ready", "tests.states.handlers:not_ready")
-    running = RunningServer(engine, ReplicationStore(folder / "replication.sqlite"), free_port())
-    running.start()
-    yield running
-    running.stop()
+    lambdas = {"echo": "tests.states.handlers:echo", "not-ready": "tests.states.handlers:not_ready"}
+    yield from serving(tmp_path_factory.mktemp("conformance"), lambdas)
 
 
 @pytest.fixture(scope="module")
 def sfn(server: RunningServer) -> Any:
-    return boto3.client(
-        "stepfunctions",
-        endpoint_url=server.url,
-        region_name="us-east-1",
-        aws_access_key_id="x",
-        aws_secret_access_key="x",
-        config=Config(inject_host_prefix=False, retries={"max_attempts": 1}),
-    )
+    return client("stepfunctions", server.url, inject_host_prefix=False, retries={"max_attempts": 1})
 
 
 def _text(value: Any) -> str:
