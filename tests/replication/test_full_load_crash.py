@@ -2,9 +2,11 @@
 
 The real CLI runs in a subprocess against a private sandbox with enough rows for many LOAD files
 (small MaxFileSize, three range segments plus a whole table, two workers) and is SIGKILLed at
-seeded random moments while its task is running. Before resuming, 60% of every segment's rows are
-deleted from the source, so a resumed segment writes far fewer files than the killed run had: any
-object of the killed run that resume failed to remove would survive as extra rows. The oracle, per
+seeded random moments while its task is running (after a random number of committed files, then a
+random instant, so the kills land inside the load on a fast machine as on a slow one). Before
+resuming, 60% of every segment's rows are deleted from the source, so a resumed segment writes far
+fewer files than the killed run had: any object of the killed run that resume failed to remove
+would survive as extra rows. The oracle, per
 unit: the keys before the deletion if that unit had finished when the process died (a full load does
 not see later changes), else the keys after it. No key twice, no staged leftover.
 """
@@ -88,6 +90,10 @@ def lake_values(lake: Path, table: str, columns: list[str]) -> list[tuple]:
     return out
 
 
+def committed_files(lake: Path) -> int:
+    return sum(1 for p in lake.rglob("*.parquet") if not p.name.startswith("."))
+
+
 def source_keys(box) -> tuple[set, set]:
     with box.admin_connection() as conn, conn.cursor() as cur:
         cur.execute("SELECT id FROM shop.orders")
@@ -131,7 +137,13 @@ def test_sigkill_at_random_moments_then_resume_loads_every_row_once(sandbox_fact
         while store_rows(tmp_path, "SELECT status FROM tasks") != [("running",)] and proc.poll() is None:
             assert time.monotonic() < deadline, "the task never started running"
             time.sleep(0.01)
-        time.sleep(rng.uniform(0.0, 1.0))
+        # a random point of the load's progress (committed LOAD files), then a random instant:
+        # the kill lands inside the load however fast this machine runs it
+        target = rng.randint(0, 40)
+        while proc.poll() is None and committed_files(lake) < target:
+            assert time.monotonic() < deadline, "the load made no progress"
+            time.sleep(0.005)
+        time.sleep(rng.uniform(0.0, 0.05))
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
             kills += 1

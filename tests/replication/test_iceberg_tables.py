@@ -15,6 +15,7 @@ from pyiceberg.catalog import load_catalog
 from dersonlake.lake.iceberg import configured
 from dersonlake.replication import status
 from dersonlake.replication.cdc import CdcCapture, CdcState
+from dersonlake.sandbox import seed
 from dersonlake.sources.mysql.binlog_position import current_position
 
 MAPPING = {
@@ -68,6 +69,10 @@ def ice_tables(admin):
         cur.execute("INSERT INTO shop.ice_nokey VALUES (1), (1)")
     yield
     drop()
+    with admin.cursor() as cur:  # the seeded type_zoo is the session's: put back what a test changed
+        cur.execute("SET SESSION sql_mode = 'NO_ENGINE_SUBSTITUTION', SESSION time_zone = '+00:00'")
+        cur.execute("DELETE FROM shop.type_zoo")
+        seed._insert_type_zoo(cur)
 
 
 def iceberg(loaded, name: str):
