@@ -69,8 +69,8 @@ def test_run_loads_the_owner_and_cleans_up(tmp_path, sandbox):
     store = ReplicationStore(tmp_path / ".derson" / "replication.sqlite")
     try:
         assert store.tasks() == []  # deleted by the pipeline
-        assert store.query("SELECT * FROM instances") == []
-        assert store.query("SELECT * FROM endpoints") == []
+        assert store.instances() == []
+        assert store.endpoints() == []
     finally:
         store.close()
     assert [e["status"] for e in executions(tmp_path, "derson-Main")] == ["SUCCEEDED"]
@@ -108,7 +108,7 @@ def test_a_malformed_mapping_fails_the_run_through_error_handling(tmp_path, sand
     assert len(notes) == 1 and "acme" in json.dumps(notes[0], default=str)
     store = ReplicationStore(tmp_path / ".derson" / "replication.sqlite")
     try:
-        assert store.query("SELECT * FROM instances") == []  # cleaned up
+        assert store.instances() == []  # cleaned up
     finally:
         store.close()
 
@@ -202,7 +202,7 @@ def test_run_then_delta_runs_capture_the_changes_through_the_pipelines(tmp_path,
             )
     store = ReplicationStore(tmp_path / ".derson" / "replication.sqlite")
     try:
-        assert store.tasks() == [] and store.query("SELECT * FROM instances") == []
+        assert store.tasks() == [] and store.instances() == []
     finally:
         store.close()
     assert [e["status"] for e in executions(tmp_path, "derson-Main")] == ["SUCCEEDED"] * 3
@@ -258,6 +258,6 @@ def test_the_source_stopped_mid_run_fails_it_through_error_handling(tmp_path, sa
     assert "acme" in json.dumps(note, default=str) and str(box.port) in json.dumps(note, default=str)
     store = ReplicationStore(tmp_path / ".derson" / "replication.sqlite")
     try:  # the error pipeline cleaned up: nothing left to idle
-        assert store.tasks() == [] and store.query("SELECT * FROM instances") == []
+        assert store.tasks() == [] and store.instances() == []
     finally:
         store.close()

@@ -36,7 +36,7 @@ def wait_for_line(proc: subprocess.Popen[str], prefix: str) -> list[str]:
 def nothing_left(tmp_path) -> None:
     store = ReplicationStore(tmp_path / ".derson" / "replication.sqlite")
     try:
-        assert store.tasks() == [] and store.query("SELECT * FROM instances") == []
+        assert store.tasks() == [] and store.instances() == []
     finally:
         store.close()
     for machine in ("derson-Main", "DMS-Handler", "DMS-ErrorHandling"):

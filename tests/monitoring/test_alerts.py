@@ -142,10 +142,7 @@ def test_a_suspended_table_and_cdc_lag_alert_once(tmp_path):
                 arn, "shop", "orders", state="Table error", error="DDL during CDC is not supported yet"
             )
             store.update_task(arn, status="running", pid=os.getpid(), start_date=time.time())
-            with store.transaction() as db:
-                db.execute(
-                    "UPDATE tasks SET cdc_latency_source = 50, cdc_latency_target = 20 WHERE arn = ?", (arn,)
-                )
+            store.update_task(arn, cdc_latency_source=50, cdc_latency_target=20)
             sent = watcher.check()
             assert sorted(a.kind for a in sent) == ["cdc_latency", "table_suspended"]
             assert watcher.check() == []  # once per task run

@@ -17,7 +17,8 @@ def main(db: str) -> None:
     engine.register_lambda("triple", "tests.states.handlers:triple")
     while True:
         engine.run_until_idle()
-        if engine.store.one("SELECT COUNT(*) AS n FROM executions WHERE status = 'RUNNING'")["n"] == 0:
+        running = engine.store.conn.execute("SELECT COUNT(*) FROM executions WHERE status = 'RUNNING'")
+        if running.fetchone()[0] == 0:
             break
         due = engine.next_due()
         if due is not None:

@@ -199,12 +199,12 @@ def test_task_claimed_by_a_live_process_is_left_alone_and_a_dead_ones_is_taken(t
     )
     x = e.start_execution(arn["stateMachineArn"], "2")["executionArn"]
     with e.store.tx() as tx:  # one transition: the task is scheduled, not yet dispatched
-        frame = tx.frame(e.store.one("SELECT id FROM frames WHERE exec_arn = ?", (x,))["id"])
+        frame = tx.frame(tx.conn.execute("SELECT id FROM frames WHERE exec_arn = ?", (x,)).fetchone()["id"])
         e.interp.step(tx, frame)
     other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
         with e.store.tx() as tx:
-            tx.execute("UPDATE tasks SET claimed_by = ?", (other.pid,))
+            tx.conn.execute("UPDATE tasks SET claimed_by = ?", (other.pid,))
         e.run_until_idle()
         assert e.describe_execution(x)["status"] == "RUNNING"  # another live process owns the task
     finally:

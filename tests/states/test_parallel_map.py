@@ -111,11 +111,10 @@ def test_map_concurrency_limit_is_respected(engine):
     arn = start(engine, d, list(range(10)))
     while engine.describe_execution(arn)["status"] == "RUNNING":
         engine.run_until_idle()
-        n = engine.store.one(
-            "SELECT COUNT(*) AS n FROM frames WHERE exec_arn = ? AND parent_id IS NOT NULL"
-            " AND status = 'RUNNING'",
+        n = engine.store.conn.execute(
+            "SELECT COUNT(*) FROM frames WHERE exec_arn = ? AND parent_id IS NOT NULL AND status = 'RUNNING'",
             (arn,),
-        )["n"]
+        ).fetchone()[0]
         peak[0] = max(peak[0], n)
         engine.clock.advance(1)
     assert peak[0] == 3

@@ -45,7 +45,7 @@ def test_bad_seconds_path_value_is_runtime_error(engine):
 def test_wait_is_a_stored_timer(engine):
     arn = start(engine, one({"Type": "Wait", "Seconds": 3600}), {})
     engine.run_until_idle()
-    rows = engine.store.all("SELECT kind, due FROM timers WHERE exec_arn = ?", (arn,))
+    rows = engine.store.conn.execute("SELECT kind, due FROM timers WHERE exec_arn = ?", (arn,)).fetchall()
     assert [r["kind"] for r in rows] == ["wait"]
     assert rows[0]["due"] == pytest.approx(engine.clock.now() + 3600)
 

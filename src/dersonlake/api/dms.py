@@ -359,15 +359,13 @@ class DmsApi:
 
     # -- helpers -----------------------------------------------------------------------------------
     def _by_identifier(self, identifier: str) -> Any:
-        rows = self.store.query("SELECT * FROM tasks WHERE lower(identifier) = lower(?)", (identifier,))
-        return rows[0] if rows else None
+        return self.store.task_named(identifier)
 
     def _arn(self, arn: str) -> str:
         """The task with exactly this ARN (an identifier is not an ARN, as on AWS)."""
-        rows = self.store.query("SELECT arn FROM tasks WHERE arn = ?", (arn,))
-        if not rows:
+        if not self.store.has_task(arn):
             raise ApiError("ResourceNotFoundFault", f"Replication Task not found: {arn}")
-        return rows[0]["arn"]
+        return arn
 
     def _describe(self, arn: str, with_settings: bool = True) -> dict[str, Any]:
         reconcile(self.store, arn)

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -37,16 +36,6 @@ from dersonlake.replication import ReplicationStore
 
 Params = dict[str, Any]
 MYSQL_ENGINES = ("mysql", "mariadb", "aurora")
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS connections (
-    instance_arn TEXT NOT NULL,
-    endpoint_arn TEXT NOT NULL,
-    status TEXT NOT NULL,
-    message TEXT,
-    tested REAL NOT NULL,
-    PRIMARY KEY (instance_arn, endpoint_arn)
-)
-"""
 FILTERS = {"endpoint-arn": "endpoint_arn", "replication-instance-arn": "instance_arn"}
 
 
@@ -63,8 +52,6 @@ class Connections:
         self.tags = tags
         self.owners_dir = owners_dir
         self._passwords: dict[str, str] = {}
-        with store.transaction() as db:
-            db.execute(SCHEMA)
 
     def remember_password(self, endpoint_arn: str, password: str | None) -> None:
         if password:
@@ -72,12 +59,10 @@ class Connections:
 
     def forget_endpoint(self, endpoint_arn: str) -> None:
         self._passwords.pop(endpoint_arn, None)
-        with self.store.transaction() as db:
-            db.execute("DELETE FROM connections WHERE endpoint_arn = ?", (endpoint_arn,))
+        self.store.forget_connections(endpoint_arn=endpoint_arn)
 
     def forget_instance(self, instance_arn: str) -> None:
-        with self.store.transaction() as db:
-            db.execute("DELETE FROM connections WHERE instance_arn = ?", (instance_arn,))
+        self.store.forget_connections(instance_arn=instance_arn)
 
     # -- operations --------------------------------------------------------------------------------
     def test_connection(self, p: Params) -> dict[str, Any]:
@@ -97,7 +82,7 @@ class Connections:
         return {"Connection": self._describe(self._row(instance["arn"], endpoint["arn"]))}
 
     def describe_connections(self, p: Params) -> dict[str, Any]:
-        rows = self.store.query("SELECT * FROM connections ORDER BY tested")
+        rows = self.store.connections()
         for f in p.get("Filters", []):
             column = FILTERS.get(f["Name"])
             if column is None:
@@ -125,7 +110,7 @@ class Connections:
         from dersonlake.lake.storage import open_storage
         from dersonlake.replication import source_params
         from dersonlake.sandbox import sandbox_params
-        from dersonlake.sources.mysql.connection import ConnectionParams, connect
+        from dersonlake.sources.mysql.connection import ConnectionParams, probe
 
         params = json.loads(endpoint["params"])
         engine = endpoint["engine_name"].lower()
@@ -170,12 +155,7 @@ class Connections:
                 password=password,
                 connect_timeout=10,
             )
-        conn = connect(connection)
-        try:
-            with conn.cursor() as cur:
-                cur.execute("SELECT 1")
-        finally:
-            conn.close()
+        probe(connection)
 
     def _configured_sources(self) -> set[tuple[str, int]]:
         """(host, port) of every owner's source, the sandbox's for ``sandbox: true`` owners; owners
@@ -203,18 +183,10 @@ class Connections:
 
     # -- storage -----------------------------------------------------------------------------------
     def _record(self, instance_arn: str, endpoint_arn: str, state: str, message: str | None) -> None:
-        with self.store.transaction() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO connections VALUES (?, ?, ?, ?, ?)",
-                (instance_arn, endpoint_arn, state, message, time.time()),
-            )
+        self.store.record_connection(instance_arn, endpoint_arn, state, message)
 
     def _row(self, instance_arn: str, endpoint_arn: str) -> Any:
-        rows = self.store.query(
-            "SELECT * FROM connections WHERE instance_arn = ? AND endpoint_arn = ?",
-            (instance_arn, endpoint_arn),
-        )
-        return rows[0]
+        return self.store.connection(instance_arn, endpoint_arn)
 
     def _describe(self, row: Any) -> dict[str, Any]:
         out = {
@@ -222,12 +194,12 @@ class Connections:
             "EndpointArn": row["endpoint_arn"],
             "Status": row["status"],
         }
-        endpoint = self.store.query("SELECT identifier FROM endpoints WHERE arn = ?", (row["endpoint_arn"],))
-        instance = self.store.query("SELECT identifier FROM instances WHERE arn = ?", (row["instance_arn"],))
+        endpoint = self.store.endpoint(row["endpoint_arn"])
+        instance = self.store.instance(row["instance_arn"])
         if endpoint:
-            out["EndpointIdentifier"] = endpoint[0]["identifier"]
+            out["EndpointIdentifier"] = endpoint["identifier"]
         if instance:
-            out["ReplicationInstanceIdentifier"] = instance[0]["identifier"]
+            out["ReplicationInstanceIdentifier"] = instance["identifier"]
         if row["message"]:
             out["LastFailureMessage"] = row["message"]
         return out

@@ -13,7 +13,6 @@ import contextlib
 import json
 import secrets
 import string
-import time
 from typing import Any
 
 from dersonlake.api.protocol import ApiError
@@ -52,36 +51,30 @@ class Resources:
     # -- endpoints ---------------------------------------------------------------------------------
     def create_endpoint(self, p: Params) -> dict[str, Any]:
         identifier = check_identifier(p["EndpointIdentifier"], "EndpointIdentifier").lower()
-        if self.store.query("SELECT 1 FROM endpoints WHERE identifier = ?", (identifier,)):
+        if self.store.endpoint_identifier_taken(identifier):
             raise ApiError("ResourceAlreadyExistsFault", f"Endpoint {identifier} already exists")
         arn = resource_arn(self.region, self.account, "endpoint")
         kept = {k: v for k, v in p.items() if k not in ("Password", "Tags")}
-        with self.store.transaction() as db:
-            db.execute(
-                "INSERT INTO endpoints VALUES (?, ?, ?, ?, ?, ?)",
-                (arn, identifier, p["EndpointType"].upper(), p["EngineName"], json.dumps(kept), time.time()),
-            )
+        self.store.insert_endpoint(
+            arn, identifier, p["EndpointType"].upper(), p["EngineName"], json.dumps(kept)
+        )
         return {"Endpoint": self._endpoint(self._endpoint_row(arn))}
 
     def describe_endpoints(self, p: Params) -> dict[str, Any]:
-        rows = _filtered(self.store.query("SELECT * FROM endpoints ORDER BY created"), p, ENDPOINT_FILTERS)
+        rows = _filtered(self.store.endpoints(), p, ENDPOINT_FILTERS)
         if not rows:
             raise ApiError("ResourceNotFoundFault", "No Endpoints found matching provided filters")
         return {"Endpoints": [self._endpoint(r) for r in rows]}
 
     def delete_endpoint(self, p: Params) -> dict[str, Any]:
         row = self._endpoint_row(p["EndpointArn"])
-        users = self.store.query(
-            "SELECT identifier FROM tasks WHERE source_endpoint_arn = ? OR target_endpoint_arn = ?",
-            (row["arn"], row["arn"]),
-        )
+        users = self.store.tasks_using_endpoint(row["arn"])
         if users:
             raise ApiError(
                 "InvalidResourceStateFault",
-                f"Endpoint {row['identifier']} is used by replication task {users[0]['identifier']}",
+                f"Endpoint {row['identifier']} is used by replication task {users[0]}",
             )
-        with self.store.transaction() as db:
-            db.execute("DELETE FROM endpoints WHERE arn = ?", (row["arn"],))
+        self.store.delete_endpoint(row["arn"])
         return {"Endpoint": {**self._endpoint(row), "Status": "deleting"}}
 
     def modify_endpoint(self, p: Params) -> dict[str, Any]:
@@ -101,31 +94,23 @@ class Resources:
         identifier = row["identifier"]
         if p.get("EndpointIdentifier"):
             identifier = check_identifier(p["EndpointIdentifier"], "EndpointIdentifier").lower()
-            taken = self.store.query(
-                "SELECT 1 FROM endpoints WHERE identifier = ? AND arn != ?", (identifier, row["arn"])
-            )
-            if taken:
+            if self.store.endpoint_identifier_taken(identifier, other_than=row["arn"]):
                 raise ApiError("ResourceAlreadyExistsFault", f"Endpoint {identifier} already exists")
             params["EndpointIdentifier"] = identifier
-        with self.store.transaction() as db:
-            db.execute(
-                "UPDATE endpoints SET identifier = ?, endpoint_type = ?, engine_name = ?, params = ? "
-                "WHERE arn = ?",
-                (
-                    identifier,
-                    str(params.get("EndpointType", row["endpoint_type"])).upper(),
-                    params.get("EngineName", row["engine_name"]),
-                    json.dumps(params),
-                    row["arn"],
-                ),
-            )
+        self.store.update_endpoint(
+            row["arn"],
+            identifier,
+            str(params.get("EndpointType", row["endpoint_type"])).upper(),
+            params.get("EngineName", row["engine_name"]),
+            json.dumps(params),
+        )
         return {"Endpoint": self._endpoint(self._endpoint_row(row["arn"]))}
 
     def _endpoint_row(self, arn: str) -> Any:
-        rows = self.store.query("SELECT * FROM endpoints WHERE arn = ?", (arn,))
-        if not rows:
+        row = self.store.endpoint(arn)
+        if row is None:
             raise ApiError("ResourceNotFoundFault", f"Endpoint not found: {arn}")
-        return rows[0]
+        return row
 
     @staticmethod
     def _endpoint(row: Any) -> dict[str, Any]:
@@ -148,7 +133,7 @@ class Resources:
         identifier = check_identifier(
             p["ReplicationInstanceIdentifier"], "ReplicationInstanceIdentifier", 63
         ).lower()
-        if self.store.query("SELECT 1 FROM instances WHERE identifier = ?", (identifier,)):
+        if self.store.instance_identifier_taken(identifier):
             raise ApiError("ResourceAlreadyExistsFault", f"Replication instance {identifier} already exists")
         arn = resource_arn(self.region, self.account, "rep")
         group = p.get("ReplicationSubnetGroupIdentifier")
@@ -169,17 +154,12 @@ class Resources:
             "ReplicationSubnetGroupIdentifier": group or "default",
             "VpcSecurityGroupIds": p.get("VpcSecurityGroupIds") or [],
         }
-        with self.store.transaction() as db:
-            db.execute(
-                "INSERT INTO instances VALUES (?, ?, ?, ?, ?)",
-                (arn, identifier, CREATING, json.dumps(kept), time.time()),
-            )
+        self.store.insert_instance(arn, identifier, CREATING, json.dumps(kept))
         return {"ReplicationInstance": self._instance(self._instance_row(arn))}
 
     def describe_replication_instances(self, p: Params) -> dict[str, Any]:
         self._advance()
-        rows = self.store.query("SELECT * FROM instances ORDER BY created")
-        rows = _filtered(rows, p, INSTANCE_FILTERS, extra=lambda r: json.loads(r["params"]))
+        rows = _filtered(self.store.instances(), p, INSTANCE_FILTERS, extra=lambda r: json.loads(r["params"]))
         if not rows:
             raise ApiError("ResourceNotFoundFault", "No replication instances found matching filters")
         return {"ReplicationInstances": [self._instance(r) for r in rows]}
@@ -187,22 +167,21 @@ class Resources:
     def delete_replication_instance(self, p: Params) -> dict[str, Any]:
         self._advance()
         row = self._instance_row(p["ReplicationInstanceArn"])
-        tasks = self.store.query("SELECT identifier FROM tasks WHERE instance_arn = ?", (row["arn"],))
+        tasks = self.store.tasks_on_instance(row["arn"])
         if tasks:
             raise ApiError(
                 "InvalidResourceStateFault",
-                f"Replication instance {row['identifier']} has replication task "
-                f"{tasks[0]['identifier']}; delete its tasks first",
+                f"Replication instance {row['identifier']} has replication task {tasks[0]}; "
+                "delete its tasks first",
             )
         if row["status"] != DELETING:
-            with self.store.transaction() as db:
-                db.execute("UPDATE instances SET status = ? WHERE arn = ?", (DELETING, row["arn"]))
+            self.store.set_instance_status(row["arn"], DELETING)
         return {"ReplicationInstance": {**self._instance(row), "ReplicationInstanceStatus": DELETING}}
 
     def instance_status(self, arn: str) -> str | None:
         """The stored status, without moving it on (a start does not make an instance available)."""
-        rows = self.store.query("SELECT status FROM instances WHERE arn = ?", (arn,))
-        return rows[0]["status"] if rows else None
+        row = self.store.instance(arn)
+        return row["status"] if row is not None else None
 
     def _advance(self) -> None:
         """Move every instance one step on: ``creating`` → ``available``, ``deleting`` → gone.
@@ -210,15 +189,13 @@ class Resources:
         The create's (and the delete's) own response shows the first status; any later request that
         reads instances sees the next one, as a waiter polling DMS does after a while.
         """
-        with self.store.transaction() as db:
-            db.execute("DELETE FROM instances WHERE status = ?", (DELETING,))
-            db.execute("UPDATE instances SET status = ? WHERE status = ?", (AVAILABLE, CREATING))
+        self.store.advance_instances(gone=DELETING, ready=(CREATING, AVAILABLE))
 
     def _instance_row(self, arn: str) -> Any:
-        rows = self.store.query("SELECT * FROM instances WHERE arn = ?", (arn,))
-        if not rows:
+        row = self.store.instance(arn)
+        if row is None:
             raise ApiError("ResourceNotFoundFault", f"Replication instance not found: {arn}")
-        return rows[0]
+        return row
 
     def modify_replication_instance(self, p: Params) -> dict[str, Any]:
         """Change the stored settings (applied at once: no maintenance window here)."""
@@ -242,11 +219,7 @@ class Resources:
             identifier = check_identifier(
                 p["ReplicationInstanceIdentifier"], "ReplicationInstanceIdentifier", 63
             ).lower()
-        with self.store.transaction() as db:
-            db.execute(
-                "UPDATE instances SET params = ?, identifier = ? WHERE arn = ?",
-                (json.dumps(params), identifier, row["arn"]),
-            )
+        self.store.update_instance(row["arn"], identifier, json.dumps(params))
         return {"ReplicationInstance": self._instance(self._instance_row(row["arn"]))}
 
     def _instance(self, row: Any) -> dict[str, Any]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import time
 from typing import Any
 
 from dersonlake.api.dms_tags import Tags
@@ -20,14 +19,6 @@ from dersonlake.api.protocol import ApiError
 from dersonlake.replication import ReplicationStore
 
 Params = dict[str, Any]
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS subnet_groups (
-    identifier TEXT PRIMARY KEY,
-    description TEXT NOT NULL,
-    subnet_ids TEXT NOT NULL,
-    created REAL NOT NULL
-)
-"""
 _SUBNET_GROUP_ID = re.compile(r"^[A-Za-z0-9._ -]{1,255}$")
 
 
@@ -37,8 +28,6 @@ class SubnetGroups:
         self.region = region
         self.account = account
         self.tags = tags
-        with store.transaction() as db:
-            db.execute(SCHEMA)
 
     def exists(self, identifier: str) -> bool:
         return self._group(identifier) is not None
@@ -59,31 +48,20 @@ class SubnetGroups:
                 "ResourceAlreadyExistsFault", f"Replication subnet group {identifier} already exists"
             )
         subnets = self._subnets(p["SubnetIds"])
-        with self.store.transaction() as db:
-            db.execute(
-                "INSERT INTO subnet_groups VALUES (?, ?, ?, ?)",
-                (identifier, p["ReplicationSubnetGroupDescription"], json.dumps(subnets), time.time()),
-            )
+        self.store.insert_subnet_group(
+            identifier, p["ReplicationSubnetGroupDescription"], json.dumps(subnets)
+        )
         self.tags.put(self.subnet_group_arn(identifier), p.get("Tags", []))
         return {"ReplicationSubnetGroup": self.describe_group(identifier)}
 
     def modify_replication_subnet_group(self, p: Params) -> dict[str, Any]:
         identifier = self._known_group(p["ReplicationSubnetGroupIdentifier"])
-        with self.store.transaction() as db:
-            if p.get("ReplicationSubnetGroupDescription") is not None:
-                db.execute(
-                    "UPDATE subnet_groups SET description = ? WHERE identifier = ?",
-                    (p["ReplicationSubnetGroupDescription"], identifier),
-                )
-            db.execute(
-                "UPDATE subnet_groups SET subnet_ids = ? WHERE identifier = ?",
-                (json.dumps(self._subnets(p["SubnetIds"])), identifier),
-            )
+        subnets = json.dumps(self._subnets(p["SubnetIds"]))
+        self.store.update_subnet_group(identifier, p.get("ReplicationSubnetGroupDescription"), subnets)
         return {"ReplicationSubnetGroup": self.describe_group(identifier)}
 
     def describe_replication_subnet_groups(self, p: Params) -> dict[str, Any]:
-        rows = self.store.query("SELECT identifier FROM subnet_groups ORDER BY created")
-        names = [r["identifier"] for r in rows]
+        names = self.store.subnet_group_names()
         for f in p.get("Filters", []):
             if f["Name"] != "replication-subnet-group-id":
                 raise ApiError(
@@ -98,15 +76,14 @@ class SubnetGroups:
 
     def delete_replication_subnet_group(self, p: Params) -> dict[str, Any]:
         identifier = self._known_group(p["ReplicationSubnetGroupIdentifier"])
-        for row in self.store.query("SELECT identifier, params FROM instances"):
+        for row in self.store.instances():
             if json.loads(row["params"]).get("ReplicationSubnetGroupIdentifier") == identifier:
                 raise ApiError(
                     "InvalidResourceStateFault",
                     f"Replication subnet group {identifier} is used by replication instance "
                     f"{row['identifier']}",
                 )
-        with self.store.transaction() as db:
-            db.execute("DELETE FROM subnet_groups WHERE identifier = ?", (identifier,))
+        self.store.delete_subnet_group(identifier)
         self.tags.drop(self.subnet_group_arn(identifier))
         return {}
 
@@ -140,8 +117,7 @@ class SubnetGroups:
         return list(dict.fromkeys(subnet_ids))
 
     def _group(self, identifier: str) -> Any:
-        rows = self.store.query("SELECT * FROM subnet_groups WHERE identifier = ?", (identifier.lower(),))
-        return rows[0] if rows else None
+        return self.store.subnet_group(identifier.lower())
 
     def _known_group(self, identifier: str) -> str:
         if self._group(identifier) is None:

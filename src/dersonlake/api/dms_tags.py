@@ -16,16 +16,6 @@ from dersonlake.api.protocol import ApiError
 from dersonlake.replication import ReplicationStore
 
 Params = dict[str, Any]
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS resource_tags (
-    arn TEXT NOT NULL,
-    key TEXT NOT NULL,
-    value TEXT NOT NULL,
-    PRIMARY KEY (arn, key)
-);
-"""
-# The tables whose ARNs can carry tags (subnet groups have ARNs built from their identifier).
-TAGGABLE = (("endpoints", "arn"), ("instances", "arn"), ("tasks", "arn"))
 
 
 class Tags:
@@ -36,10 +26,6 @@ class Tags:
         self.region = region
         self.account = account
         self.groups: Any = None
-        with store.transaction() as db:
-            for statement in SCHEMA.split(";"):
-                if statement.strip():
-                    db.execute(statement)
 
     # -- tags --------------------------------------------------------------------------------------
     def add_tags_to_resource(self, p: Params) -> dict[str, Any]:
@@ -49,9 +35,7 @@ class Tags:
 
     def remove_tags_from_resource(self, p: Params) -> dict[str, Any]:
         arn = self._existing(p["ResourceArn"])
-        with self.store.transaction() as db:
-            for key in p["TagKeys"]:
-                db.execute("DELETE FROM resource_tags WHERE arn = ? AND key = ?", (arn, key))
+        self.store.remove_tags(arn, list(p["TagKeys"]))
         return {}
 
     def list_tags_for_resource(self, p: Params) -> dict[str, Any]:
@@ -65,28 +49,19 @@ class Tags:
         return {"TagList": out}
 
     def put(self, arn: str, tags: list[dict[str, Any]]) -> None:
-        with self.store.transaction() as db:
-            for tag in tags:
-                key = tag.get("Key")
-                if not key:
-                    raise ApiError("InvalidParameterValueException", "Tag keys must not be empty")
-                db.execute(
-                    "INSERT OR REPLACE INTO resource_tags VALUES (?, ?, ?)",
-                    (arn, key, tag.get("Value") or ""),
-                )
+        if any(not tag.get("Key") for tag in tags):  # checked first: no tag of a bad list is kept
+            raise ApiError("InvalidParameterValueException", "Tag keys must not be empty")
+        self.store.put_tags(arn, [(tag["Key"], tag.get("Value") or "") for tag in tags])
 
     def of(self, arn: str) -> dict[str, str]:
-        rows = self.store.query("SELECT key, value FROM resource_tags WHERE arn = ? ORDER BY key", (arn,))
-        return {r["key"]: r["value"] for r in rows}
+        return self.store.tags(arn)
 
     def drop(self, arn: str) -> None:
-        with self.store.transaction() as db:
-            db.execute("DELETE FROM resource_tags WHERE arn = ?", (arn,))
+        self.store.drop_tags(arn)
 
     def _existing(self, arn: str) -> str:
-        for table, column in TAGGABLE:
-            if self.store.query(f"SELECT 1 FROM {table} WHERE {column} = ?", (arn,)):
-                return arn
+        if self.store.has_resource(arn):  # an endpoint, instance or task
+            return arn
         prefix = f"arn:aws:dms:{self.region}:{self.account}:subgrp:"
         if arn.startswith(prefix) and self.groups is not None and self.groups.exists(arn[len(prefix) :]):
             return arn

@@ -5,8 +5,8 @@ TagResource, UntagResource, ListTagsForResource).
 The engine runs definitions; these settings only matter to clients that manage state machines,
 above all the Terraform AWS provider, which sends them on create and reads them back on every
 refresh: an answer without them, or with other values than were sent, shows as drift. They are kept
-in the engine's store, in a table of their own, and described back as AWS does: logging ``OFF``
-and tracing disabled unless set.
+in the engine's store, in a table of their own (its queries are ``states.store``'s), and described
+back as AWS does: logging ``OFF`` and tracing disabled unless set.
 """
 
 from __future__ import annotations
@@ -18,14 +18,6 @@ from dersonlake.api.protocol import ApiError
 from dersonlake.states import Engine
 
 Params = dict[str, Any]
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS api_state_machine_settings (
-    name TEXT PRIMARY KEY,
-    logging TEXT,
-    tracing TEXT,
-    tags TEXT NOT NULL DEFAULT '{}'
-)
-"""
 DEFAULT_LOGGING = {"level": "OFF", "includeExecutionData": False}
 DEFAULT_TRACING = {"enabled": False}
 
@@ -35,14 +27,12 @@ class SfnSettings:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        with engine.store.tx() as tx:
-            tx.execute(SCHEMA)
 
     def _name(self, arn: str) -> str:
         return self.engine.sm_row(arn)["name"]
 
     def _row(self, name: str) -> Any:
-        return self.engine.store.one("SELECT * FROM api_state_machine_settings WHERE name = ?", (name,))
+        return self.engine.store.machine_settings(name)
 
     def save(self, arn: str, p: Params) -> None:
         """Keep what a create or an update carries; members not given keep their value."""
@@ -53,19 +43,12 @@ class SfnSettings:
         tags = {t["key"]: t.get("value", "") for t in p.get("tags", [])}
         with self.engine.store.tx() as tx:
             if row is None:
-                tx.execute(
-                    "INSERT INTO api_state_machine_settings VALUES (?, ?, ?, ?)",
-                    (name, _dump(logging), _dump(tracing), json.dumps(tags)),
-                )
+                tx.insert_machine_settings(name, _dump(logging), _dump(tracing), json.dumps(tags))
                 return
             if logging is not None:
-                tx.execute(
-                    "UPDATE api_state_machine_settings SET logging = ? WHERE name = ?", (_dump(logging), name)
-                )
+                tx.set_machine_logging(name, json.dumps(logging))
             if tracing is not None:
-                tx.execute(
-                    "UPDATE api_state_machine_settings SET tracing = ? WHERE name = ?", (_dump(tracing), name)
-                )
+                tx.set_machine_tracing(name, json.dumps(tracing))
 
     def describe(self, described: dict[str, Any]) -> dict[str, Any]:
         row = self._row(described["name"])
@@ -80,7 +63,7 @@ class SfnSettings:
     def forget(self, arn: str) -> None:
         name = self._name(arn)
         with self.engine.store.tx() as tx:
-            tx.execute("DELETE FROM api_state_machine_settings WHERE name = ?", (name,))
+            tx.delete_machine_settings(name)
 
     # -- tags --------------------------------------------------------------------------------------
     def _tags(self, arn: str) -> tuple[str, dict[str, str]]:
@@ -93,11 +76,7 @@ class SfnSettings:
 
     def _store_tags(self, name: str, tags: dict[str, str]) -> None:
         with self.engine.store.tx() as tx:
-            tx.execute(
-                "INSERT INTO api_state_machine_settings (name, tags) VALUES (?, ?) "
-                "ON CONFLICT(name) DO UPDATE SET tags = excluded.tags",
-                (name, json.dumps(tags)),
-            )
+            tx.set_machine_tags(name, json.dumps(tags))
 
     def tag_resource(self, p: Params) -> dict[str, Any]:
         name, tags = self._tags(p["resourceArn"])

@@ -8,7 +8,6 @@ them. rich tables on a terminal; plain columns otherwise (pipes, CI logs); ``--j
 from __future__ import annotations
 
 import json
-import sqlite3
 import sys
 import time
 from datetime import UTC, datetime
@@ -140,21 +139,11 @@ def _iso(ts: float) -> str:
 
 
 def _alerts(path: Path, owner: str | None) -> list[dict[str, Any]]:
-    if not path.exists():
-        return []
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
-    conn.row_factory = sqlite3.Row
-    try:
-        sql, params = "SELECT ts, kind, owner, subject FROM alerts", []
-        if owner is not None:
-            sql, params = sql + " WHERE owner = ?", [owner]
-        rows = conn.execute(sql + " ORDER BY ts DESC LIMIT ?", [*params, RECENT_ALERTS]).fetchall()
-    except sqlite3.OperationalError:  # created by an older version, or being created right now
-        return []
-    finally:
-        conn.close()
+    from dersonlake.notify.history import recent_alerts
+
     return [
-        {"time": _iso(r["ts"]), "kind": r["kind"], "owner": r["owner"], "subject": r["subject"]} for r in rows
+        {"time": _iso(a.ts), "kind": a.kind, "owner": a.owner, "subject": a.subject}
+        for a in recent_alerts(path, owner, RECENT_ALERTS)
     ]
 
 

@@ -3,6 +3,10 @@
 It makes alerts happen once: the watcher in ``serve`` and the one in ``derson-lake run`` see the
 same failed execution, and the first to record its key sends it. ``since`` is when alerting
 started on this machine: failures older than that are history, not news.
+
+This module is the file's one owner: its schema (``MIGRATIONS``, version in ``PRAGMA
+user_version``) and every query. ``derson-lake status`` reads it from another process with
+``recent_alerts`` (read-only).
 """
 
 from __future__ import annotations
@@ -11,16 +15,30 @@ import json
 import sqlite3
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from dersonlake.notify.alert import Alert
+from dersonlake.readonly_db import read_only
+from dersonlake.sqlite_schema import Migration, check_not_newer, migrate, script
 
-SCHEMA = """
+FILE_KIND = "alert log"
+# Files from before versions were kept (user_version 0) have exactly these tables: IF NOT EXISTS.
+MIGRATIONS = [
+    Migration(
+        1,
+        "alerts sent, and meta (when alerting started)",
+        script(
+            """
 CREATE TABLE IF NOT EXISTS alerts (
     key TEXT PRIMARY KEY, ts REAL NOT NULL, kind TEXT NOT NULL, owner TEXT, subject TEXT NOT NULL,
     payload TEXT NOT NULL, result TEXT);
-CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)
 """
+        ),
+    ),
+]
+SCHEMA_VERSION = len(MIGRATIONS)
 
 
 class AlertLog:
@@ -31,7 +49,11 @@ class AlertLog:
         self._db = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(SCHEMA)
+        try:
+            migrate(self._db, self.path, FILE_KIND, MIGRATIONS)
+        except BaseException:
+            self._db.close()
+            raise
         self._db.execute("INSERT OR IGNORE INTO meta VALUES ('since', ?)", (repr(time.time()),))
 
     @property
@@ -56,3 +78,30 @@ class AlertLog:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+@dataclass(frozen=True)
+class SentAlert:
+    """An alert as ``status`` lists it."""
+
+    ts: float
+    kind: str
+    owner: str | None
+    subject: str
+
+
+def recent_alerts(path: str | Path, owner: str | None, limit: int) -> list[SentAlert]:
+    """The newest ``limit`` alerts (only ``owner``'s when given), read-only: empty when no alert log
+    exists or its table is not there yet; a log from a newer derson-lake is refused."""
+    with read_only(Path(path)) as conn:
+        if conn is None:
+            return []
+        check_not_newer(conn, path, FILE_KIND, SCHEMA_VERSION)
+        sql, params = "SELECT ts, kind, owner, subject FROM alerts", []
+        if owner is not None:
+            sql, params = sql + " WHERE owner = ?", [owner]
+        try:
+            rows = conn.execute(sql + " ORDER BY ts DESC LIMIT ?", [*params, limit]).fetchall()
+        except sqlite3.OperationalError:  # being created right now
+            return []
+    return [SentAlert(r["ts"], r["kind"], r["owner"], r["subject"]) for r in rows]

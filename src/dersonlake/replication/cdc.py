@@ -107,11 +107,6 @@ class CdcState:
 
     def __init__(self, store: ReplicationStore) -> None:
         self.store = store
-        with store.transaction() as db:
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS cdc_files (task_arn TEXT NOT NULL, key TEXT NOT NULL,"
-                " PRIMARY KEY (task_arn, key))"
-            )
 
     def checkpoint(self, arn: str) -> CdcCheckpoint | None:
         row = self.store.task(arn)
@@ -120,27 +115,16 @@ class CdcState:
 
     def clear(self, arn: str) -> None:
         """Forget the task's checkpoint (a fresh start reads from a new position)."""
-        with self.store.transaction() as db:
-            row = db.execute("SELECT extra FROM tasks WHERE arn = ?", (arn,)).fetchone()
-            if row is None:
-                return
-            extra = json.loads(row["extra"] or "{}")
-            if extra.pop("cdc_checkpoint", None) is not None:
-                db.execute(
-                    "UPDATE tasks SET recovery_checkpoint = NULL, extra = ? WHERE arn = ?",
-                    (json.dumps(extra), arn),
-                )
+        self.store.clear_cdc_checkpoint(arn)
 
     def intend(self, arn: str, key: str) -> None:
-        with self.store.transaction() as db:
-            db.execute("INSERT OR IGNORE INTO cdc_files VALUES (?, ?)", (arn, key))
+        self.store.intend_cdc_file(arn, key)
 
     def uncovered(self, arn: str) -> list[str]:
-        return [r["key"] for r in self.store.query("SELECT key FROM cdc_files WHERE task_arn = ?", (arn,))]
+        return self.store.cdc_files(arn)
 
     def forget(self, arn: str, keys: list[str]) -> None:
-        with self.store.transaction() as db:
-            db.executemany("DELETE FROM cdc_files WHERE task_arn = ? AND key = ?", [(arn, k) for k in keys])
+        self.store.forget_cdc_files(arn, keys)
 
     def in_lake(self, arn: str) -> bool:
         """Whether the task's checkpoint was also saved in the lake (by this version): one that
@@ -157,26 +141,7 @@ class CdcState:
         in_lake: bool = False,
     ) -> None:
         """One transaction: the checkpoint, the statistics it covers, and forgetting the covered files."""
-        now = time.time()
-        with self.store.transaction() as db:
-            row = db.execute("SELECT extra FROM tasks WHERE arn = ?", (arn,)).fetchone()
-            extra = json.loads(row["extra"] or "{}")
-            extra["cdc_checkpoint"] = cp.to_json()
-            if in_lake:
-                extra["checkpoint_in_lake"] = True
-            db.execute(
-                "UPDATE tasks SET recovery_checkpoint = ?, extra = ? WHERE arn = ?",
-                (str(cp.position), json.dumps(extra), arn),
-            )
-            for (schema, table), c in counts.items():
-                sets = ", ".join(f"{k} = {k} + ?, applied_{k} = applied_{k} + ?" for k in c)
-                values = [v for v in c.values() for _ in (0, 1)]
-                db.execute(
-                    f"UPDATE table_stats SET {sets}, last_update = ? WHERE task_arn = ? AND schema_name = ?"
-                    " AND table_name = ?",
-                    [*values, now, arn, schema, table],
-                )
-            db.execute("DELETE FROM cdc_files WHERE task_arn = ?", (arn,))
+        self.store.save_cdc_checkpoint(arn, str(cp.position), cp.to_json(), counts, in_lake=in_lake)
 
 
 def _split_key_updates(
@@ -602,13 +567,7 @@ class CdcCapture:
 
     def _register(self, schema: str, table: str) -> None:
         """A statistics row for a table CDC captures without a full load (created during CDC)."""
-        with self.store.transaction() as db:
-            db.execute(
-                "INSERT INTO table_stats (task_arn, schema_name, table_name, state, last_update)"
-                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (task_arn, schema_name, table_name) DO UPDATE SET"
-                " state = excluded.state, error = NULL",
-                (self.arn, schema, table, status.TABLE_COMPLETED, time.time()),
-            )
+        self.store.register_cdc_table(self.arn, schema, table, status.TABLE_COMPLETED)
 
     def _state_stem(self, target: str) -> str | None:
         cp = self.state.checkpoint(self.arn)

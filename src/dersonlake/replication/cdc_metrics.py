@@ -33,23 +33,12 @@ METRICS = (
 )
 
 
-def _ensure(store: ReplicationStore) -> None:
-    with store.transaction() as db:
-        db.execute(
-            "CREATE TABLE IF NOT EXISTS cdc_metrics (task_arn TEXT PRIMARY KEY, latency_source REAL,"
-            " latency_target REAL, throughput_rows_source REAL, throughput_rows_target REAL,"
-            " incoming_changes INTEGER, updated REAL)"
-        )
-
-
 def cdc_metrics(store: ReplicationStore, arn: str) -> dict[str, Any] | None:
     """The task's last saved metrics by their DMS names, plus ``Updated`` (epoch seconds); None
     when the task never streamed."""
-    _ensure(store)
-    rows = store.query("SELECT * FROM cdc_metrics WHERE task_arn = ?", (arn,))
-    if not rows:
+    r = store.cdc_metrics(arn)
+    if r is None:
         return None
-    r = rows[0]
     return {
         "CDCLatencySource": r["latency_source"],
         "CDCLatencyTarget": r["latency_target"],
@@ -71,7 +60,6 @@ class CdcMeter:
         self.arn = arn
         self.clock = clock
         self.every = every
-        _ensure(store)
         self._last_commit: float | None = None
         self._oldest_unapplied: float | None = None
         self._caught_up = False
@@ -108,14 +96,14 @@ class CdcMeter:
         source = 0.0 if self._caught_up or self._last_commit is None else max(0.0, now - self._last_commit)
         target = 0.0 if self._oldest_unapplied is None else max(0.0, now - self._oldest_unapplied)
         rate = (lambda n: n / elapsed) if elapsed > 0 else (lambda n: 0.0)
-        with self.store.transaction() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO cdc_metrics VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (self.arn, source, target, rate(self._read), rate(self._applied), self._incoming, now),
-            )
-            db.execute(  # where replication.stats (status, /metrics, alerts) reads the latency
-                "UPDATE tasks SET cdc_latency_source = ?, cdc_latency_target = ? WHERE arn = ?",
-                (source, target, self.arn),
-            )
+        self.store.save_cdc_metrics(  # the latencies also where replication.stats reads them
+            self.arn,
+            latency_source=source,
+            latency_target=target,
+            rows_source=rate(self._read),
+            rows_target=rate(self._applied),
+            incoming=self._incoming,
+            updated=now,
+        )
         self._read = self._applied = 0
         self._since = now

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import bisect
 import json
-import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -43,70 +42,36 @@ class HandoffMarks:
 
     def __init__(self, store: ReplicationStore) -> None:
         self.store = store
-        with store.transaction() as db:
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS handoff_marks (task_arn TEXT NOT NULL, schema_name TEXT NOT NULL,"
-                " table_name TEXT NOT NULL, segment TEXT NOT NULL, chunk INTEGER NOT NULL, after TEXT,"
-                " file TEXT NOT NULL, pos INTEGER NOT NULL,"
-                " PRIMARY KEY (task_arn, schema_name, table_name, segment, chunk))"
-            )
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS handoff_tables (task_arn TEXT NOT NULL,"
-                " schema_name TEXT NOT NULL, table_name TEXT NOT NULL, definition TEXT NOT NULL,"
-                " defined REAL NOT NULL, PRIMARY KEY (task_arn, schema_name, table_name))"
-            )
 
     def define(self, arn: str, table: Table) -> None:
         """The definition the full load read ``table`` with: CDC's starting point for its columns (the
         catalog may already show later DDL by the time CDC reads the binlog from before it)."""
-        with self.store.transaction() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO handoff_tables VALUES (?, ?, ?, ?, ?)",
-                (arn, table.schema, table.name, json.dumps(table_to_json(table)), time.time()),
-            )
+        self.store.define_handoff_table(arn, table.schema, table.name, json.dumps(table_to_json(table)))
 
     def definitions(self, arn: str) -> dict[str, tuple[Table, float]]:
         """Per ``schema.table``: the definition the last full load read, and when (epoch seconds)."""
-        rows = self.store.query("SELECT * FROM handoff_tables WHERE task_arn = ?", (arn,))
         return {
             f"{r['schema_name']}.{r['table_name']}": (
                 table_from_json(json.loads(r["definition"])),
                 r["defined"],
             )
-            for r in rows
+            for r in self.store.handoff_tables(arn)
         }
 
     def replace(
         self, arn: str, schema: str, table: str, segment: str, marks: Sequence[ChunkSnapshot]
     ) -> None:
         """The marks of one finished unit (a retried or resumed unit's earlier marks are dropped)."""
-        with self.store.transaction() as db:
-            db.execute(
-                "DELETE FROM handoff_marks WHERE task_arn = ? AND schema_name = ? AND table_name = ?"
-                " AND segment = ?",
-                (arn, schema, table, segment),
-            )
-            db.executemany(
-                "INSERT INTO handoff_marks VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (arn, schema, table, segment, i, _dump(m.after), m.file, m.pos)
-                    for i, m in enumerate(marks)
-                ],
-            )
+        self.store.replace_handoff_marks(
+            arn, schema, table, segment, [(_dump(m.after), m.file, m.pos) for m in marks]
+        )
 
     def clear(self, arn: str, schema: str, table: str) -> None:
-        with self.store.transaction() as db:
-            db.execute(
-                "DELETE FROM handoff_marks WHERE task_arn = ? AND schema_name = ? AND table_name = ?",
-                (arn, schema, table),
-            )
+        self.store.clear_handoff_marks(arn, schema, table)
 
     def load(self, arn: str) -> dict[tuple[str, str], list[tuple[str, ChunkSnapshot]]]:
         out: dict[tuple[str, str], list[tuple[str, ChunkSnapshot]]] = defaultdict(list)
-        for r in self.store.query(
-            "SELECT * FROM handoff_marks WHERE task_arn = ? ORDER BY schema_name, table_name, segment, chunk",
-            (arn,),
-        ):
+        for r in self.store.handoff_marks(arn):
             after = json.loads(r["after"]) if r["after"] is not None else None
             mark = ChunkSnapshot(tuple(after) if after is not None else None, r["file"], int(r["pos"]))
             out[(r["schema_name"], r["table_name"])].append((r["segment"], mark))

@@ -1,9 +1,9 @@
 """A read-only snapshot of the replication store, for monitoring: metrics, ``status``, alerts.
 
-It opens the SQLite file read-only for each snapshot instead of sharing a ``ReplicationStore``:
-the store is written by other processes (``derson-lake load``, ``stream``, the server's DMS
-worker), and a reader that never writes can neither block them nor create a store that is not
-there. A missing file is an empty snapshot.
+It reads each snapshot with ``replication.store.read_snapshot`` (the file opened read-only)
+instead of sharing a ``ReplicationStore``: the store is written by other processes (``derson-lake
+load``, ``stream``, the server's DMS worker), and a reader that never writes can neither block them
+nor create or migrate a store that is not its own. A missing file is an empty snapshot.
 
 CDC latency (``CDCLatencySource`` / ``CDCLatencyTarget``, dms.md §5.6) is read from the ``tasks``
 columns ``cdc_latency_source`` / ``cdc_latency_target`` (seconds) when the store has them; a
@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dersonlake.processes import pid_alive
-from dersonlake.readonly_db import read_only
 from dersonlake.replication import status
+from dersonlake.replication.store import read_snapshot
 
 LATENCY_COLUMNS = ("cdc_latency_source", "cdc_latency_target")
 
@@ -82,22 +82,12 @@ class TaskStat:
     tables: list[TableStat] = field(default_factory=list)
 
 
-def columns(conn: sqlite3.Connection, table: str) -> set[str]:
-    return {r["name"] for r in conn.execute(f"PRAGMA table_info({table})")}
-
-
 def read_tasks(path: str | Path, owner: str | None = None) -> list[TaskStat]:
     """Every task in the store at ``path`` (only ``owner``'s when given), with its tables."""
-    with read_only(Path(path)) as conn:
-        if conn is None or "arn" not in columns(conn, "tasks"):
-            return []
-        have = columns(conn, "tasks")
-        tasks = conn.execute("SELECT * FROM tasks ORDER BY created").fetchall()
-        tables: dict[str, list[sqlite3.Row]] = {}
-        for row in conn.execute("SELECT * FROM table_stats ORDER BY schema_name, table_name"):
-            tables.setdefault(row["task_arn"], []).append(row)
+    snapshot = read_snapshot(path)
+    have, tables = snapshot.task_columns, snapshot.tables
     out = []
-    for row in tasks:
+    for row in snapshot.tasks:
         if owner is not None and row["owner"] != owner:
             continue
         rows = tables.get(row["arn"], [])

@@ -17,11 +17,11 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from dersonlake.errors import OperationFailed
 from dersonlake.readonly_db import read_only
+from dersonlake.sqlite_schema import Migration, check_not_newer, migrate, script
 
-SCHEMA_VERSION = 1
 FILE_NAME = "schedule.sqlite"
+FILE_KIND = "schedule store"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS owners (
@@ -55,6 +55,10 @@ CREATE TABLE IF NOT EXISTS alarms (
     reason TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (owner, name));
 """
+
+# The layout in order (``sqlite_schema``): a change is a new step at the end, never an edit.
+MIGRATIONS = [Migration(1, "owners, events, alarms", script(SCHEMA))]
+SCHEMA_VERSION = len(MIGRATIONS)
 
 QUERIES = {
     "owner": "SELECT * FROM owners WHERE owner = ?",
@@ -142,15 +146,11 @@ class ScheduleStore:
         self._db = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
+        try:
+            migrate(self._db, self.path, FILE_KIND, MIGRATIONS)
+        except BaseException:
             self._db.close()
-            raise OperationFailed(
-                f"{self.path} was written by a newer derson-lake (schedule store version {version}, "
-                f"this one knows {SCHEMA_VERSION}); upgrade, or move the file away to start afresh"
-            )
-        self._db.executescript(SCHEMA)
-        self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            raise
 
     def close(self) -> None:
         with self._lock:
@@ -215,6 +215,7 @@ def read_overview(path: str | Path) -> list[Overview]:
     with read_only(Path(path)) as conn:
         if conn is None:
             return []
+        check_not_newer(conn, path, FILE_KIND, SCHEMA_VERSION)
         try:
             owners = [_from_row(OwnerState, r) for r in conn.execute(QUERIES["owners"]).fetchall()]
             alarms = [_from_row(AlarmState, r) for r in conn.execute(QUERIES["alarms"]).fetchall()]

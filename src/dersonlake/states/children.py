@@ -220,12 +220,7 @@ class Children:
         while kids["running"] < kids["maxc"] and kids.get("next", kids["n"]) < kids["n"]:
             idx = kids["next"]
             kids["next"] = idx + 1
-            cur = tx.execute(
-                "UPDATE frames SET status = 'RUNNING', runnable = 1, data = json_set(data, '$.prev', ?)"
-                " WHERE parent_id = ? AND gen = ? AND idx = ? AND status = 'PENDING'",
-                (parent.data.get("prev"), parent.id, parent.data["cgen"], idx),
-            )
-            if cur.rowcount:
+            if tx.start_child_frame(parent.id, parent.data["cgen"], idx, parent.data.get("prev")):
                 kids["running"] += 1
                 if kids["map"]:
                     self.interp.event(tx, parent, "MapIterationStarted", {"name": st.name, "index": idx})
@@ -236,12 +231,8 @@ class Children:
         if "fail" in kids:
             self.interp.event(tx, f, prefix + "Failed")
             raise StatesFailure(kids["fail"]["error"], kids["fail"]["cause"])
-        rows = tx.all(
-            "SELECT status, output, error, cause FROM frames WHERE parent_id = ? AND gen = ? ORDER BY idx",
-            (f.id, f.data.get("cgen", 0)),
-        )
         results = []
-        for row in rows:
+        for row in tx.child_results(f.id, f.data.get("cgen", 0)):
             if row["status"] == "SUCCEEDED":
                 results.append(io_loads(row["output"]))
             else:
@@ -251,12 +242,8 @@ class Children:
 
     # -- aborting and redriving -----------------------------------------------------------------
     def abort_children(self, tx: Tx, parent: Frame, st: State) -> None:
-        rows = tx.all(
-            "SELECT id FROM frames WHERE parent_id = ? AND gen = ? AND status = 'RUNNING' ORDER BY idx",
-            (parent.id, parent.data.get("cgen", 0)),
-        )
-        for row in rows:
-            child = tx.frame(row["id"])
+        for child_id in tx.running_children(parent.id, parent.data.get("cgen", 0)):
+            child = tx.frame(child_id)
             if child is None:
                 continue
             self.abort_frame(tx, child)
@@ -267,17 +254,13 @@ class Children:
     def abort_frame(self, tx: Tx, f: Frame) -> None:
         """Stop a running frame and everything under it (timers, tasks, children, child executions)."""
         _, _, st = self.interp.scope_state(tx, f)
-        for row in tx.all("SELECT id FROM frames WHERE parent_id = ? AND status = 'RUNNING'", (f.id,)):
-            child = tx.frame(row["id"])
+        for child_id in tx.running_children(f.id):
+            child = tx.frame(child_id)
             if child is not None:
                 self.abort_frame(tx, child)
-        tx.execute("DELETE FROM timers WHERE frame_id = ?", (f.id,))
-        for task in tx.all(
-            "SELECT id, resource, child_exec FROM tasks"
-            " WHERE frame_id = ? AND status IN ('PENDING','WAITING')",
-            (f.id,),
-        ):
-            tx.execute("UPDATE tasks SET status = 'CANCELLED' WHERE id = ?", (task["id"],))
+        tx.delete_frame_timers(f.id)
+        for task in tx.open_tasks(f.id):
+            tx.set_task_status(task["id"], "CANCELLED")
             if task["child_exec"] and parse_resource(task["resource"]).pattern.startswith(".sync"):
                 self.engine.stop_child(tx, task["child_exec"])
         if f.phase in ("task", "wait", "children", "retry", "join") and st.type in (
@@ -297,7 +280,7 @@ class Children:
         kids = f.data.get("kids")
         if st.type in ("Map", "Parallel") and kids and f.phase in ("children", "join", "retry"):
             gen = f.data.get("cgen", 0)
-            rows = tx.all("SELECT id, status FROM frames WHERE parent_id = ? AND gen = ?", (f.id, gen))
+            rows = tx.children_status(f.id, gen)
             running = 0
             for row in rows:
                 if row["status"] in ("FAILED", "ABORTED"):

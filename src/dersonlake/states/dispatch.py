@@ -55,12 +55,7 @@ class Dispatcher:
         if owner not in (None, me) and pid_alive(owner):
             return False
         with self.engine.store.tx() as tx:
-            cur = tx.execute(
-                "UPDATE tasks SET claimed_by = ? WHERE id = ? AND status = 'PENDING'"
-                " AND (claimed_by IS NULL OR claimed_by = ?)",
-                (me, task["id"], owner),
-            )
-            return cur.rowcount == 1
+            return tx.claim_task(task["id"], me, owner)
 
     def dispatch(self, task: Any) -> Outcome:
         res = integ.parse_resource(task["resource"])
@@ -115,18 +110,8 @@ class Dispatcher:
         self, task: Any, target: str, message: str, subject: str | None, attrs: Any
     ) -> None:
         with self.engine.store.tx() as tx:
-            tx.execute(
-                "INSERT OR IGNORE INTO notifications(key, ts, exec_arn, target, subject, message, attributes)"
-                " VALUES (?,?,?,?,?,?,?)",
-                (
-                    task["key"],
-                    self.engine.clock.now(),
-                    task["exec_arn"],
-                    target,
-                    subject,
-                    message,
-                    dumps(attrs),
-                ),
+            tx.add_notification(
+                task["key"], self.engine.clock.now(), task["exec_arn"], target, subject, message, dumps(attrs)
             )
 
     def start_child(self, task: Any, params: Any, res: integ.Resource) -> Outcome:
@@ -141,8 +126,8 @@ class Dispatcher:
             arn, start, _ = self.engine.create_execution(
                 tx, sm, name, text, parent_task=task["id"], closed_ok=True
             )
-            tx.execute("UPDATE tasks SET child_exec = ? WHERE id = ?", (arn, task["id"]))
-            row = tx.one("SELECT * FROM executions WHERE arn = ?", (arn,))
+            tx.set_child_execution(task["id"], arn)
+            row = tx.execution(arn)
         started = {"ExecutionArn": arn, "StartDate": int(start * 1000)}
         if res.pattern == ".waitForTaskToken":
             return Pending()

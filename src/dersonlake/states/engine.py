@@ -144,16 +144,16 @@ class Engine:
 
     def sm_row(self, ref: str) -> Any:
         """A state machine by ARN, or by name (so ARNs from another region/account still resolve)."""
-        row = self.store.one("SELECT * FROM state_machines WHERE arn = ?", (ref,))
+        row = self.store.state_machine(ref)
         if row is None:
             name = ref.rsplit(":", 1)[-1] if ref.startswith("arn:") else ref
-            row = self.store.one("SELECT * FROM state_machines WHERE name = ?", (name,))
+            row = self.store.state_machine_named(name)
         if row is None:
             raise StatesApiError("StateMachineDoesNotExist", f"State Machine Does Not Exist: '{ref}'")
         return row
 
     def _exec_row(self, arn: str) -> Any:
-        row = self.store.one("SELECT * FROM executions WHERE arn = ?", (arn,))
+        row = self.store.execution(arn)
         if row is None:
             raise StatesApiError("ExecutionDoesNotExist", f"Execution Does Not Exist: '{arn}'")
         return row
@@ -170,16 +170,12 @@ class Engine:
         arn = self.state_machine_arn(name)
         now = self.clock.now()
         with self.store.tx() as tx:
-            row = tx.one("SELECT * FROM state_machines WHERE name = ?", (name,))
+            row = tx.state_machine_named(name)
             if row is not None:
                 if row["definition"] == text and row["role_arn"] == role_arn:
                     return {"stateMachineArn": row["arn"], "creationDate": to_datetime(row["created"])}
                 raise StatesApiError("StateMachineAlreadyExists", f"State Machine Already Exists: '{arn}'")
-            tx.execute(
-                "INSERT INTO state_machines(arn, name, definition, role_arn, type, created)"
-                " VALUES (?,?,?,?,?,?)",
-                (arn, name, text, role_arn, type, now),
-            )
+            tx.insert_state_machine(arn, name, text, role_arn, type, now)
         return {"stateMachineArn": arn, "creationDate": to_datetime(now)}
 
     def update_state_machine(
@@ -195,9 +191,8 @@ class Engine:
             load_definition(text)
         now = self.clock.now()
         with self.store.tx() as tx:
-            tx.execute(
-                "UPDATE state_machines SET definition = ?, role_arn = ?, updated = ? WHERE arn = ?",
-                (text, role_arn if role_arn is not None else row["role_arn"], now, row["arn"]),
+            tx.update_state_machine(
+                row["arn"], text, role_arn if role_arn is not None else row["role_arn"], now
             )
         return {"updateDate": to_datetime(now)}
 
@@ -217,7 +212,7 @@ class Engine:
         return out
 
     def list_state_machines(self, max_results: int = 0, next_token: str | None = None) -> dict[str, Any]:
-        rows = self.store.all("SELECT * FROM state_machines ORDER BY name")
+        rows = self.store.state_machines()
         items = [
             {
                 "stateMachineArn": r["arn"],
@@ -252,7 +247,7 @@ class Engine:
     def describe_state_machine_for_execution(self, execution_arn: str) -> dict[str, Any]:
         """The definition an execution runs (it keeps its own copy across UpdateStateMachine)."""
         row = self._exec_row(execution_arn)
-        sm = self.store.one("SELECT * FROM state_machines WHERE arn = ?", (row["sm_arn"],))
+        sm = self.store.state_machine(row["sm_arn"])
         return {
             "stateMachineArn": row["sm_arn"],
             "name": row["sm_arn"].rsplit(":", 1)[-1],
@@ -264,7 +259,7 @@ class Engine:
     def delete_state_machine(self, state_machine_arn: str) -> dict[str, Any]:
         row = self.sm_row(state_machine_arn)
         with self.store.tx() as tx:
-            tx.execute("DELETE FROM state_machines WHERE arn = ?", (row["arn"],))
+            tx.delete_state_machine(row["arn"])
         return {}
 
     # -- executions -------------------------------------------------------------------------------------
@@ -350,7 +345,7 @@ class Engine:
         self, tx: Tx, sm: Any, name: str, text: str, *, parent_task: int | None, closed_ok: bool
     ) -> tuple[str, float, bool]:
         arn = self.execution_arn(sm["name"], name)
-        row = tx.one("SELECT input, status, start FROM executions WHERE arn = ?", (arn,))
+        row = tx.execution_start(arn)
         if row is not None:
             same = json.loads(row["input"]) == json.loads(text)
             if same and (closed_ok or row["status"] == "RUNNING"):
@@ -358,12 +353,7 @@ class Engine:
             raise StatesApiError("ExecutionAlreadyExists", f"Execution Already Exists: '{arn}'")
         definition = self.definition_for(sm["definition"])
         now = self.clock.now()
-        tx.execute(
-            "INSERT INTO executions(arn, sm_arn, name, definition, status, input, start, parent_task,"
-            " role_arn)"
-            " VALUES (?,?,?,?,?,?,?,?,?)",
-            (arn, sm["arn"], name, sm["definition"], "RUNNING", text, now, parent_task, sm["role_arn"]),
-        )
+        tx.insert_execution(arn, sm["arn"], name, sm["definition"], text, now, parent_task, sm["role_arn"])
         first = emit(
             tx,
             arn,
@@ -387,7 +377,7 @@ class Engine:
             runnable=True,
         )
         frame_id = tx.insert_frame(root)
-        tx.execute("UPDATE executions SET root_frame = ? WHERE arn = ?", (frame_id, arn))
+        tx.set_root_frame(arn, frame_id)
         if definition.timeout_seconds:
             tx.add_timer(root, now + definition.timeout_seconds, "exec_timeout")
         return arn, now, False
@@ -432,14 +422,8 @@ class Engine:
         next_token: str | None = None,
     ) -> dict[str, Any]:
         sm = self.sm_row(state_machine_arn)
-        sql = "SELECT * FROM executions WHERE sm_arn = ?"
-        params: list[Any] = [sm["arn"]]
-        if status_filter:
-            sql += " AND status = ?"
-            params.append(status_filter)
-        sql += " ORDER BY start DESC, rowid DESC"
         items = []
-        for r in self.store.all(sql, params):
+        for r in self.store.executions_of(sm["arn"], status_filter):
             item = {
                 "executionArn": r["arn"],
                 "stateMachineArn": r["sm_arn"],
@@ -462,10 +446,7 @@ class Engine:
         next_token: str | None = None,
     ) -> dict[str, Any]:
         self._exec_row(execution_arn)
-        order = "DESC" if reverse_order else "ASC"
-        rows = self.store.all(
-            f"SELECT * FROM history WHERE exec_arn = ? ORDER BY id {order}", (execution_arn,)
-        )
+        rows = self.store.history(execution_arn, reverse=reverse_order)
         events = [to_api(r, include_execution_data) for r in rows]
         return _page("events", events, max_results, next_token)
 
@@ -490,11 +471,7 @@ class Engine:
         now = self.clock.now()
         with self.store.tx() as tx:
             count = row["redrive_count"] + 1
-            tx.execute(
-                "UPDATE executions SET status = 'RUNNING', redrive_count = ?, redrive_date = ?, stop = NULL,"
-                " error = NULL, cause = NULL, output = NULL WHERE arn = ?",
-                (count, now, execution_arn),
-            )
+            tx.redrive_execution(execution_arn, count, now)
             self.interp.forget(execution_arn)
             root = tx.frame(row["root_frame"])
             assert root is not None
@@ -507,7 +484,7 @@ class Engine:
 
     # -- callbacks -------------------------------------------------------------------------------------
     def _task_by_token(self, tx: Tx, token: str) -> Any:
-        task = tx.one("SELECT * FROM tasks WHERE token = ?", (token,))
+        task = tx.task_by_token(token)
         if task is None:
             raise StatesApiError("InvalidToken", "Invalid Token")
         if task["status"] not in ("PENDING", "WAITING"):
@@ -542,16 +519,12 @@ class Engine:
                 _, _, st = self.interp.scope_state(tx, f)
                 hb = st.raw.get("HeartbeatSeconds")
                 if isinstance(hb, int):
-                    tx.execute("DELETE FROM timers WHERE frame_id = ? AND kind = 'heartbeat'", (f.id,))
+                    tx.delete_heartbeat_timers(f.id)
                     tx.add_timer(f, self.clock.now() + hb, "heartbeat", task["id"])
         return {}
 
     def notifications(self, execution_arn: str | None = None) -> list[dict[str, Any]]:
         """Messages published through ``sns:publish`` (recorded for inspection and tests)."""
-        sql, params = "SELECT * FROM notifications", ()
-        if execution_arn:
-            sql, params = sql + " WHERE exec_arn = ?", (execution_arn,)
-        rows = self.store.all(sql + " ORDER BY id", params)
         return [
             {
                 "target": r["target"],
@@ -561,18 +534,15 @@ class Engine:
                 "executionArn": r["exec_arn"],
                 "timestamp": to_datetime(r["ts"]),
             }
-            for r in rows
+            for r in self.store.notifications(execution_arn)
         ]
 
     # -- execution endings (called by the interpreter inside a transaction) -------------------------
     def _close(
         self, tx: Tx, arn: str, status: str, output: Any, error: str | None, cause: str | None
     ) -> None:
-        tx.execute(
-            "UPDATE executions SET status = ?, output = ?, error = ?, cause = ?, stop = ? WHERE arn = ?",
-            (status, dumps(output) if output is not None else None, error, cause, self.clock.now(), arn),
-        )
-        tx.execute("DELETE FROM timers WHERE exec_arn = ?", (arn,))
+        text = dumps(output) if output is not None else None
+        tx.close_execution(arn, status, text, error, cause, self.clock.now())
         self._notify_parent(tx, arn)
         self.interp.forget(arn)  # the cache only serves running executions
 
@@ -594,7 +564,7 @@ class Engine:
 
     def finish_abnormally(self, tx: Tx, arn: str, status: str, error: str | None, cause: str | None) -> None:
         """Abort every running frame, then close the execution as ABORTED or TIMED_OUT."""
-        row = tx.one("SELECT root_frame, status FROM executions WHERE arn = ?", (arn,))
+        row = tx.execution_root(arn)
         if row is None or row["status"] != "RUNNING":
             return
         root = tx.frame(row["root_frame"])
@@ -611,10 +581,10 @@ class Engine:
         self.finish_abnormally(tx, child_arn, "ABORTED", None, "Parent task stopped")
 
     def _notify_parent(self, tx: Tx, arn: str) -> None:
-        row = tx.one("SELECT * FROM executions WHERE arn = ?", (arn,))
+        row = tx.execution(arn)
         if row is None or row["parent_task"] is None:
             return
-        task = tx.one("SELECT * FROM tasks WHERE id = ?", (row["parent_task"],))
+        task = tx.task(row["parent_task"])
         if task is None:
             return
         pattern = integ.parse_resource(task["resource"]).pattern
@@ -670,15 +640,15 @@ class Engine:
     def _tick(self) -> int:
         n = 0
         now = self.clock.now()
-        for timer in self.store.all("SELECT * FROM timers WHERE due <= ? ORDER BY due, id LIMIT 200", (now,)):
+        for timer in self.store.due_timers(now):
             try:
                 with self.store.tx() as tx:
-                    if tx.one("SELECT 1 FROM timers WHERE id = ?", (timer["id"],)):
+                    if tx.has_timer(timer["id"]):
                         self.interp.fire_timer(tx, timer)
             except Exception as exc:
                 self._internal_failure(timer["exec_arn"], exc)
             n += 1
-        for row in self.store.all("SELECT id, exec_arn FROM frames WHERE runnable = 1 ORDER BY id LIMIT 200"):
+        for row in self.store.runnable_frames():
             try:
                 with self.store.tx() as tx:
                     f = tx.frame(row["id"])
@@ -687,7 +657,7 @@ class Engine:
             except Exception as exc:
                 self._internal_failure(row["exec_arn"], exc)
             n += 1
-        pending = self.store.all("SELECT * FROM tasks WHERE status = 'PENDING' ORDER BY id LIMIT 64")
+        pending = self.store.pending_tasks()
         claimed = [t for t in pending if self.dispatcher.claim(t)]
         started = self.clock.now()
         if len(claimed) > 1 and self.dispatch_workers > 1:
@@ -709,17 +679,13 @@ class Engine:
         log.exception("internal error while running %s", exec_arn)
         self.interp.forget(exec_arn)
         with self.store.tx() as tx:
-            tx.execute("UPDATE frames SET runnable = 0 WHERE exec_arn = ?", (exec_arn,))
-            tx.execute(
-                "UPDATE tasks SET status = 'CANCELLED' WHERE exec_arn = ? AND status = 'PENDING'", (exec_arn,)
-            )
+            tx.halt_execution(exec_arn)
             self.finish_abnormally(
                 tx, exec_arn, "FAILED", "States.Runtime", f"internal engine error: {exc!r}"
             )
 
     def next_due(self) -> float | None:
-        row = self.store.one("SELECT MIN(due) AS due FROM timers")
-        return row["due"] if row and row["due"] is not None else None
+        return self.store.next_due()
 
     def wait_for(self, execution_arn: str, timeout: float = 60.0) -> dict[str, Any]:
         """Advance (or, with a background runner, watch) until the execution ends or ``timeout``.

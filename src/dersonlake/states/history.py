@@ -59,10 +59,7 @@ def emit(
 ) -> int:
     """Append an event; returns its id (the caller keeps it as the next event's ``prev``)."""
     event_id = tx.next_event_id(exec_arn)
-    tx.execute(
-        "INSERT INTO history(exec_arn, id, prev, ts, type, details) VALUES (?,?,?,?,?,?)",
-        (exec_arn, event_id, prev, ts, event_type, dumps(details) if details is not None else None),
-    )
+    tx.add_history(exec_arn, event_id, prev, ts, event_type, dumps(details) if details is not None else None)
     return event_id
 
 

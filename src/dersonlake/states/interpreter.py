@@ -92,7 +92,7 @@ class Interpreter:
         cached = self._execs.get(exec_arn)
         if cached is not None:
             return cached
-        row = tx.one("SELECT * FROM executions WHERE arn = ?", (exec_arn,))
+        row = tx.execution(exec_arn)
         if row is None:
             raise KeyError(exec_arn)
         info = ExecInfo(
@@ -176,7 +176,7 @@ class Interpreter:
             self.fail_state(tx, info, f, st, exc.error, self.cause_of(f, st, exc))
 
     def fire_timer(self, tx: Tx, timer: Any) -> None:
-        tx.execute("DELETE FROM timers WHERE id = ?", (timer["id"],))
+        tx.delete_timer(timer["id"])
         f = tx.frame(timer["frame_id"])
         if f is None or f.status != "RUNNING":
             return
@@ -406,13 +406,7 @@ class Interpreter:
         now = self.clock.now()
         key = f"{f.exec_arn}#{st.name}#{f.data['entered_id']}#{attempt}"
         deadline = now + timeout if timeout else None
-        cur = tx.execute(
-            "INSERT INTO tasks(frame_id, exec_arn, key, resource, state, request, status, token, created,"
-            " deadline)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?)",
-            (f.id, f.exec_arn, key, res.arn, st.name, dumps(params), "PENDING", token, now, deadline),
-        )
-        task_id = int(cur.lastrowid or 0)
+        task_id = tx.insert_task(f.id, f.exec_arn, key, res.arn, st.name, dumps(params), token, now, deadline)
         f.data["task"] = task_id
         f.data["timers"] = True
         if res.kind == "lambda":
@@ -445,12 +439,12 @@ class Interpreter:
 
     def deliver(self, tx: Tx, task_id: int, outcome: Outcome, started: float | None = None) -> None:
         """A task's outcome arrives (handler returned, callback, child execution ended)."""
-        task = tx.one("SELECT * FROM tasks WHERE id = ?", (task_id,))
+        task = tx.task(task_id)
         if task is None or task["status"] not in ("PENDING", "WAITING"):
             return
         f = tx.frame(task["frame_id"])
         if f is None or f.status != "RUNNING" or f.phase != "task" or f.data.get("task") != task_id:
-            tx.execute("UPDATE tasks SET status = 'CANCELLED' WHERE id = ?", (task_id,))
+            tx.set_task_status(task_id, "CANCELLED")
             return
         info, _, st = self.scope_state(tx, f)
         res = parse_resource(task["resource"])
@@ -460,12 +454,12 @@ class Interpreter:
             kind = "LambdaFunctionStarted" if is_lambda else "TaskStarted"
             self.event(tx, f, kind, common or None, ts=started)
         if isinstance(outcome, Pending):
-            tx.execute("UPDATE tasks SET status = 'WAITING' WHERE id = ?", (task_id,))
+            tx.set_task_status(task_id, "WAITING")
             if outcome.submitted is not None and not is_lambda:
                 self.event(tx, f, "TaskSubmitted", {**common, **data_details("output", outcome.submitted)})
             tx.save_frame(f)
             return
-        tx.execute("UPDATE tasks SET status = 'DONE' WHERE id = ?", (task_id,))
+        tx.set_task_status(task_id, "DONE")
         if task["deadline"] is not None and self.clock.now() > task["deadline"]:
             return self.task_timed_out(tx, info, f, st, TIMEOUT, cancel=False)
         try:
@@ -483,9 +477,9 @@ class Interpreter:
         self, tx: Tx, info: ExecInfo, f: Frame, st: State, error: str, *, cancel: bool = True
     ) -> None:
         task_id = f.data.get("task")
-        task = tx.one("SELECT resource, child_exec FROM tasks WHERE id = ?", (task_id,))
+        task = tx.task_resource(task_id)
         if cancel:
-            tx.execute("UPDATE tasks SET status = 'CANCELLED' WHERE id = ?", (task_id,))
+            tx.set_task_status(task_id, "CANCELLED")
         res = parse_resource(task["resource"]) if task else None
         cause = "Task timed out" if error == TIMEOUT else "Task heartbeat timed out"
         if res is not None and res.kind == "lambda":
@@ -547,7 +541,7 @@ class Interpreter:
         if new_vars:
             f.vars = {**f.vars, **new_vars}
         if f.data.pop("timers", False):
-            tx.execute("DELETE FROM timers WHERE frame_id = ? AND kind != 'exec_timeout'", (f.id,))
+            tx.delete_state_timers(f.id)
         if next_state is None:
             return self.end_frame_success(tx, f, output)
         f.state = next_state
@@ -610,10 +604,7 @@ class Interpreter:
                             error, cause = exc.error, exc.cause
                             break
                 if f.data.get("task"):
-                    tx.execute(
-                        "UPDATE tasks SET status='CANCELLED' WHERE id=? AND status IN ('PENDING','WAITING')",
-                        (f.data["task"],),
-                    )
+                    tx.cancel_open_task(f.data["task"])
                 self.exit(tx, f, st, out, c.next, new_vars)
                 return
         self.end_frame_failure(tx, f, error, cause)
@@ -630,7 +621,7 @@ class Interpreter:
     def end_frame_failure(self, tx: Tx, f: Frame, error: str, cause: str) -> None:
         f.status, f.error, f.cause, f.runnable = "FAILED", error, cause, False
         if f.data.pop("timers", False):
-            tx.execute("DELETE FROM timers WHERE frame_id = ? AND kind != 'exec_timeout'", (f.id,))
+            tx.delete_state_timers(f.id)
         tx.save_frame(f)
         if f.parent_id is None:
             self.engine.fail_execution(tx, f, error, cause)

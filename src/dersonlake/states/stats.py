@@ -1,7 +1,8 @@
 """A read-only view of the engine's store for monitoring: executions and how long states took.
 
-Like ``replication.stats`` it opens the SQLite file read-only per read, so a metrics scrape or
-``derson-lake status`` in another process never blocks the engine. The owner of an execution is
+Like ``replication.stats`` it opens the SQLite file read-only per read (through the store's
+``ReadOnlyStore``), so a metrics scrape or ``derson-lake status`` in another process never blocks
+the engine. The owner of an execution is
 its input's ``owner`` (the seed's pipelines all take ``{"owner": ...}``); other executions have
 none.
 
@@ -13,11 +14,10 @@ state name in the same execution; a finished execution's pairs never change, so
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from dersonlake.readonly_db import read_only
+from dersonlake.states.store import ReadOnlyStore
 
 TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 STATUSES = ("RUNNING", *TERMINAL)
@@ -44,23 +44,14 @@ class StateDuration:
     seconds: float
 
 
-_EXECUTIONS = (
-    "SELECT e.arn, m.name AS sm, e.name, e.status, e.start, e.stop, e.error, e.cause,"
-    " e.parent_task IS NOT NULL AS nested,"
-    " CASE WHEN json_valid(e.input) AND json_type(e.input) = 'object'"
-    " THEN json_extract(e.input, '$.owner') END AS owner"
-    " FROM executions e JOIN state_machines m ON m.arn = e.sm_arn"
-)
-
-
 def read_executions(
     path: str | Path, *, owner: str | None = None, since: float | None = None
 ) -> list[ExecutionStat]:
     """Executions (oldest first), only ``owner``'s and those started or stopped after ``since``."""
-    with read_only(Path(path)) as conn:
-        if conn is None or not _has_tables(conn):
+    with ReadOnlyStore.open(path) as store:
+        if store is None:
             return []
-        rows = conn.execute(_EXECUTIONS + " ORDER BY e.start, e.arn").fetchall()
+        rows = store.executions()
     out = []
     for r in rows:
         stat = ExecutionStat(
@@ -83,11 +74,6 @@ def read_executions(
     return out
 
 
-def _has_tables(conn: sqlite3.Connection) -> bool:
-    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    return {"executions", "state_machines", "history"} <= names
-
-
 class StateDurations:
     """Every state's duration in the store at ``path``; finished executions are read once."""
 
@@ -96,33 +82,24 @@ class StateDurations:
         self._finished: dict[str, list[StateDuration]] = {}
 
     def read(self) -> list[StateDuration]:
-        with read_only(self.path) as conn:
-            if conn is None or not _has_tables(conn):
+        with ReadOnlyStore.open(self.path) as store:
+            if store is None:
                 return []
-            execs = conn.execute(
-                "SELECT e.arn, e.status, m.name AS sm FROM executions e"
-                " JOIN state_machines m ON m.arn = e.sm_arn"
-            ).fetchall()
             out: list[StateDuration] = []
-            for e in execs:
+            for e in store.execution_statuses():
                 cached = self._finished.get(e["arn"])
                 if cached is None:
-                    cached = _durations(conn, e["arn"], e["sm"])
+                    cached = _durations(store, e["arn"], e["sm"])
                     if e["status"] in TERMINAL:
                         self._finished[e["arn"]] = cached
                 out.extend(cached)
         return out
 
 
-def _durations(conn: sqlite3.Connection, arn: str, machine: str) -> list[StateDuration]:
+def _durations(store: ReadOnlyStore, arn: str, machine: str) -> list[StateDuration]:
     entered: dict[str, list[float]] = {}
     out = []
-    rows = conn.execute(
-        "SELECT ts, type, json_extract(details, '$.name') AS name FROM history"
-        " WHERE exec_arn = ? AND (type LIKE '%StateEntered' OR type LIKE '%StateExited') ORDER BY id",
-        (arn,),
-    )
-    for r in rows:
+    for r in store.state_events(arn):
         if r["name"] is None:
             continue
         if r["type"].endswith("Entered"):

@@ -172,7 +172,7 @@ def replication(store: ReplicationStore) -> dict[str, Any]:
             "class": json.loads(r["params"] or "{}").get("ReplicationInstanceClass"),
             "created": r["created"],
         }
-        for r in store.query("SELECT * FROM instances ORDER BY created")
+        for r in store.instances()
     ]
     tasks = []
     for row in store.tasks():

@@ -12,6 +12,9 @@ never be the reason for a wrong table, only for a slower batch.
 Keys: a single integer column is stored as an SQLite integer; any other key (several columns,
 text, decimals, dates, unsigned BIGINT) as the ``repr`` of its Python values, which is the same
 for the same Arrow values whichever file they come from.
+
+This module is the index file's one owner: its schema (``MIGRATIONS``, version in ``PRAGMA
+user_version``; a file from a newer derson-lake is refused) and every query.
 """
 
 from __future__ import annotations
@@ -24,6 +27,23 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pyarrow as pa
+
+from dersonlake.sqlite_schema import Migration, migrate, script
+
+FILE_KIND = "Iceberg key index"
+# Files from before versions were kept (user_version 0) have exactly these tables: IF NOT EXISTS.
+MIGRATIONS = [
+    Migration(
+        1,
+        "meta (the snapshot described), files, rows (key -> file, position)",
+        script(
+            "CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT);"
+            "CREATE TABLE IF NOT EXISTS files (id INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL);"
+            "CREATE TABLE IF NOT EXISTS rows (k PRIMARY KEY, f INTEGER NOT NULL, p INTEGER NOT NULL)"
+            " WITHOUT ROWID"
+        ),
+    ),
+]
 
 _SMALL_INTS = (pa.int8(), pa.int16(), pa.int32(), pa.int64(), pa.uint8(), pa.uint16(), pa.uint32())
 
@@ -73,12 +93,11 @@ class KeyIndex:
         # a batch's keys are random: its lookups touch pages all over a table-sized B-tree
         self.db.execute("PRAGMA mmap_size=1073741824")
         self.db.execute("PRAGMA cache_size=-131072")
-        self.db.executescript(
-            "CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT);"
-            "CREATE TABLE IF NOT EXISTS files (id INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL);"
-            "CREATE TABLE IF NOT EXISTS rows (k PRIMARY KEY, f INTEGER NOT NULL, p INTEGER NOT NULL)"
-            " WITHOUT ROWID;"
-        )
+        try:
+            migrate(self.db, path, FILE_KIND, MIGRATIONS)
+        except BaseException:
+            self.db.close()
+            raise
 
     def close(self) -> None:
         """Kept open for the next batch (see ``open``)."""

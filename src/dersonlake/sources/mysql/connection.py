@@ -145,6 +145,16 @@ def connect(
         ) from None
 
 
+def probe(params: ConnectionParams) -> None:
+    """Connect and run one query (``SELECT 1``): what DMS's TestConnection checks."""
+    conn = connect(params)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT 1")
+    finally:
+        conn.close()
+
+
 def open_connection(params: ConnectionParams, **kwargs: Any) -> pymysql.connections.Connection:
     """``pymysql.connect(**kwargs)`` with the greeting and login bounded by ``connect_timeout``.
 
