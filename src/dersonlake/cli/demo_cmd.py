@@ -31,6 +31,8 @@ def iceberg_rows(run, t) -> int | None:
     """Rows of ``t``'s current-state Iceberg table (None: it has none, e.g. a table without a key)."""
     from dersonlake.cli.lake_cmd import iceberg_table
 
+    if not t.key_columns:  # known without asking the catalog (which would log why, mid-table)
+        return None
     table = iceberg_table(run, t)
     found = table.table() if table is not None else None
     return None if found is None else found.scan().to_arrow().num_rows
