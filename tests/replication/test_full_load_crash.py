@@ -91,7 +91,13 @@ def lake_values(lake: Path, table: str, columns: list[str]) -> list[tuple]:
 
 
 def committed_files(lake: Path) -> int:
-    return sum(1 for p in lake.rglob("*.parquet") if not p.name.startswith("."))
+    # os.walk, not rglob: it skips a folder the load's table preparation removes while we count
+    return sum(
+        1
+        for _, _, files in os.walk(lake)
+        for name in files
+        if name.endswith(".parquet") and not name.startswith(".")
+    )
 
 
 def source_keys(box) -> tuple[set, set]:
