@@ -15,7 +15,8 @@ from dersonlake.scheduler.store import ScheduleStore, read_overview
 from dersonlake.sqlite_schema import Migration, StoreTooNew, add_column, migrate, script
 
 
-def _version(path: Path) -> int:
+def file_version(path: Path) -> int:
+    """A SQLite file's ``PRAGMA user_version``, read apart from its owner (the store tests use it)."""
     db = sqlite3.connect(path)
     try:
         return db.execute("PRAGMA user_version").fetchone()[0]
@@ -52,9 +53,9 @@ OWNERS = {
 def test_a_new_file_gets_version_1(tmp_path, kind):
     path = tmp_path / "f.sqlite"
     OWNERS[kind][0](path)
-    assert _version(path) == 1
+    assert file_version(path) == 1
     OWNERS[kind][0](path)
-    assert _version(path) == 1
+    assert file_version(path) == 1
 
 
 @pytest.mark.parametrize("kind", OWNERS)
@@ -67,7 +68,7 @@ def test_a_file_from_a_newer_derson_lake_is_refused(tmp_path, kind):
         with pytest.raises(StoreTooNew, match="upgrade derson-lake") as caught:
             open_it(path)
         assert str(path) in str(caught.value) and "version 2" in str(caught.value)
-    assert _version(path) == 2
+    assert file_version(path) == 2
 
 
 def test_an_unversioned_alert_log_keeps_its_alerts(tmp_path):
@@ -83,7 +84,7 @@ def test_an_unversioned_alert_log_keeps_its_alerts(tmp_path):
     db.close()
     log = AlertLog(path)
     try:
-        assert _version(path) == 1
+        assert file_version(path) == 1
         assert log.since == 1.0
         alert = Alert("run_failed", "shop", "again", "failed", "", {}, key="k1", time=6.0)
         assert not log.claim(alert)  # sent before the upgrade: not again

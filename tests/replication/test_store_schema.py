@@ -13,6 +13,7 @@ from dersonlake.replication import ReplicationStore
 from dersonlake.replication.store import read_snapshot
 from dersonlake.replication.store_schema import SCHEMA_VERSION
 from dersonlake.sqlite_schema import StoreTooNew
+from tests.test_sqlite_schema import file_version
 
 # The layout as the code before versions created it: the store's tables (table_stats without
 # prep_pending, tasks without the CDC latencies: the oldest files) and the tables the CDC, handoff
@@ -83,14 +84,6 @@ def _old_file(path: Path, *, lazy: bool) -> None:
     db.close()
 
 
-def _version(path: Path) -> int:
-    db = sqlite3.connect(path)
-    try:
-        return db.execute("PRAGMA user_version").fetchone()[0]
-    finally:
-        db.close()
-
-
 def _tables(path: Path) -> set[str]:
     db = sqlite3.connect(path)
     try:
@@ -102,24 +95,24 @@ def _tables(path: Path) -> set[str]:
 def test_a_new_file_gets_the_current_version_and_every_table(tmp_path):
     path = tmp_path / "replication.sqlite"
     ReplicationStore(path).close()
-    assert _version(path) == SCHEMA_VERSION
+    assert file_version(path) == SCHEMA_VERSION
     assert _tables(path) == TABLES
     ReplicationStore(path).close()  # opening it again changes nothing
-    assert _version(path) == SCHEMA_VERSION
+    assert file_version(path) == SCHEMA_VERSION
 
 
 @pytest.mark.parametrize("lazy", [False, True], ids=["oldest-layout", "last-unversioned-layout"])
 def test_an_unversioned_file_is_migrated_and_keeps_its_rows(tmp_path, lazy):
     path = tmp_path / "replication.sqlite"
     _old_file(path, lazy=lazy)
-    assert _version(path) == 0
+    assert file_version(path) == 0
     # a reader before any writer migrated it: the old columns, no latency
     (before,) = read_snapshot(path).tasks
     assert before["identifier"] == "old-task" and "cdc_latency_source" not in before.keys()  # noqa: SIM118
 
     store = ReplicationStore(path)
     try:
-        assert _version(path) == SCHEMA_VERSION
+        assert file_version(path) == SCHEMA_VERSION
         assert _tables(path) == TABLES
         row = store.task(ARN)
         assert row["identifier"] == "old-task" and row["cdc_latency_source"] is None
@@ -151,4 +144,4 @@ def test_a_file_from_a_newer_derson_lake_is_refused(tmp_path):
         assert str(path) in message
         assert f"version {SCHEMA_VERSION + 1}" in message and "newer derson-lake" in message
         assert "upgrade derson-lake" in message
-    assert _version(path) == SCHEMA_VERSION + 1  # left as it was
+    assert file_version(path) == SCHEMA_VERSION + 1  # left as it was

@@ -13,6 +13,7 @@ from dersonlake.states import Engine
 from dersonlake.states.stats import read_executions
 from dersonlake.states.store import ReadOnlyStore, Store
 from dersonlake.states.store_schema import SCHEMA_VERSION
+from tests.test_sqlite_schema import file_version
 
 # The engine's tables as the code before versions created them, and the local API's settings
 # table as its first start created it; written by hand so the test does not depend on the
@@ -74,18 +75,10 @@ def _old_file(path: Path, *, api: bool) -> None:
     db.close()
 
 
-def _version(path: Path) -> int:
-    db = sqlite3.connect(path)
-    try:
-        return db.execute("PRAGMA user_version").fetchone()[0]
-    finally:
-        db.close()
-
-
 def test_a_new_file_gets_the_current_version(tmp_path):
     path = tmp_path / "states.sqlite"
     Store(path).close()
-    assert _version(path) == SCHEMA_VERSION
+    assert file_version(path) == SCHEMA_VERSION
     store = Store(path)
     try:
         assert store.machine_settings("anything") is None  # the API's table is there from the start
@@ -97,12 +90,12 @@ def test_a_new_file_gets_the_current_version(tmp_path):
 def test_an_unversioned_file_is_migrated_and_keeps_its_rows(tmp_path, api):
     path = tmp_path / "states.sqlite"
     _old_file(path, api=api)
-    assert _version(path) == 0
+    assert file_version(path) == 0
     assert [e.name for e in read_executions(path)] == ["run-1"]  # readable before any migration
 
     engine = Engine(path)
     try:
-        assert _version(path) == SCHEMA_VERSION
+        assert file_version(path) == SCHEMA_VERSION
         assert engine.describe_state_machine(SM)["name"] == "old"
         assert engine.describe_execution(EXEC)["status"] == "SUCCEEDED"
         settings = engine.store.machine_settings("old")
@@ -135,4 +128,4 @@ def test_a_file_from_a_newer_derson_lake_is_refused(tmp_path):
         assert str(path) in message
         assert f"version {SCHEMA_VERSION + 1}" in message and "newer derson-lake" in message
         assert "upgrade derson-lake" in message
-    assert _version(path) == SCHEMA_VERSION + 1  # left as it was
+    assert file_version(path) == SCHEMA_VERSION + 1  # left as it was
