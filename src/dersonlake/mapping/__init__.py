@@ -8,7 +8,7 @@ Arrow batches and ``TablePlan.passes`` for CDC row images. Nothing here reads or
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dersonlake.mapping.document import Mapping, SelectionRule, load_mapping, parse_mapping
 from dersonlake.mapping.filters import Condition, Filter, row_passes
@@ -23,6 +23,9 @@ from dersonlake.mapping.task_settings import (
     parse_task_settings,
 )
 from dersonlake.mapping.transformations import Mask, OutputColumn
+
+if TYPE_CHECKING:
+    from dersonlake.mapping.batches import full_load_headers, transform_batch
 
 __all__ = [
     "Condition",
@@ -58,3 +61,7 @@ def __getattr__(name: str) -> Any:
 
         return getattr(batches, name)
     raise AttributeError(name)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
