@@ -4,6 +4,15 @@ Read a mapping (``load_mapping`` / ``parse_mapping``) and task settings (``load_
 ``parse_task_settings``), resolve them against a source ``Catalog`` (``resolve``) and use the plan:
 ``render`` for people, ``TablePlan.where``/``segments`` for the reader, ``transform_batch`` for
 Arrow batches and ``TablePlan.passes`` for CDC row images. Nothing here reads or writes rows.
+
+What other layers use (tests may reach inside; other layers may not):
+
+* ``load_mapping`` / ``parse_mapping`` / ``Mapping`` / ``SelectionRule``: the table mapping.
+* ``load_task_settings`` / ``parse_task_settings`` / ``merge_task_settings`` /
+  ``default_task_settings`` / ``TaskSettings`` / ``ErrorBehavior``: the task settings.
+* ``resolve`` / ``render`` / ``Plan`` / ``TablePlan`` / ``Segment`` / ``LobHandling``: the plan.
+* ``Filter`` / ``Condition`` / ``row_passes`` / ``Mask`` / ``OutputColumn``: rules applied to rows.
+* ``transform_batch`` / ``full_load_headers`` (lazy: they import pyarrow): Arrow batches shaped.
 """
 
 from __future__ import annotations
