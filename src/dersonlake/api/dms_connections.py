@@ -107,10 +107,10 @@ class Connections:
         self._record(instance_arn, endpoint["arn"], "successful", None)
 
     def _check(self, endpoint: Any) -> None:
-        from dersonlake.lake.storage import open_storage
+        from dersonlake.lake import open_storage
         from dersonlake.replication import source_params
         from dersonlake.sandbox import sandbox_params
-        from dersonlake.sources.mysql.connection import ConnectionParams, probe
+        from dersonlake.sources import ConnectionParams, probe
 
         params = json.loads(endpoint["params"])
         engine = endpoint["engine_name"].lower()
@@ -161,7 +161,7 @@ class Connections:
         """(host, port) of every owner's source, the sandbox's for ``sandbox: true`` owners; owners
         whose files do not load are left out (their own commands report why)."""
         from dersonlake.config import list_owners, load_owner
-        from dersonlake.sandbox.server import Sandbox, default_dir
+        from dersonlake.sandbox import Sandbox, default_dir
 
         found: set[tuple[str, int]] = set()
         for name in list_owners(self.owners_dir):

@@ -35,8 +35,7 @@ def dump_cmd(
 ) -> None:
     """Print each row change as a JSON line: position, gtid, commit_time, schema, table, op, before, after."""
     from dersonlake.errors import BadInput
-    from dersonlake.sources.mysql.binlog_dump import dump_changes
-    from dersonlake.sources.mysql.binlog_framing import BinlogCorrupt
+    from dersonlake.sources import BinlogCorrupt, dump_changes
 
     for path in files:
         if not path.is_file():

@@ -49,9 +49,8 @@ def demo(
     from dersonlake.cli.run_cmd import run_owner
     from dersonlake.config import load_owner
     from dersonlake.replication import prepare
-    from dersonlake.sandbox import sandbox_params
+    from dersonlake.sandbox import Sandbox, default_dir, sandbox_params
     from dersonlake.sandbox.seed import TABLES, seed
-    from dersonlake.sandbox.server import Sandbox, default_dir
 
     started = time.monotonic()
     box = Sandbox(default_dir())

@@ -15,7 +15,7 @@ app.add_typer(lake, name="lake")
 def table_summaries(owner: str, owners_dir: Path | None) -> list[tuple[str, int, int, int, str]]:
     """``(schema.table, files, rows, bytes, last file)`` for each table in the owner's lake."""
     from dersonlake.config import load_owner
-    from dersonlake.lake.inventory import count_rows, list_tables
+    from dersonlake.lake import count_rows, list_tables
     from dersonlake.replication import prepare
     from dersonlake.sandbox import sandbox_params
 
@@ -183,7 +183,7 @@ def show_cmd(
 
     from dersonlake.config import load_owner
     from dersonlake.errors import BadInput
-    from dersonlake.lake.formats import csv_bytes, csv_header
+    from dersonlake.lake import csv_bytes, csv_header
     from dersonlake.replication import prepare
     from dersonlake.sandbox import sandbox_params
 
@@ -251,7 +251,7 @@ def _with_datetime_precision(state, plan, catalog, name: str):
     reader does, so the CSV writes ``12:34:56`` for a DATETIME(0) exactly like the lake's files."""
     import pyarrow as pa
 
-    from dersonlake.lake.formats import FSP_KEY
+    from dersonlake.lake import FSP_KEY
 
     schema, _, table = name.partition(".")
     t = next(t for t in plan.tables if (t.target_schema, t.target_table) == (schema, table))

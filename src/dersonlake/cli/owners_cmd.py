@@ -50,7 +50,7 @@ def check_owner(owner: str, owners_dir_: Path | None, *, quiet: bool = False) ->
     from dersonlake.mapping import render
     from dersonlake.replication import prepare
     from dersonlake.sandbox import sandbox_params
-    from dersonlake.sources.mysql.preflight import preflight
+    from dersonlake.sources import preflight
 
     run = prepare(load_owner(owner, owners_dir_), sandbox_params)
     src = run.owner.source

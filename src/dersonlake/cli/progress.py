@@ -19,7 +19,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from dersonlake.lake.writer import CommittedFile
+from dersonlake.lake import CommittedFile
 from dersonlake.mapping import TablePlan
 
 

@@ -22,7 +22,7 @@ import typer
 from dersonlake.cli.main import app
 from dersonlake.cli.run_guard import OwnerLock, abort, clean_dms, running_executions, stop_killed_run
 from dersonlake.errors import BadInput, OperationFailed
-from dersonlake.states.stats import root_cause
+from dersonlake.states import root_cause
 
 PIPELINES = ("derson-Main", "DMS-Handler", "DMS-ErrorHandling")
 
@@ -54,7 +54,7 @@ def follow(
     from botocore.exceptions import BotoCoreError, ClientError
 
     from dersonlake.cli.run_watch import Watcher
-    from dersonlake.intake.dms import identifier
+    from dersonlake.intake import identifier
 
     sfn, dms = _client("stepfunctions", url), _client("dms", url)
     try:  # the first call says whether the endpoint is there and accepts our credentials
@@ -90,7 +90,7 @@ def follow(
 
 
 def lake_files(owner: Any) -> int:
-    from dersonlake.lake.storage import open_storage
+    from dersonlake.lake import open_storage
 
     t = owner.target
     storage = open_storage(t.uri if t.is_s3 else t.folder, endpoint_url=t.endpoint_url, region=t.region)
@@ -123,7 +123,7 @@ def run_owner(
 ) -> RunSummary:
     """Run derson-Main for ``owner`` to its end; OperationFailed (exit 1) with the cause otherwise."""
     from dersonlake.config import load_owner
-    from dersonlake.config.owner import owners_dir as resolve_owners_dir
+    from dersonlake.config import owners_dir as resolve_owners_dir
 
     began = time.monotonic()
     base = resolve_owners_dir(owners_dir)
@@ -210,8 +210,7 @@ def check_run_arguments(endpoint_url: str | None, time_scale: float, timeout: fl
 def _run_locally(
     owner: str, base: Path, pipelines: Path, time_scale: float, timeout: float, delta: bool
 ) -> tuple[dict[str, Any], Any]:
-    from dersonlake.api.local import LocalServer
-    from dersonlake.api.pipelines import PipelineValues, register_pipelines
+    from dersonlake.api import LocalServer, PipelineValues, register_pipelines
     from dersonlake.home import derson_home
     from dersonlake.notify import AlertWatcher, Notifier
     from dersonlake.replication import ReplicationStore

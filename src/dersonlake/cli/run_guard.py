@@ -149,7 +149,7 @@ def abort(engine: Any, arns: list[str], why: str) -> list[str]:
 def clean_dms(owner: str, echo: Any) -> None:
     """Delete the owner's replication task and instance through the DMS-intake's own steps (the
     checkpoint is saved first); the endpoint is the one ``DERSON_DMS_ENDPOINT_URL`` names."""
-    from dersonlake.intake.dms import Dms
+    from dersonlake.intake import Dms
 
     dms = Dms(owner)
     task = dms.delete_task(None)

@@ -72,10 +72,9 @@ def schedule(
 ) -> None:
     """Run each owner's delta on its schedule: (owner.yaml's schedule:, EventBridge Scheduler syntax)
     until Ctrl-C."""
-    from dersonlake.api.local import LocalServer
-    from dersonlake.api.pipelines import PipelineValues, register_pipelines
+    from dersonlake.api import LocalServer, PipelineValues, register_pipelines
     from dersonlake.cli.run_cmd import default_pipelines
-    from dersonlake.config.owner import owners_dir as resolve_owners_dir
+    from dersonlake.config import owners_dir as resolve_owners_dir
     from dersonlake.home import derson_home
     from dersonlake.notify import AlertWatcher, Notifier
     from dersonlake.replication import ReplicationStore

@@ -14,7 +14,7 @@ from typing import Any
 
 import typer
 
-from dersonlake.api.access import Access, default_allowed_hosts, is_loopback, load_credentials
+from dersonlake.api import Access, default_allowed_hosts, is_loopback, load_credentials
 from dersonlake.cli.main import app
 from dersonlake.cli.states_cmd import register_lambdas
 from dersonlake.errors import BadInput
@@ -68,10 +68,15 @@ def serve(
     at / ; Ctrl-C stops it."""
     import uvicorn
 
-    from dersonlake.api.app import create_app, dms_service, stepfunctions_service
-    from dersonlake.api.dashboard import dashboard_routes
-    from dersonlake.api.metrics import metrics_route
-    from dersonlake.api.pipelines import PipelineValues, register_pipelines
+    from dersonlake.api import (
+        PipelineValues,
+        create_app,
+        dashboard_routes,
+        dms_service,
+        metrics_route,
+        register_pipelines,
+        stepfunctions_service,
+    )
     from dersonlake.home import derson_home
     from dersonlake.notify import AlertWatcher, Notifier
     from dersonlake.replication import ReplicationStore

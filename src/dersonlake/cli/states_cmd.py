@@ -96,7 +96,7 @@ def create(
     db: Path = DbOption,
 ) -> None:
     """Create a state machine from an ASL definition (validated as AWS would)."""
-    from dersonlake.states.definition import load_definition
+    from dersonlake.states import load_definition
 
     text = _read_definition(definition)
     load_definition(text, file=str(definition))
@@ -110,7 +110,7 @@ def update(
     db: Path = DbOption,
 ) -> None:
     """Replace a state machine's definition (running executions keep theirs)."""
-    from dersonlake.states.definition import load_definition
+    from dersonlake.states import load_definition
 
     text = _read_definition(definition)
     load_definition(text, file=str(definition))

@@ -139,7 +139,7 @@ def _iso(ts: float) -> str:
 
 
 def _alerts(path: Path, owner: str | None) -> list[dict[str, Any]]:
-    from dersonlake.notify.history import recent_alerts
+    from dersonlake.notify import recent_alerts
 
     return [
         {"time": _iso(a.ts), "kind": a.kind, "owner": a.owner, "subject": a.subject}

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from dersonlake.config.s3_settings import S3Settings
+from dersonlake.config import S3Settings
 from dersonlake.lake import dms_columns, layout
 from dersonlake.lake.storage import Storage
 from dersonlake.lake.writer import CommittedFile, ObjectWriter

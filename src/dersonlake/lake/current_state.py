@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from dersonlake.config.s3_settings import S3Settings
+from dersonlake.config import S3Settings
 from dersonlake.lake.inventory import list_tables
 from dersonlake.lake.reader import read_object
 from dersonlake.lake.storage import Storage

@@ -11,7 +11,7 @@ from datetime import datetime
 
 import pyarrow as pa
 
-from dersonlake.config.s3_settings import S3Settings
+from dersonlake.config import S3Settings
 
 LOAD = "load"
 CDC = "cdc"

@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from dersonlake.config.s3_settings import S3Settings
+from dersonlake.config import S3Settings
 
 # Field metadata key carrying a DATETIME column's fractional-second digits (0-6), set by the reader.
 FSP_KEY = b"dms.fsp"

@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from dersonlake.config.s3_settings import S3Settings
+from dersonlake.config import S3Settings
 from dersonlake.lake.storage import Storage
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from dersonlake.config.s3_settings import S3Settings
+from dersonlake.config import S3Settings
 from dersonlake.lake.formats import FileFormat, open_file
 from dersonlake.lake.storage import Storage
 

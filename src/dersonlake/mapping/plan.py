@@ -34,7 +34,7 @@ from dersonlake.mapping.transformations import (
     table_output,
 )
 from dersonlake.mapping.wildcards import is_wildcard
-from dersonlake.sources.catalog import Catalog, Table
+from dersonlake.sources import Catalog, Table
 
 
 @dataclass(frozen=True)

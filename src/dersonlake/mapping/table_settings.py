@@ -25,7 +25,7 @@ from dersonlake.mapping.shape import (
     type_name,
 )
 from dersonlake.mapping.wildcards import is_wildcard
-from dersonlake.sources.catalog import Table
+from dersonlake.sources import Table
 
 PARALLEL_TYPES = ("partitions-auto", "partitions-list", "ranges", "none")
 LOB_MODES = ("limited", "unlimited", "none")

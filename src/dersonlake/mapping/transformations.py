@@ -26,7 +26,7 @@ from dersonlake.mapping.shape import (
     to_int,
 )
 from dersonlake.mapping.wildcards import check_pattern, is_wildcard, matches
-from dersonlake.sources.catalog import Column, Table
+from dersonlake.sources import Column, Table
 
 _STC = ("schema", "table", "column")
 NAMING = (

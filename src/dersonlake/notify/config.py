@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from dersonlake.config.owner import owners_dir
+from dersonlake.config import owners_dir
 from dersonlake.errors import BadInput
 from dersonlake.notify.alert import KINDS
 

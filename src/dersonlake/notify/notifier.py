@@ -17,7 +17,7 @@ from dersonlake.notify.alert import SNS_PUBLISH, Alert
 from dersonlake.notify.channels import Channel, make_channel
 from dersonlake.notify.config import ChannelConfig, NotifyConfig, load_config
 from dersonlake.notify.history import AlertLog
-from dersonlake.states.integrations import SnsMessage
+from dersonlake.states import SnsMessage
 
 log = logs.component("NOTIFY")
 

@@ -15,9 +15,11 @@ What other layers use (tests may reach inside; other layers may not):
 * ``current_table``: an owner table's current-state Iceberg table (``target.tables: iceberg``);
   ``OPERATION`` / ``POSITION``: the snapshot summary keys that say what a snapshot applied.
 * ``status``: DMS's statuses, stop reasons, table states and describe views.
+* ``stats``: the tasks and their table statistics as other processes read them (``read_tasks``,
+  ``TaskStat``, ``TableStat``, ``full_load_seconds``), for status, metrics, alerts and the scheduler.
 """
 
-from dersonlake.replication import status
+from dersonlake.replication import stats, status
 from dersonlake.replication.cdc_metrics import cdc_metrics
 from dersonlake.replication.cdc_options import CdcStart, CdcStop, parse_start, parse_stop
 from dersonlake.replication.iceberg_sync import OPERATION, POSITION, current_table
@@ -72,6 +74,7 @@ __all__ = [
     "prepare",
     "reconcile",
     "source_params",
+    "stats",
     "status",
     "task_arn",
 ]

@@ -37,25 +37,30 @@ from typing import Any
 
 import pyarrow as pa
 
-from dersonlake.config.s3_settings import S3Settings
+from dersonlake.config import S3Settings
 from dersonlake.errors import BadInput, OperationFailed
-from dersonlake.lake import layout
-from dersonlake.lake.cdc_writer import CdcTableWriter
-from dersonlake.lake.storage import Storage
+from dersonlake.lake import CdcTableWriter, Storage, layout
 from dersonlake.mapping import Plan, TablePlan, transform_batch
 from dersonlake.replication import cdc_ddl, iceberg_sync, status
 from dersonlake.replication.cdc_ddl import table_from_json, table_to_json
 from dersonlake.replication.full_load import lake_schema
 from dersonlake.replication.handoff import HandoffMarks, TableHandoff
 from dersonlake.replication.store import ReplicationStore
-from dersonlake.sources.catalog import Catalog, Table
-from dersonlake.sources.mysql.binlog_batches import changes_to_batch
-from dersonlake.sources.mysql.binlog_items import Change, Checkpoint, Commit, Ddl, Item
-from dersonlake.sources.mysql.binlog_position import BinlogPosition
-from dersonlake.sources.mysql.binlog_reader import BinlogReader
-from dersonlake.sources.mysql.catalog import discover_catalog
-from dersonlake.sources.mysql.connection import ConnectionParams
-from dersonlake.sources.mysql.snapshot import column_read
+from dersonlake.sources import (
+    BinlogPosition,
+    BinlogReader,
+    Catalog,
+    Change,
+    Checkpoint,
+    Commit,
+    ConnectionParams,
+    Ddl,
+    Item,
+    Table,
+    changes_to_batch,
+    column_read,
+    discover_catalog,
+)
 
 log = logging.getLogger("dersonlake.TARGET_APPLY")
 

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from dersonlake.dms_types import DmsType
-from dersonlake.sources.catalog import Column, Table
+from dersonlake.sources import Column, Table
 
 ALTER, TRUNCATE, DROP, CREATE, UNSUPPORTED = "alter", "truncate", "drop", "create", "unsupported"
 

@@ -23,9 +23,13 @@ from dataclasses import dataclass
 
 from dersonlake.errors import BadInput
 from dersonlake.replication import status
-from dersonlake.sources.mysql.binlog_position import BinlogPosition, current_position
-from dersonlake.sources.mysql.binlog_seek import position_after_gtid, position_at_time
-from dersonlake.sources.mysql.connection import ConnectionParams
+from dersonlake.sources import (
+    BinlogPosition,
+    ConnectionParams,
+    current_position,
+    position_after_gtid,
+    position_at_time,
+)
 
 _GTID = re.compile(r"^\d+-\d+-\d+$")
 _CHECKPOINT = re.compile(r"^checkpoint:V\d+#[^#]*#(?P<file>[^:#\s]+\.\d+):(?P<pos>\d+)\b")

@@ -28,10 +28,17 @@ from dersonlake.replication.cdc import CdcCapture, CdcCheckpoint, CdcOutcome, _T
 from dersonlake.replication.cdc_metrics import CdcMeter
 from dersonlake.replication.cdc_options import CdcStop
 from dersonlake.replication.recoverable import Backoff
-from dersonlake.sources.mysql.binlog_items import Begin, Checkpoint, Commit, Item
-from dersonlake.sources.mysql.binlog_position import BinlogPosition, BinlogPurged, require_available
-from dersonlake.sources.mysql.binlog_reader import BinlogReader
-from dersonlake.sources.mysql.connection import ConnectionParams
+from dersonlake.sources import (
+    Begin,
+    BinlogPosition,
+    BinlogPurged,
+    BinlogReader,
+    Checkpoint,
+    Commit,
+    ConnectionParams,
+    Item,
+    require_available,
+)
 
 log = logging.getLogger("dersonlake.SOURCE_CAPTURE")
 

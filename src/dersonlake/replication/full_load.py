@@ -31,24 +31,21 @@ from typing import Any, Protocol
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from dersonlake.config.s3_settings import S3Settings
+from dersonlake.config import S3Settings
 from dersonlake.errors import OperationFailed
-from dersonlake.lake import dms_columns, layout
-from dersonlake.lake.storage import Storage
-from dersonlake.lake.writer import CommittedFile, ObjectWriter
-from dersonlake.mapping import Plan, TablePlan, transform_batch
-from dersonlake.mapping.batches import full_load_headers
-from dersonlake.mapping.table_settings import Segment
+from dersonlake.lake import CommittedFile, ObjectWriter, Storage, dms_columns, layout
+from dersonlake.mapping import Plan, Segment, TablePlan, full_load_headers, transform_batch
 from dersonlake.replication import iceberg_sync, status
 from dersonlake.replication.handoff import HandoffMarks
 from dersonlake.replication.prefetch import prefetch
 from dersonlake.replication.store import ReplicationStore
-from dersonlake.sources.catalog import Catalog, Table
-from dersonlake.sources.mysql.binlog_position import current_position
-from dersonlake.sources.mysql.connection import ConnectionParams
-from dersonlake.sources.mysql.snapshot import (
+from dersonlake.sources import (
+    Catalog,
     ChunkSnapshot,
+    ConnectionParams,
     SnapshotQuery,
+    Table,
+    current_position,
     key_range,
     quote_ident,
     read_batches,

@@ -29,10 +29,7 @@ from typing import Any
 
 from dersonlake.replication.cdc_ddl import table_from_json, table_to_json
 from dersonlake.replication.store import ReplicationStore
-from dersonlake.sources.catalog import Table
-from dersonlake.sources.mysql.binlog_items import Change
-from dersonlake.sources.mysql.binlog_position import BinlogPosition
-from dersonlake.sources.mysql.snapshot import ChunkSnapshot
+from dersonlake.sources import BinlogPosition, Change, ChunkSnapshot, Table
 
 _INTEGER_TYPES = {"tinyint", "smallint", "mediumint", "int", "integer", "bigint"}
 

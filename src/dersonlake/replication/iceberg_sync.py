@@ -29,15 +29,10 @@ from collections.abc import Iterable, Sequence
 
 import pyarrow as pa
 
-from dersonlake.config.s3_settings import S3Settings
-from dersonlake.lake import dms_columns, layout
-from dersonlake.lake.inventory import list_tables
-from dersonlake.lake.reader import read_object
-from dersonlake.lake.storage import Storage
+from dersonlake.config import S3Settings
+from dersonlake.lake import Storage, dms_columns, layout, list_tables, read_object
 from dersonlake.mapping import TablePlan
-from dersonlake.sources.catalog import Table
-from dersonlake.sources.mysql.binlog_position import BinlogPosition
-from dersonlake.sources.mysql.types import SPATIAL_TYPES
+from dersonlake.sources import SPATIAL_TYPES, BinlogPosition, Table
 
 log = logging.getLogger("dersonlake.ICEBERG")
 
@@ -51,7 +46,7 @@ _LOCK = threading.Lock()  # full-load workers finish tables in parallel; one cat
 
 def _tables(storage: Storage):
     """The lake's Iceberg catalog and key-index folder, or None when the owner did not opt in."""
-    from dersonlake.lake.iceberg import configured, index_dir, open_catalog
+    from dersonlake.lake import configured, index_dir, open_catalog
 
     props = configured(storage)
     if props is None:
@@ -61,7 +56,7 @@ def _tables(storage: Storage):
 
 def current_table(storage: Storage, plan: TablePlan, source: Table | None, opened=None):
     """The ``CurrentStateTable`` of ``plan`` in ``storage``'s lake (None: not opted in, or no key)."""
-    from dersonlake.lake.iceberg import UTC_TIMESTAMP, WKB, CurrentStateTable, TableSpec
+    from dersonlake.lake import UTC_TIMESTAMP, WKB, CurrentStateTable, TableSpec
 
     opened = opened or _tables(storage)
     if opened is None:

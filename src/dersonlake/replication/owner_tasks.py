@@ -108,7 +108,7 @@ def owner_task(
 ) -> ReplicationTask:
     """The owner's command-line task, created or updated from its files (and, for CDC, its source
     checked first: binlog format, privileges, retention). One run of it at a time."""
-    from dersonlake.sources.mysql.preflight import preflight, require_ready
+    from dersonlake.sources import preflight, require_ready
 
     prepared = prepare(load_owner(owner, owners_dir), sandbox)
     kind = prepared.owner.migration_type

@@ -12,11 +12,9 @@ from dataclasses import dataclass
 
 from dersonlake.config import Owner, S3Settings, SourceConfig
 from dersonlake.errors import OperationFailed
-from dersonlake.lake.storage import Storage, open_storage
+from dersonlake.lake import Storage, open_storage
 from dersonlake.mapping import Mapping, Plan, TaskSettings, parse_mapping, parse_task_settings, resolve
-from dersonlake.sources.catalog import Catalog
-from dersonlake.sources.mysql.catalog import discover_catalog
-from dersonlake.sources.mysql.connection import ConnectionParams
+from dersonlake.sources import Catalog, ConnectionParams, discover_catalog
 
 SandboxParams = Callable[[Sequence[str]], ConnectionParams]
 """How a ``source.sandbox: true`` owner reaches the private MariaDB of ``derson-lake sandbox``
@@ -53,7 +51,7 @@ class PreparedOwner:
         t = self.owner.target
         if t.tables != "iceberg":
             return None
-        from dersonlake.lake.iceberg import catalog_properties
+        from dersonlake.lake import catalog_properties
 
         return catalog_properties(
             t.uri if t.is_s3 else t.folder, catalog=t.catalog, endpoint_url=t.endpoint_url, region=t.region
@@ -80,7 +78,7 @@ class PreparedOwner:
 
 def publish_tables(storage: Storage, props: dict[str, str] | None) -> None:
     """Record the Iceberg catalog in the lake when opted in; forget it when opted out."""
-    from dersonlake.lake.iceberg.catalog import CONFIG_KEY, publish
+    from dersonlake.lake import CONFIG_KEY, publish
 
     if props is None:
         try:

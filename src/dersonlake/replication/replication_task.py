@@ -45,9 +45,9 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from dersonlake import logs
-from dersonlake.config.s3_settings import S3Settings
+from dersonlake.config import S3Settings
 from dersonlake.errors import BadInput, DersonError, OperationFailed
-from dersonlake.lake.storage import Storage
+from dersonlake.lake import Storage
 from dersonlake.lake_checkpoint import CheckpointStore
 from dersonlake.mapping import Plan, TaskSettings, parse_task_settings
 from dersonlake.replication import status
@@ -59,9 +59,7 @@ from dersonlake.replication.full_load import FullLoad, LoadOutcome, Progress
 from dersonlake.replication.recoverable import Backoff
 from dersonlake.replication.store import ReplicationStore
 from dersonlake.replication.task import reconcile, record_status
-from dersonlake.sources.catalog import Catalog
-from dersonlake.sources.mysql.binlog_position import BinlogPosition, current_position, require_available
-from dersonlake.sources.mysql.connection import ConnectionParams
+from dersonlake.sources import BinlogPosition, Catalog, ConnectionParams, current_position, require_available
 
 log = logs.component("TASK_MANAGER")
 _log = logging.getLogger("dersonlake.TASK_MANAGER")

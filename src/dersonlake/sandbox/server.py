@@ -47,7 +47,7 @@ import pymysql
 from dersonlake.errors import OperationFailed
 from dersonlake.home import derson_home
 from dersonlake.processes import pid_alive
-from dersonlake.sources.mysql.connection import ConnectionParams, connect
+from dersonlake.sources import ConnectionParams, connect
 
 INSTALL_HINT = "install the MariaDB server first: apt-get install -y mariadb-server (Debian/Ubuntu)"
 SOCKET_PATH_LIMIT = 107  # sun_path is 108 bytes including the terminating NUL

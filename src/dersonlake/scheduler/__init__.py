@@ -1,7 +1,15 @@
 """scheduler: the local EventBridge Scheduler. Starts each owner's delta run of derson-Main on its
 ``schedule:`` (owner.yaml), never doubles a run, catches up once after downtime, keeps the
 CloudWatch-like alarms of each owner, and remembers it all in ``schedule.sqlite``
-(docs/schedule.md)."""
+(docs/schedule.md).
+
+What other layers use (tests may reach inside; other layers may not):
+
+* ``Scheduler`` with ``Starter`` / ``EngineStarter`` / ``RunOutcome`` / ``EXECUTION_PREFIX``: the
+  loop ``serve`` and ``schedule`` run, and how it starts a run.
+* ``ScheduleStore`` / ``FILE_NAME`` / ``read_overview`` / ``Overview``: ``schedule.sqlite``, read by
+  ``status`` and the dashboard from another process.
+"""
 
 from __future__ import annotations
 

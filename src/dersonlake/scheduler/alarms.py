@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from dersonlake.notify.alert import ALARM_RESOLVED, LAKE_STALE, RUN_FAILED, TASK_FAILED, Alert
+from dersonlake.notify import ALARM_RESOLVED, LAKE_STALE, RUN_FAILED, TASK_FAILED, Alert
 from dersonlake.scheduler.store import AlarmState, OwnerState, ScheduleStore
 
 OK = "OK"

@@ -290,14 +290,14 @@ class EngineStarter:
         return str(self.engine.start_execution(arn, payload, name)["executionArn"])
 
     def outcome(self, execution_arn: str) -> RunOutcome:
-        from dersonlake.states.stats import root_cause
+        from dersonlake.states import root_cause
 
         done = self.engine.describe_execution(execution_arn)
         error, cause = root_cause(done.get("error") or "", done.get("cause") or "")
         return RunOutcome(done["status"], error, cause)
 
     def running(self, owner: str) -> str | None:
-        from dersonlake.states.stats import read_executions
+        from dersonlake.states import read_executions
 
         for e in read_executions(self.states_db, owner=owner):
             if not e.nested and e.status == "RUNNING" and e.state_machine == self.machine:

@@ -44,8 +44,8 @@ def iceberg_columns(run: Any, counts: IcebergCounts) -> tuple[dict[str, dict[str
     from pyiceberg.exceptions import NoSuchTableError
 
     from dersonlake.errors import BadInput, OperationFailed
-    from dersonlake.lake.iceberg import open_catalog
-    from dersonlake.sources.mysql.connection import connect
+    from dersonlake.lake import open_catalog
+    from dersonlake.sources import connect
 
     props = run.iceberg_catalog()
     out: dict[str, dict[str, Any]] = {}

@@ -244,7 +244,7 @@ class RowCounts:
         self.iceberg = IcebergCounts()
 
     def count(self, storage: Any, obj: Any, csv_header: bool, delimiter: str) -> int:
-        from dersonlake.lake.inventory import count_rows
+        from dersonlake.lake import count_rows
 
         key = (storage.uri, obj.key, obj.size)
         with self._lock:
@@ -264,7 +264,7 @@ def lake(owners_dir: Path | None, counts: RowCounts) -> dict[str, Any]:
     from dersonlake.api.dashboard.lake_iceberg import iceberg_columns
     from dersonlake.config import list_owners, load_owner
     from dersonlake.errors import BadInput, OperationFailed
-    from dersonlake.lake.inventory import list_tables
+    from dersonlake.lake import list_tables
     from dersonlake.replication import prepare
     from dersonlake.sandbox import sandbox_params
 
