@@ -55,7 +55,8 @@ _SOURCE_KEYS = (
 # Seconds; sources/mysql/connection.py says what each bounds, docs/owners.md documents them.
 TIMEOUT_DEFAULTS = {"connect_timeout": 10, "read_timeout": 120, "write_timeout": 60}
 _MAX_TIMEOUT = 86_400
-_TARGET_KEYS = ("uri", "endpoint_url", "region", "s3_settings", "tables", "catalog")
+_TARGET_KEYS = ("uri", "endpoint_url", "region", "s3_settings", "tables", "catalog", "keys", "column_types")
+COLUMN_TYPES = ("timestamptz", "wkb")  # target.column_types: what a Parquet type alone cannot tell
 TABLE_FORMATS = ("none", "iceberg")  # target.tables: current-state tables beside the DMS files
 _OWNER_KEYS = ("description", "source", "target", "migration_type", "schedule")
 
@@ -115,6 +116,11 @@ class TargetConfig:
     region: str | None = None
     tables: str = "none"  # "iceberg": a current-state Iceberg table per source table (docs/iceberg.md)
     catalog: str | None = None  # S3 lakes: the Iceberg catalog by URL (glue, https://..., a SQL URL)
+    # "schema.table" (lake names) -> key columns, for the Iceberg step on AWS, which cannot ask the
+    # source for its primary keys (docs/iceberg.md, "On AWS"); () = no key, no Iceberg table.
+    keys: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # "schema.table.column" -> "timestamptz" (a MySQL TIMESTAMP) or "wkb" (a spatial column), ditto
+    column_types: dict[str, str] = field(default_factory=dict)
 
     @property
     def is_s3(self) -> bool:
@@ -390,4 +396,68 @@ def _target(raw: Any, file: str) -> TargetConfig:
         region=tgt.get("region"),
         tables=tables,
         catalog=catalog,
+        keys=_keys(tgt.get("keys"), file),
+        column_types=_column_types(tgt.get("column_types"), file),
     )
+
+
+def _column_types(raw: Any, file: str) -> dict[str, str]:
+    """``target.column_types``: ``{"schema.table.column": "timestamptz" | "wkb"}`` in lake names."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise BadInput(
+            "target.column_types must be a mapping of schema.table.column to a type",
+            file=file,
+            path="target.column_types",
+            hint="e.g. column_types: {shop.orders.created_at: timestamptz, shop.places.geom: wkb}",
+        )
+    for name, kind in raw.items():
+        if str(name).count(".") < 2:
+            raise BadInput(
+                "a column type needs its column as schema.table.column (the names in the lake)",
+                file=file,
+                path=f"target.column_types.{name}",
+                value=str(name),
+            )
+        if kind not in COLUMN_TYPES:
+            raise BadInput(
+                "not a column type",
+                file=file,
+                path=f"target.column_types.{name}",
+                value=str(kind),
+                allowed=COLUMN_TYPES,
+            )
+    return {str(k): str(v) for k, v in raw.items()}
+
+
+def _keys(raw: Any, file: str) -> dict[str, tuple[str, ...]]:
+    """``target.keys``: ``{"schema.table": [column, ...]}`` in lake names ([] = the table has no key)."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise BadInput(
+            "target.keys must be a mapping of schema.table to a list of key columns",
+            file=file,
+            path="target.keys",
+            hint="e.g. keys: {shop.orders: [id], shop.events_log: []}",
+        )
+    out: dict[str, tuple[str, ...]] = {}
+    for name, columns in raw.items():
+        schema, dot, table = str(name).partition(".")
+        if not (schema and dot and table):
+            raise BadInput(
+                "a key needs its table as schema.table (the names in the lake)",
+                file=file,
+                path=f"target.keys.{name}",
+                value=str(name),
+            )
+        if not isinstance(columns, list) or not all(isinstance(c, str) and c for c in columns):
+            raise BadInput(
+                "a table's key is a list of column names ([] for a table without a key)",
+                file=file,
+                path=f"target.keys.{name}",
+                value=str(columns),
+            )
+        out[str(name)] = tuple(columns)
+    return out

@@ -163,10 +163,26 @@ def _apply(
     after: str | None = None,
 ) -> None:
     """Apply the CDC files ``keys`` (those after file name ``after``) in one Iceberg commit."""
+    apply_files(table, storage, s3, _lake_schema(plan), keys, properties, after=after)
+
+
+def apply_files(
+    table,
+    storage: Storage,
+    s3: S3Settings,
+    lake: pa.Schema | None,
+    keys: Sequence[str],
+    properties: dict[str, str],
+    *,
+    after: str | None = None,
+) -> int:
+    """Apply the CDC files ``keys`` (those after file name ``after``) to ``table`` in one Iceberg
+    commit; returns the keys changed. ``lake`` (the table's lake columns) is needed for CSV only:
+    Parquet files carry their own schema."""
     ordered = sorted(keys, key=lambda k: k.rsplit("/", 1)[1])
     if after is not None:
         ordered = [k for k in ordered if _stem(k) > after]
-    cdc_schema = dms_columns.file_schema(_lake_schema(plan), s3, dms_columns.CDC)
+    cdc_schema = dms_columns.file_schema(lake, s3, dms_columns.CDC) if lake is not None else None
     parts = []
     for key in ordered:
         try:
@@ -175,11 +191,12 @@ def _apply(
             continue
         parts.append(_strip(part, s3, keep_op=True))
     if not parts:
-        return
+        return 0
     newest = parts[-1].schema
     changes = pa.concat_tables([_to(p, newest) for p in parts], promote_options="permissive")
     changed = table.apply(changes, {**properties, LAST_FILE: _stem(ordered[-1])})
-    log.info("%s: %d change(s) applied to Iceberg table %s", plan.target, changed, table.spec.identifier)
+    log.info("%s: %d change(s) applied to its Iceberg table", table.spec.identifier, changed)
+    return changed
 
 
 def _files(storage: Storage, plan: TablePlan):
