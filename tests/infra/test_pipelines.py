@@ -80,6 +80,8 @@ SEVEN_STEPS = (
     "delete_task",
     "delete_instance",
 )
+ICEBERG_STEP = "update_iceberg_tables"  # DMS-iceberg, between the task's stop and its deletion
+STEPS = (*SEVEN_STEPS[:5], ICEBERG_STEP, *SEVEN_STEPS[5:])
 
 
 def test_handler_invokes_the_seven_steps_with_retry_and_catch():
@@ -88,7 +90,8 @@ def test_handler_invokes_the_seven_steps_with_retry_and_catch():
     for name, st in states.items():
         if st.get("Resource") == "arn:aws:states:::lambda:invoke":
             payload = st["Parameters"]["Payload"]
-            assert st["Parameters"]["FunctionName"] == tf.SAMPLE_VALUES["intake_function_arn"]
+            function = "iceberg_function_arn" if payload["step"] == ICEBERG_STEP else "intake_function_arn"
+            assert st["Parameters"]["FunctionName"] == tf.SAMPLE_VALUES[function], name
             assert payload["owner.$"] == "$.owner" and payload["delta.$"] == "$.delta", name
             transient = st["Retry"][0]
             assert "Lambda.TooManyRequestsException" in transient["ErrorEquals"], name
@@ -102,7 +105,12 @@ def test_handler_invokes_the_seven_steps_with_retry_and_catch():
                 "Next": "StartErrorHandling",
             }, name
             steps[payload["step"]] = name
-    assert set(steps) == set(SEVEN_STEPS)
+    assert set(steps) == set(STEPS)
+    # the Iceberg step runs once the task has stopped, before it is deleted
+    stopped = next(c for c in states["TaskStopped"]["Choices"] if c.get("StringEquals") == "stopped")
+    assert (
+        stopped["Next"] == steps[ICEBERG_STEP] and states[steps[ICEBERG_STEP]]["Next"] == steps["delete_task"]
+    )
     err = states["StartErrorHandling"]
     assert err["Resource"] == "arn:aws:states:::states:startExecution.sync:2"
     assert err["Parameters"]["StateMachineArn"].endswith(":stateMachine:DMS-ErrorHandling")
@@ -178,6 +186,7 @@ def engine(tmp_path):
 
 def _run(engine, intake, payload):
     engine.register_lambda("DMS-intake", intake)
+    engine.register_lambda("DMS-iceberg", intake)  # the fake answers every step of the contract
     arn = engine.state_machine_arn("derson-Main")
     run = engine.start_execution(arn, json.dumps(payload))["executionArn"]
     return engine.wait_for(run, timeout=30)
@@ -188,7 +197,7 @@ def test_happy_path_runs_the_seven_steps_in_order(engine):
     result = _run(engine, intake, {"owner": "dersonLake"})
     assert result["status"] == "SUCCEEDED", result
     steps = intake.steps()
-    assert [s for i, s in enumerate(steps) if i == 0 or s != steps[i - 1]] == list(SEVEN_STEPS)
+    assert [s for i, s in enumerate(steps) if i == 0 or s != steps[i - 1]] == list(STEPS)
     assert steps.count("check_instance_status") == 3 and steps.count("check_replication_task_status") == 2
     assert all(e["owner"] == "dersonLake" and e["delta"] is False for _, e in intake.calls)
     assert engine.notifications() == []
@@ -281,3 +290,23 @@ def test_polling_is_bounded_and_still_cleans_up(engine, intake, error):
     assert steps[-2:] == ["delete_task", "delete_instance"]
     assert steps.count("check_replication_task_status") <= limits["task_polls"] + 1
     assert steps.count("check_instance_status") <= limits["instance_polls"] + 1
+
+
+def test_the_iceberg_step_retries_transient_errors_and_concurrent_commits(engine):
+    intake = FakeIntake(transient={ICEBERG_STEP: 2})
+    assert _run(engine, intake, {"owner": "dersonLake"})["status"] == "SUCCEEDED"
+    assert intake.steps().count(ICEBERG_STEP) == 3
+    again = FakeIntake(fail={ICEBERG_STEP: ("CommitFailedException", "another writer committed")})
+    assert _run(engine, again, {"owner": "dersonLake"})["status"] == "FAILED"
+    assert again.steps().count(ICEBERG_STEP) == 4  # the first call and 3 retries, then the Catch
+
+
+def test_a_failed_iceberg_step_cleans_up_and_fails_with_its_error(engine):
+    intake = FakeIntake(fail={ICEBERG_STEP: ("BadInput", "CSV files carry no column types")})
+    result = _run(engine, intake, {"owner": "dersonLake"})
+    assert result["status"] == "FAILED"
+    assert intake.steps()[-2:] == ["delete_task", "delete_instance"]  # DMS-ErrorHandling's cleanup
+    handler = engine.list_executions(engine.state_machine_arn("DMS-Handler"))["executions"][0]
+    described = engine.describe_execution(handler["executionArn"])
+    assert described["error"] == "BadInput" and "no column types" in described["cause"]
+    assert len(engine.notifications()) == 1

@@ -29,12 +29,20 @@ MODULE_NAMES = (
 PIPELINE_NAMES = ("derson-Main", "DMS-Handler", "DMS-ErrorHandling")
 
 # The placeholders a states.json may use; Terraform's templatefile and render_states fill them.
-PLACEHOLDERS = ("region", "account_id", "state_machine_prefix", "intake_function_arn", "error_topic_arn")
+PLACEHOLDERS = (
+    "region",
+    "account_id",
+    "state_machine_prefix",
+    "intake_function_arn",
+    "iceberg_function_arn",
+    "error_topic_arn",
+)
 SAMPLE_VALUES = {
     "region": "sa-east-1",
     "account_id": "123456789012",
     "state_machine_prefix": "",
     "intake_function_arn": "arn:aws:lambda:sa-east-1:123456789012:function:DMS-intake",
+    "iceberg_function_arn": "arn:aws:lambda:sa-east-1:123456789012:function:DMS-iceberg",
     "error_topic_arn": "arn:aws:sns:sa-east-1:123456789012:derson-lake-errors",
 }
 _PLACEHOLDER = re.compile(r"(?<!\$)\$\{([^}]*)\}")

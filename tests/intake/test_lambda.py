@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from dersonlake.intake.errors import DeltaNotAvailable, UnknownStep
+from dersonlake.intake.errors import DeltaNotAvailable, IcebergNotDeployed, UnknownStep
 from dersonlake.intake.lambda_function import lambda_handler
 
 
@@ -118,3 +118,18 @@ def test_standing_replication_is_used_not_created_nor_deleted(lambda_env, owner,
         assert step("delete_instance")["deleted"] is False
     (task,) = dms.describe_replication_tasks()["ReplicationTasks"]
     assert task["ReplicationTaskIdentifier"] == "dl-acme" and task["Status"] == "stopped"
+
+
+def test_the_iceberg_step_is_a_no_op_here_unless_the_owner_keeps_iceberg_tables(
+    lambda_env, owners_root, sandbox
+):
+    """Terraform points DMS-Handler's Iceberg step at DMS-intake when no owner keeps Iceberg tables
+    (no container image to build): the step then returns at once; an owner that does keep them
+    fails loudly (the deployment lacks DMS-iceberg) instead of leaving its tables behind."""
+    from tests.replication.conftest import write_owner
+
+    write_owner(owners_root, sandbox, name="acme")
+    assert step("update_iceberg_tables") == {"IcebergTables": "none", "owner": "acme"}
+    write_owner(owners_root, sandbox, name="acme", target={"tables": "iceberg"})
+    with pytest.raises(IcebergNotDeployed, match="iceberg_image_uri"):
+        step("update_iceberg_tables")

@@ -19,6 +19,9 @@ _PLACEHOLDER = re.compile(r"(\$?)\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 ROLE_ARN = "arn:aws:iam::{account}:role/{prefix}derson-lake-states"
 # The Lambda the pipelines call (``${intake_function_arn}``): the seed's DMS-intake, this package's code.
 INTAKE_HANDLER = "dersonlake.intake.lambda_function:lambda_handler"
+# The Lambda of DMS-Handler's Iceberg step (``${iceberg_function_arn}``): DMS-iceberg, this package's
+# code too. Locally the engine has applied every commit already, so it finds nothing new, but it runs.
+ICEBERG_HANDLER = "dersonlake.iceberg_step.lambda_function:lambda_handler"
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,7 @@ class PipelineValues:
     account_id: str = "000000000000"
     state_machine_prefix: str = ""
     lambda_function_name: str = "DMS-intake"
+    iceberg_function_name: str = "DMS-iceberg"
     error_topic_name: str = "derson-lake-errors"
 
     def placeholders(self) -> dict[str, str]:
@@ -38,6 +42,9 @@ class PipelineValues:
             "state_machine_prefix": self.state_machine_prefix,
             "intake_function_arn": (
                 f"arn:aws:lambda:{self.region}:{self.account_id}:function:{self.lambda_function_name}"
+            ),
+            "iceberg_function_arn": (
+                f"arn:aws:lambda:{self.region}:{self.account_id}:function:{self.iceberg_function_name}"
             ),
             "error_topic_arn": f"arn:aws:sns:{self.region}:{self.account_id}:{self.error_topic_name}",
         }
@@ -65,8 +72,9 @@ def find_pipelines(root: Path) -> list[Path]:
 def register_pipelines(engine: Engine, root: Path, values: PipelineValues) -> list[str]:
     """Create (or update to the current file) one state machine per pipeline; returns their ARNs.
 
-    The function they call (``values.lambda_function_name``, DMS-intake) is served by
-    ``INTAKE_HANDLER``, so the pipelines run as installed; a ``--lambda`` mapping registered after
+    The functions they call (``values.lambda_function_name``, DMS-intake, and
+    ``values.iceberg_function_name``, DMS-iceberg) are served by ``INTAKE_HANDLER`` and
+    ``ICEBERG_HANDLER``, so the pipelines run as installed; a ``--lambda`` mapping registered after
     this call replaces it. Every file is rendered and validated before any is registered, so a
     broken file leaves the store as it was and the error names the file.
     """
@@ -76,6 +84,7 @@ def register_pipelines(engine: Engine, root: Path, values: PipelineValues) -> li
         load_definition(text, file=str(path))
         rendered.append((values.state_machine_prefix + path.parent.name, text))
     engine.register_lambda(values.lambda_function_name, INTAKE_HANDLER)
+    engine.register_lambda(values.iceberg_function_name, ICEBERG_HANDLER)
     role = ROLE_ARN.format(account=values.account_id, prefix=values.state_machine_prefix)
     arns = []
     for name, text in rendered:

@@ -23,11 +23,18 @@ import os
 from typing import Any
 
 from dersonlake.config import Owner, load_owner
-from dersonlake.intake.errors import MissingOwner, UnknownStep
 
 log = logging.getLogger("dersonlake.ICEBERG")
 
 STEP = "update_iceberg_tables"
+
+
+class MissingOwner(Exception):
+    """The payload has no ``owner`` (named as DMS-intake's, for the pipelines' Catch)."""
+
+
+class UnknownStep(Exception):
+    """The payload's ``step`` is not ``update_iceberg_tables``."""
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -47,7 +54,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 def update_iceberg_tables(owner: Owner) -> dict[str, Any]:
     """Catch the owner's Iceberg tables up with its lake; the step's result."""
     from dersonlake.lake import catalog_properties, open_storage, publish
-    from dersonlake.replication.iceberg_catchup import catch_up
+    from dersonlake.replication import catch_up
 
     uri, endpoint_url, region, on_aws = lake_of(owner)
     catalog = owner.target.catalog or ("glue" if on_aws else None)

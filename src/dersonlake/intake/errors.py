@@ -26,6 +26,11 @@ class UnknownStep(IntakeError):
     """The payload's ``step`` is none of the seven the pipelines send."""
 
 
+class IcebergNotDeployed(IntakeError):
+    """The Iceberg step reached DMS-intake for an owner that keeps Iceberg tables: the deployment
+    has no DMS-iceberg function (it is created when an owner's files say ``tables: iceberg``)."""
+
+
 class MissingOwner(IntakeError):
     """The payload has no ``owner``."""
 

@@ -1,4 +1,5 @@
-"""The seven steps of the pipelines' Lambda contract (infra/terraform/pipelines/README.md), by name.
+"""The seven steps of the pipelines' Lambda contract (infra/terraform/pipelines/README.md), by name,
+and the eighth's stand-in (``update_iceberg_tables``, see ``update_iceberg_tables`` below).
 
 Each takes the owner's ``Dms`` and the payload and returns exactly what DMS-Handler reads:
 ``ReplicationInstanceArn``/``ReplicationInstanceStatus`` for the instance steps,
@@ -11,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from dersonlake.intake.dms import Dms, instance_result, task_result
-from dersonlake.intake.errors import error_class
+from dersonlake.intake.errors import IcebergNotDeployed, error_class
 from dersonlake.intake.overlap import refuse_overlap
 
 Event = dict[str, Any]
@@ -67,6 +68,21 @@ def delete_instance(dms: Dms, event: Event) -> dict[str, Any]:
     return dms.delete_instance(_arn(event, "instance", "ReplicationInstanceArn"))
 
 
+def update_iceberg_tables(dms: Dms, event: Event) -> dict[str, Any]:
+    """DMS-Handler's Iceberg step when no owner of the deployment keeps Iceberg tables: Terraform then
+    points ``${iceberg_function_arn}`` here (no container image to build or pay for), and an owner
+    without ``target.tables: iceberg`` has nothing to update. The real step is the DMS-iceberg
+    Lambda (``dersonlake.iceberg_step``), which needs pyarrow and pyiceberg, too big for this zip."""
+    owner = dms.owner_config()
+    if owner.target.tables != "iceberg":
+        return {"IcebergTables": "none", "owner": owner.name}
+    raise IcebergNotDeployed(
+        f"owner {owner.name} keeps Iceberg tables (target.tables: iceberg) but the pipeline called "
+        "DMS-intake for them: deploy the DMS-iceberg function (Terraform: iceberg_image_uri, "
+        "make tf-owners; docs/iceberg.md, On AWS)"
+    )
+
+
 STEPS: dict[str, Callable[[Dms, Event], dict[str, Any]]] = {
     "create_instance": create_instance,
     "check_instance_status": check_instance_status,
@@ -75,4 +91,5 @@ STEPS: dict[str, Callable[[Dms, Event], dict[str, Any]]] = {
     "check_replication_task_status": check_replication_task_status,
     "delete_task": delete_task,
     "delete_instance": delete_instance,
+    "update_iceberg_tables": update_iceberg_tables,
 }

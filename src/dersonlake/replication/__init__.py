@@ -13,7 +13,8 @@ What other layers use (tests may reach inside; other layers may not):
 * ``parse_start`` / ``parse_stop`` (``CdcStart`` / ``CdcStop``): the CDC start and stop options.
 * ``cdc_metrics``: a task's CDC latency and throughput, as saved by the running task.
 * ``current_table``: an owner table's current-state Iceberg table (``target.tables: iceberg``);
-  ``OPERATION`` / ``POSITION``: the snapshot summary keys that say what a snapshot applied.
+  ``OPERATION`` / ``POSITION``: the snapshot summary keys that say what a snapshot applied;
+  ``catch_up``: the Iceberg tables brought up to the lake's DMS files (the pipelines' Iceberg step).
 * ``status``: DMS's statuses, stop reasons, table states and describe views.
 * ``stats``: the tasks and their table statistics as other processes read them (``read_tasks``,
   ``TaskStat``, ``TableStat``, ``full_load_seconds``), for status, metrics, alerts and the scheduler.
@@ -22,6 +23,7 @@ What other layers use (tests may reach inside; other layers may not):
 from dersonlake.replication import stats, status
 from dersonlake.replication.cdc_metrics import cdc_metrics
 from dersonlake.replication.cdc_options import CdcStart, CdcStop, parse_start, parse_stop
+from dersonlake.replication.iceberg_catchup import catch_up
 from dersonlake.replication.iceberg_sync import OPERATION, POSITION, current_table
 from dersonlake.replication.owner_tasks import (
     api_task,
@@ -61,6 +63,7 @@ __all__ = [
     "TaskResources",
     "TaskResult",
     "api_task",
+    "catch_up",
     "cdc_metrics",
     "check_identifier",
     "create_task",
