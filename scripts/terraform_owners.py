@@ -13,6 +13,8 @@ plain JSON file per owner that ``infra/terraform/main.tf`` reads with ``jsondeco
 * ``engine``, ``databases``, ``migration_type`` and, for an ``s3://`` target, ``bucket_folder``.
 * ``schedule``: ``schedule:`` of ``owner.yaml`` (null when absent) for the ``schedule`` module, with
   ``period_seconds``, the longest gap between due times, for the stale-lake alarm.
+* ``iceberg``: with ``target.tables: iceberg``, the catalog and the Iceberg namespaces (the target
+  schemas) for the Glue databases and the DMS-iceberg Lambda (null otherwise).
 
 Usage::
 
@@ -58,7 +60,7 @@ def provider_name(api_name: str) -> str:
 def owner_document(name: str, owners_dir: Path) -> dict[str, Any]:
     """The Terraform view of one owner (raises BadInput naming the file and key when invalid)."""
     owner = load_owner(name, owners_dir)
-    parse_mapping(owner.mapping, file=owner.mapping_file)
+    mapping = parse_mapping(owner.mapping, file=owner.mapping_file)
     settings = parse_task_settings(owner.task_settings, file=owner.settings_file)
     s3 = {}
     for key, value in sorted(owner.target.s3.api.items()):
@@ -76,7 +78,21 @@ def owner_document(name: str, owners_dir: Path) -> dict[str, Any]:
         "task_settings": json.loads(settings.to_json()),
         "s3_settings": s3,
         "schedule": schedule_document(owner.schedule),
+        "iceberg": iceberg_document(owner, mapping),
     }
+
+
+def iceberg_document(owner: Any, mapping: Any) -> dict[str, Any] | None:
+    """An owner's Iceberg tables as Terraform needs them (null: ``target.tables`` is not iceberg):
+    the catalog (on AWS ``glue`` unless owner.yaml names another) and the namespaces, i.e. the
+    target schemas of its source databases after the mapping's schema rename rules (one Glue
+    database each; the DMS-iceberg Lambda creates the tables in them)."""
+    if owner.target.tables != "iceberg":
+        return None
+    from dersonlake.mapping.transformations import schema_output
+
+    namespaces = sorted({schema_output(mapping.transformations, db)[0] for db in owner.source.databases})
+    return {"catalog": owner.target.catalog or "glue", "namespaces": namespaces}
 
 
 # A fixed instant, so the longest gap of a cron() (and this file) does not change with the day it is written.

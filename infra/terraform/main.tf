@@ -40,6 +40,22 @@ locals {
   owner_tag = "derson-lake:owner"
 
   glue_catalog_enabled = anytrue([for o in local.owners : try(o.s3_settings.glue_catalog_generation, false)])
+
+  # Owners with target.tables: iceberg (owners/<name>.json "iceberg"): the DMS-iceberg Lambda brings
+  # their Iceberg tables up to each run's files; Glue databases for the namespaces of those whose
+  # catalog is Glue (each database belongs to one owner: the module refuses a shared one).
+  iceberg_owners = { for name, f in local.owner_files : name => f.iceberg if try(f.iceberg, null) != null }
+  iceberg_namespaces = {
+    for pair in flatten([
+      for name, i in local.iceberg_owners : [for ns in i.namespaces : { ns = ns, owner = name }] if i.catalog == "glue"
+    ]) : pair.ns => pair.owner...
+  }
+  # Without Iceberg owners the step calls DMS-intake, which answers it at once (no image to build).
+  iceberg_function_arn = (
+    length(local.iceberg_owners) > 0
+    ? "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${var.iceberg_function_name}"
+    : local.intake_function_arn
+  )
 }
 
 # --- The lake bucket (optional) ----------------------------------------------------------------
@@ -107,6 +123,10 @@ module "iam" {
   glue_catalog_generation = local.glue_catalog_enabled
   create_glue_role        = var.create_glue_role
   glue_database_name      = var.glue_database_name
+
+  iceberg_function_name = var.iceberg_function_name
+  iceberg_lake_prefixes = distinct([for name, _ in local.iceberg_owners : local.owners[name].bucket_folder])
+  iceberg_namespaces    = keys(local.iceberg_namespaces)
 }
 
 # --- DMS ---------------------------------------------------------------------------------------
@@ -212,6 +232,38 @@ module "intake" {
   }
 }
 
+# --- Iceberg tables: the Glue databases and the DMS-iceberg Lambda (docs/iceberg.md) ------------
+
+module "iceberg_catalog" {
+  source = "./modules/iceberg-catalog"
+  count  = length(local.iceberg_namespaces) > 0 ? 1 : 0
+
+  namespaces = local.iceberg_namespaces
+}
+
+module "iceberg" {
+  source = "./modules/lambda"
+  count  = length(local.iceberg_owners) > 0 ? 1 : 0
+
+  function_name      = var.iceberg_function_name
+  description        = "Derson Lake DMS-iceberg: applies an owner's new DMS files to its Iceberg tables after each run."
+  package_type       = "Image"
+  image_uri          = var.iceberg_image_uri
+  role_arn           = module.iam.iceberg_role_arn
+  timeout            = var.iceberg_timeout
+  memory_size        = var.iceberg_memory_size
+  log_retention_days = var.log_retention_days
+
+  # The contract with dersonlake.iceberg_step (docs/iceberg.md, "On AWS").
+  environment = {
+    DERSON_OWNERS_DIR = var.lambda_owners_dir
+    # the lakes of the owners with Iceberg tables, as DMS-intake gets them (DERSON_LAKES)
+    DERSON_LAKES = jsonencode({ for name, _ in local.iceberg_owners : name => local.lakes[name] })
+    # the key indexes (a cache, rebuilt when missing) live in the function's /tmp
+    DERSON_HOME = "/tmp/derson-lake"
+  }
+}
+
 # --- The pipelines -----------------------------------------------------------------------------
 
 module "pipeline_error_handling" {
@@ -235,6 +287,7 @@ module "pipeline_handler" {
   account_id           = local.account_id
   state_machine_prefix = var.state_machine_prefix
   intake_function_arn  = module.intake.function_arn
+  iceberg_function_arn = length(module.iceberg) > 0 ? module.iceberg[0].function_arn : local.iceberg_function_arn
   error_topic_arn      = aws_sns_topic.errors.arn
   role_arn             = module.iam.states_role_arn
   log_level            = var.pipeline_log_level

@@ -24,6 +24,14 @@ output "intake_function_arn" {
   value       = module.intake.function_arn
 }
 
+output "iceberg" {
+  description = "The owners' Iceberg tables on AWS: the DMS-iceberg Lambda (null without Iceberg owners) and the Glue databases Terraform created (their namespaces)."
+  value = {
+    function_arn   = one(module.iceberg[*].function_arn)
+    glue_databases = length(module.iceberg_catalog) > 0 ? module.iceberg_catalog[0].database_names : []
+  }
+}
+
 output "endpoints" {
   description = "Source and target endpoint ARNs per owner."
   value = {

@@ -208,6 +208,52 @@ variable "lambda_memory_size" {
   default     = 512
 }
 
+# --- Iceberg tables (owners with target.tables: iceberg; docs/iceberg.md, "On AWS") -------------
+
+variable "iceberg_image_uri" {
+  description = "The DMS-iceberg container image in ECR (make iceberg-image, then push it); required when an owner keeps Iceberg tables, ignored otherwise."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.iceberg_image_uri == null || can(regex("^[0-9]{12}\\.dkr\\.ecr\\.[a-z0-9-]+\\.amazonaws\\.com(\\.cn)?/[a-z0-9._/-]+(:[A-Za-z0-9._-]+|@sha256:[a-f0-9]{64})$", coalesce(var.iceberg_image_uri, "-")))
+    error_message = "iceberg_image_uri must be an ECR image URI: <account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag> (or @sha256:<digest>)."
+  }
+}
+
+variable "iceberg_function_name" {
+  description = "Name of the DMS-iceberg Lambda (DMS-Handler's Iceberg step)."
+  type        = string
+  default     = "DMS-iceberg"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,64}$", var.iceberg_function_name))
+    error_message = "iceberg_function_name must be 1-64 letters, digits, hyphens or underscores."
+  }
+}
+
+variable "iceberg_timeout" {
+  description = "Timeout of one DMS-iceberg invocation in seconds (Lambda's maximum, 900, by default: a full load's replace reads every LOAD file)."
+  type        = number
+  default     = 900
+
+  validation {
+    condition     = var.iceberg_timeout >= 60 && var.iceberg_timeout <= 900 && floor(var.iceberg_timeout) == var.iceberg_timeout
+    error_message = "iceberg_timeout must be an integer between 60 and 900 seconds."
+  }
+}
+
+variable "iceberg_memory_size" {
+  description = "Memory of the DMS-iceberg Lambda in MB (CPU grows with it; a batch's changes are held in memory)."
+  type        = number
+  default     = 3008
+
+  validation {
+    condition     = var.iceberg_memory_size >= 512 && var.iceberg_memory_size <= 10240 && floor(var.iceberg_memory_size) == var.iceberg_memory_size
+    error_message = "iceberg_memory_size must be an integer between 512 and 10240 MB."
+  }
+}
+
 variable "lambda_secret_arn" {
   description = "The one secret the Lambda may read (e.g. source credentials for pre-checks); null for none."
   type        = string

@@ -30,6 +30,9 @@ def _parsed(path: str) -> dict[str, Any]:
     return tf.load_hcl(Path(path))
 
 
+ICEBERG_IMAGE = f"{ACCOUNT}.dkr.ecr.sa-east-1.amazonaws.com/derson-lake-iceberg:test"
+
+
 @pytest.fixture(scope="session")
 def hcl():
     """``hcl(path)``: the parsed file (plain dicts), cached."""
@@ -71,6 +74,7 @@ def workdir(mirror, tmp_path_factory):
         "subnet_ids": ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"],
         "security_group_ids": ["sg-0123456789abcdef0"],
         "lambda_zip_path": str(base / "dms-intake.zip"),
+        "iceberg_image_uri": ICEBERG_IMAGE,  # dersonLake keeps Iceberg tables
         "lambda_secret_arn": SECRET,
         "secrets_kms_key_arns": [KMS_SECRETS],
         "error_topic_kms_key_arn": KMS_TOPIC,

@@ -20,6 +20,7 @@ import pytest
 from dersonlake.mapping.task_settings import DEFAULTS
 from dersonlake.states import load_definition
 from tests.infra import tf
+from tests.infra.conftest import ICEBERG_IMAGE
 from tests.infra.offline_plan import SECRET
 
 pytestmark = pytest.mark.skipif(
@@ -68,10 +69,11 @@ def test_plan_creates_the_deployment(plan):
     assert types["aws_dms_replication_task"] == 2
     assert types["aws_dms_replication_instance"] == 1 and types["aws_dms_replication_subnet_group"] == 1
     assert types["aws_sfn_state_machine"] == 3
-    assert types["aws_lambda_function"] == 1
-    assert types["aws_cloudwatch_log_group"] == 4
+    assert types["aws_lambda_function"] == 2  # DMS-intake, and DMS-iceberg (dersonLake keeps Iceberg tables)
+    assert types["aws_cloudwatch_log_group"] == 5
     assert types["aws_sns_topic"] == 1 and types["aws_sns_topic_subscription"] == 1
-    assert types["aws_iam_role"] == 8  # 7 + the role EventBridge Scheduler assumes (modules/schedule)
+    assert types["aws_iam_role"] == 9  # 7 + the Scheduler's (modules/schedule) + DMS-iceberg's
+    assert types["aws_glue_catalog_database"] == 1
 
 
 def test_source_endpoints_read_secrets_manager(plan):
@@ -135,7 +137,7 @@ def test_instance_is_private_and_single_az(plan):
 
 
 def test_lambda_function(plan):
-    (fn,) = _of_type(plan, "aws_lambda_function").values()
+    (fn,) = [f for f in _of_type(plan, "aws_lambda_function").values() if f["function_name"] == "DMS-intake"]
     assert fn["handler"] == "dersonlake.intake.lambda_function.lambda_handler"
     assert fn["runtime"] == "python3.12"
     assert fn["function_name"] == "DMS-intake" and fn["timeout"] == 120
@@ -143,6 +145,22 @@ def test_lambda_function(plan):
     assert fn["logging_config"][0]["log_group"] == "/aws/lambda/DMS-intake"
     groups = {v["name"]: v["retention_in_days"] for v in _of_type(plan, "aws_cloudwatch_log_group").values()}
     assert groups["/aws/lambda/DMS-intake"] == 30
+
+
+def test_iceberg_owners_get_a_glue_database_and_the_dms_iceberg_image_function(plan):
+    """dersonLake keeps Iceberg tables (target.tables: iceberg): its namespace (the target schema
+    ``shop``) becomes a Glue database, the DMS-iceberg Lambda runs the container image with the
+    owner's lake, and DMS-Handler's Iceberg step calls it."""
+    (db,) = _of_type(plan, "aws_glue_catalog_database").values()
+    assert db["name"] == "shop" and "dersonLake" in db["description"]
+    (fn,) = [f for f in _of_type(plan, "aws_lambda_function").values() if f["function_name"] == "DMS-iceberg"]
+    assert fn["package_type"] == "Image" and fn["image_uri"] == ICEBERG_IMAGE
+    assert fn.get("handler") is None and fn.get("runtime") is None and fn["timeout"] == 900
+    env = fn["environment"][0]["variables"]
+    assert json.loads(env["DERSON_LAKES"]) == {"dersonLake": "s3://derson-lake-test/dms/dersonLake"}
+    assert env["DERSON_HOME"].startswith("/tmp/")
+    roles = {v["name"] for v in _of_type(plan, "aws_iam_role").values()}
+    assert "derson-lake-dms-iceberg" in roles
 
 
 def test_state_machines_log_and_trace(plan):

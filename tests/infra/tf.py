@@ -21,6 +21,7 @@ MODULE_NAMES = (
     "dms-instance",
     "dms-task",
     "iam-role",
+    "iceberg-catalog",
     "lake-bucket",
     "lambda",
     "schedule",

@@ -23,6 +23,13 @@ locals {
 
   glue_catalog_arn = "${local.arn_prefix}:glue:${var.region}:${var.account_id}:catalog"
 
+  # DMS-iceberg (docs/iceberg.md, "On AWS"): reads the DMS files of the owners with Iceberg tables,
+  # writes only under <folder>/_derson-lake/iceberg/ (the warehouse) and <folder>/_derson-lake/iceberg.json.
+  iceberg_enabled       = length(var.iceberg_lake_prefixes) > 0
+  iceberg_function_arn  = "${local.arn_prefix}:lambda:${var.region}:${var.account_id}:function:${var.iceberg_function_name}"
+  iceberg_log_group_arn = "${local.arn_prefix}:logs:${var.region}:${var.account_id}:log-group:/aws/lambda/${var.iceberg_function_name}"
+  iceberg_roots         = [for p in var.iceberg_lake_prefixes : p == "" ? "" : "${p}/"]
+
   # The tag DMS-intake puts on the instances and tasks it creates (dersonlake.intake.dms.OWNER_TAG).
   owner_tag = "derson-lake:owner"
 
@@ -399,6 +406,85 @@ resource "aws_iam_role_policy" "lambda_checkpoints" {
   policy = data.aws_iam_policy_document.lambda_checkpoints.json
 }
 
+# --- Lambda (DMS-iceberg): the owners' DMS files in, their Iceberg tables and Glue tables out ---
+
+data "aws_iam_policy_document" "iceberg" {
+  statement {
+    sid       = "WriteOwnLogs"
+    effect    = "Allow"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${local.iceberg_log_group_arn}:*"]
+  }
+
+  statement {
+    sid       = "ReadLakeFiles"
+    effect    = "Allow"
+    actions   = ["s3:GetObject"]
+    resources = [for r in local.iceberg_roots : "${local.lake_bucket_arn}/${r}*"]
+  }
+
+  statement {
+    sid     = "ListLakeFiles"
+    effect  = "Allow"
+    actions = ["s3:ListBucket"]
+    # one listing of the lake folder finds each table's LOAD and CDC files
+    resources = [local.lake_bucket_arn]
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = distinct(flatten([for r in local.iceberg_roots : r == "" ? ["*"] : [r, "${r}*"]]))
+    }
+  }
+
+  statement {
+    sid     = "WriteIcebergTables"
+    effect  = "Allow"
+    actions = ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
+    resources = flatten([for r in local.iceberg_roots : [
+      "${local.lake_bucket_arn}/${r}_derson-lake/iceberg/*",
+      "${local.lake_bucket_arn}/${r}_derson-lake/iceberg.json",
+    ]])
+  }
+
+  statement {
+    sid    = "KeepGlueTables"
+    effect = "Allow"
+    actions = [
+      "glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:CreateTable", "glue:UpdateTable",
+      "glue:DeleteTable",
+    ]
+    resources = concat([local.glue_catalog_arn], flatten([for n in var.iceberg_namespaces : [
+      "${local.arn_prefix}:glue:${var.region}:${var.account_id}:database/${n}",
+      "${local.arn_prefix}:glue:${var.region}:${var.account_id}:table/${n}/*",
+    ]]))
+  }
+
+  dynamic "statement" {
+    for_each = length(var.lake_kms_key_arns) > 0 ? [1] : []
+    content {
+      sid       = "IcebergInEncryptedLake"
+      effect    = "Allow"
+      actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+      resources = var.lake_kms_key_arns
+    }
+  }
+}
+
+resource "aws_iam_role" "iceberg" {
+  count              = local.iceberg_enabled ? 1 : 0
+  name               = "${var.name_prefix}-dms-iceberg"
+  description        = "The DMS-iceberg Lambda: applies the owners' DMS files to their Iceberg tables after each run."
+  assume_role_policy = data.aws_iam_policy_document.trust_lambda.json
+  tags               = var.tags
+}
+
+resource "aws_iam_role_policy" "iceberg" {
+  count  = local.iceberg_enabled ? 1 : 0
+  name   = "iceberg-tables"
+  role   = aws_iam_role.iceberg[0].id
+  policy = data.aws_iam_policy_document.iceberg.json
+}
+
 # --- Step Functions: invoke the Lambda, run the nested pipelines, notify -----------------------
 
 data "aws_iam_policy_document" "states" {
@@ -407,6 +493,16 @@ data "aws_iam_policy_document" "states" {
     effect    = "Allow"
     actions   = ["lambda:InvokeFunction"]
     resources = [local.lambda_function_arn, "${local.lambda_function_arn}:*"]
+  }
+
+  dynamic "statement" {
+    for_each = local.iceberg_enabled ? [1] : []
+    content {
+      sid       = "InvokeIcebergLambda"
+      effect    = "Allow"
+      actions   = ["lambda:InvokeFunction"]
+      resources = [local.iceberg_function_arn, "${local.iceberg_function_arn}:*"]
+    }
   }
 
   statement {

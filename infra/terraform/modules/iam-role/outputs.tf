@@ -37,3 +37,8 @@ output "glue_role_arn" {
   description = "ARN of the Glue crawler role (null unless create_glue_role)."
   value       = one(aws_iam_role.glue[*].arn)
 }
+
+output "iceberg_role_arn" {
+  description = "ARN of the DMS-iceberg Lambda's execution role (null when no owner keeps Iceberg tables)."
+  value       = one(aws_iam_role.iceberg[*].arn)
+}

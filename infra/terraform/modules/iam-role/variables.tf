@@ -204,3 +204,36 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "iceberg_function_name" {
+  description = "Name of the DMS-iceberg Lambda function (DMS-Handler's Iceberg step; its ARN and log group are built from it)."
+  type        = string
+  default     = "DMS-iceberg"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,64}$", var.iceberg_function_name))
+    error_message = "iceberg_function_name must be 1-64 letters, digits, hyphens or underscores."
+  }
+}
+
+variable "iceberg_lake_prefixes" {
+  description = "Lake folders of the owners that keep Iceberg tables (target.tables: iceberg); empty: no DMS-iceberg role."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for p in var.iceberg_lake_prefixes : !startswith(p, "/") && !endswith(p, "/") && !strcontains(p, "*")])
+    error_message = "iceberg_lake_prefixes are folders without leading or trailing slashes or wildcards."
+  }
+}
+
+variable "iceberg_namespaces" {
+  description = "Glue databases that hold the owners' Iceberg tables (one per target schema)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for n in var.iceberg_namespaces : can(regex("^[a-z0-9_]{1,255}$", n))])
+    error_message = "iceberg_namespaces must be Glue database names: 1-255 lower-case letters, digits and underscores."
+  }
+}

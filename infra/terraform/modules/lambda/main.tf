@@ -1,5 +1,6 @@
-# The DMS-intake Lambda: one zip (the dersonlake package), Python 3.12, its own log group with a
-# retention (created first, so Lambda does not create one that keeps logs forever).
+# A Derson Lake Lambda: DMS-intake (a zip: the dersonlake package, Python 3.12) or DMS-iceberg (a
+# container image: pyarrow and pyiceberg exceed the 250 MB unzipped limit of a zip), with its own log
+# group and a retention (created first, so Lambda does not create one that keeps logs forever).
 
 resource "aws_cloudwatch_log_group" "this" {
   name              = "/aws/lambda/${var.function_name}"
@@ -12,10 +13,12 @@ resource "aws_lambda_function" "this" {
   description   = var.description
   role          = var.role_arn
 
-  filename         = var.zip_path
-  source_code_hash = filebase64sha256(var.zip_path)
-  handler          = var.handler
-  runtime          = var.runtime
+  package_type     = var.package_type
+  filename         = var.package_type == "Zip" ? var.zip_path : null
+  source_code_hash = var.package_type == "Zip" ? filebase64sha256(var.zip_path) : null
+  handler          = var.package_type == "Zip" ? var.handler : null
+  runtime          = var.package_type == "Zip" ? var.runtime : null
+  image_uri        = var.package_type == "Image" ? var.image_uri : null
   architectures    = [var.architecture]
 
   timeout                        = var.timeout
@@ -44,4 +47,11 @@ resource "aws_lambda_function" "this" {
   }
 
   tags = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = var.package_type == "Zip" ? var.zip_path != null : var.image_uri != null
+      error_message = "package_type Zip needs zip_path (make lambda-zip); package_type Image needs image_uri (make iceberg-image, pushed to ECR)."
+    }
+  }
 }

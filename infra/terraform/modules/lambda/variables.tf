@@ -15,13 +15,36 @@ variable "description" {
   default     = "Derson Lake DMS-intake: creates, starts, watches and deletes DMS instances and tasks for an owner."
 }
 
-variable "zip_path" {
-  description = "Path of the deployment package (a zip with the dersonlake package and its dependencies, built by `make lambda-zip`)."
+variable "package_type" {
+  description = "Zip (zip_path, handler, runtime) or Image (image_uri: a container image in ECR whose CMD is the handler)."
   type        = string
+  default     = "Zip"
 
   validation {
-    condition     = endswith(var.zip_path, ".zip") && fileexists(var.zip_path)
+    condition     = contains(["Zip", "Image"], var.package_type)
+    error_message = "package_type must be Zip or Image."
+  }
+}
+
+variable "zip_path" {
+  description = "With package_type Zip: path of the deployment package (a zip with the dersonlake package and its dependencies, built by `make lambda-zip`)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.zip_path == null || (endswith(coalesce(var.zip_path, "-"), ".zip") && fileexists(coalesce(var.zip_path, "-")))
     error_message = "zip_path must name an existing .zip file; build the package first (make lambda-zip)."
+  }
+}
+
+variable "image_uri" {
+  description = "With package_type Image: the image in ECR, <account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag> or @sha256:<digest> (make iceberg-image builds it)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.image_uri == null || can(regex("^[0-9]{12}\\.dkr\\.ecr\\.[a-z0-9-]+\\.amazonaws\\.com(\\.cn)?/[a-z0-9._/-]+(:[A-Za-z0-9._-]+|@sha256:[a-f0-9]{64})$", coalesce(var.image_uri, "-")))
+    error_message = "image_uri must be an ECR image URI: <account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag> (or @sha256:<digest>)."
   }
 }
 

@@ -23,6 +23,7 @@ module "state_machine" {
     account_id           = var.account_id
     state_machine_prefix = var.state_machine_prefix
     intake_function_arn  = var.intake_function_arn
+    iceberg_function_arn = var.iceberg_function_arn
     error_topic_arn      = var.error_topic_arn
   }
 

@@ -39,6 +39,17 @@ variable "intake_function_arn" {
   }
 }
 
+variable "iceberg_function_arn" {
+  description = "ARN of the Lambda of the Iceberg step (fills $${iceberg_function_arn}): DMS-iceberg, or DMS-intake when no owner keeps Iceberg tables (it answers the step at once). Only DMS-Handler uses it."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.iceberg_function_arn == null || can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]+$", coalesce(var.iceberg_function_arn, "-")))
+    error_message = "iceberg_function_arn must be a Lambda function ARN."
+  }
+}
+
 variable "error_topic_arn" {
   description = "ARN of the SNS topic for pipeline errors (fills $${error_topic_arn})."
   type        = string
