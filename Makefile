@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint fmt install mariadb chromium clean bench bench-cdc tf-owners init plan plan-offline tf-lock apply destroy lambda-zip
+.PHONY: demo test lint fmt install mariadb chromium clean bench bench-cdc tf-owners init plan plan-offline tf-lock apply destroy lambda-zip iceberg-image
 
 # AWS deployment (docs/aws.md). TF_PLUGIN_DIR: a local provider mirror for offline init
 # (defaults to $DERSON_TF_PLUGIN_MIRROR; empty means the Terraform registry).
@@ -64,6 +64,13 @@ tf-owners: install
 ## (LAMBDA_ARCH=arm64 for Graviton; set the lambda module's architecture to match)
 lambda-zip: install
 	$(BIN)/python scripts/lambda_zip.py $(if $(LAMBDA_ARCH),--architecture $(LAMBDA_ARCH))
+
+## iceberg-image: the DMS-iceberg Lambda's container image (docker; push it to ECR and set
+## iceberg_image_uri). ICEBERG_IMAGE names the tag, ICEBERG_PLATFORM the platform (linux/arm64 for Graviton)
+ICEBERG_IMAGE    ?= derson-lake-iceberg:0.1.0
+ICEBERG_PLATFORM ?= linux/amd64
+iceberg-image:
+	docker build --platform $(ICEBERG_PLATFORM) -f infra/iceberg/Dockerfile -t $(ICEBERG_IMAGE) .
 
 ## init: terraform init of the AWS deployment (offline with TF_PLUGIN_DIR)
 init:
