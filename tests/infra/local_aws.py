@@ -36,6 +36,7 @@ MOTO_SERVICES = (
     "kms",
     "scheduler",
     "cloudwatch",
+    "glue",
 )
 SERVE_SERVICES = ("dms", "sfn")
 

@@ -1,7 +1,7 @@
 """terraform apply / plan / destroy of the root module against real endpoints on this machine.
 
 DMS and Step Functions are ``derson-lake serve`` (a subprocess); IAM, STS, S3, Lambda, SNS,
-CloudWatch Logs (and the rest the provider may touch) are one moto server. The AWS provider, a
+CloudWatch Logs, Glue (and the rest the provider may touch) are one moto server. The AWS provider, a
 client nobody here wrote, creates every resource of the deployment (standing replication, lake
 bucket, e-mail subscription on), a second ``plan -detailed-exitcode`` must show no change; a change
 of an owner's settings and of the pipelines' log level is applied in place and shows no change
@@ -33,6 +33,7 @@ pytestmark = [
 ACCOUNT, REGION = local_aws.ACCOUNT, local_aws.REGION
 SECRET = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:derson-lake/shop-AbCdEf"
 APPLY_TIMEOUT = 900
+ICEBERG_IMAGE = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/derson-lake-iceberg:test"
 ALARMS = (
     "derson-lake-executions-failed",
     "derson-lake-executions-timed-out",
@@ -70,6 +71,7 @@ def _workdir(base: Path, moto_url: str, serve_url: str) -> Path:
         "subnet_ids": ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"],
         "security_group_ids": ["sg-0123456789abcdef0"],
         "lambda_zip_path": str(base / "dms-intake.zip"),
+        "iceberg_image_uri": ICEBERG_IMAGE,  # dersonLake keeps Iceberg tables (owner.yaml)
         "standing_replication": True,
         "error_email": "ops@example.com",
         "owners": {"dersonLake": {"source": {"secret_arn": SECRET}}},
@@ -190,7 +192,22 @@ def _check_deployed(root: Path, dms: Any, sfn: Any, moto_url: str) -> None:
     )
     roles = {r["RoleName"] for r in _client("iam", moto_url).list_roles()["Roles"]}
     assert {"dms-vpc-role", "derson-lake-dms-intake", "derson-lake-step-functions"} <= roles
+    _check_iceberg(sfn, machines["DMS-Handler"], moto_url)
     _check_schedule_and_alarms(root, machines["derson-Main"], moto_url)
+
+
+def _check_iceberg(sfn: Any, handler_arn: str, moto_url: str) -> None:
+    """dersonLake keeps Iceberg tables: the Glue database of its namespace, the DMS-iceberg image
+    function with its role, and DMS-Handler's Iceberg step calling it."""
+    (db,) = _client("glue", moto_url).get_databases()["DatabaseList"]
+    assert db["Name"] == "shop" and "dersonLake" in db["Description"]
+    fn = _client("lambda", moto_url).get_function(FunctionName="DMS-iceberg")
+    assert fn["Configuration"]["PackageType"] == "Image" and fn["Code"]["ImageUri"] == ICEBERG_IMAGE
+    assert fn["Configuration"]["Role"].endswith(":role/derson-lake-dms-iceberg")
+    env = fn["Configuration"]["Environment"]["Variables"]
+    assert json.loads(env["DERSON_LAKES"]) == {"dersonLake": "s3://derson-lake-apply-test/dms/dersonLake"}
+    states = json.loads(sfn.describe_state_machine(stateMachineArn=handler_arn)["definition"])["States"]
+    assert states["UpdateIcebergTables"]["Parameters"]["FunctionName"] == fn["Configuration"]["FunctionArn"]
 
 
 def _check_schedule_and_alarms(root: Path, main_arn: str, moto_url: str) -> None:
@@ -234,11 +251,18 @@ def _check_nothing_left(dms: Any, sfn: Any, moto_url: str) -> None:
     roles = {r["RoleName"] for r in _client("iam", moto_url).list_roles()["Roles"]}
     assert not [r for r in roles if r.startswith("derson-lake-") or r.startswith("dms-")], roles
     functions = [f["FunctionName"] for f in _client("lambda", moto_url).list_functions()["Functions"]]
-    assert "DMS-intake" not in functions
+    assert "DMS-intake" not in functions and "DMS-iceberg" not in functions
+    databases = [d["Name"] for d in _client("glue", moto_url).get_databases()["DatabaseList"]]
+    assert "shop" not in databases
     topics = [t["TopicArn"] for t in _client("sns", moto_url).list_topics()["Topics"]]
     assert not [t for t in topics if t.endswith(":derson-lake-errors")]
     groups = [g["logGroupName"] for g in _client("logs", moto_url).describe_log_groups()["logGroups"]]
-    assert not [g for g in groups if g == "/aws/lambda/DMS-intake" or g.startswith("/aws/vendedlogs/states/")]
+    assert not [
+        g
+        for g in groups
+        if g in ("/aws/lambda/DMS-intake", "/aws/lambda/DMS-iceberg")
+        or g.startswith("/aws/vendedlogs/states/")
+    ]
     buckets = [b["Name"] for b in _client("s3", moto_url).list_buckets()["Buckets"]]
     assert "derson-lake-apply-test" not in buckets
     schedules = _client("scheduler", moto_url).list_schedules()["Schedules"]
