@@ -249,6 +249,7 @@ module "iceberg" {
   description        = "Derson Lake DMS-iceberg: applies an owner's new DMS files to its Iceberg tables after each run."
   package_type       = "Image"
   image_uri          = var.iceberg_image_uri
+  image_command      = ["dersonlake.iceberg_step.lambda_function.lambda_handler"]
   role_arn           = module.iam.iceberg_role_arn
   timeout            = var.iceberg_timeout
   memory_size        = var.iceberg_memory_size

@@ -81,6 +81,7 @@ def test_the_dockerfile_runs_the_handler_with_the_owners_terraform_names(hcl):
     text = (IMAGE / "Dockerfile").read_text()
     (cmd,) = re.findall(r'^CMD \["([^"]+)"\]$', text, re.M)
     assert cmd == HANDLER
+    assert f'image_command      = ["{HANDLER}"]' in (tf.TF_ROOT / "main.tf").read_text()  # Terraform's
     module, _, function = cmd.rpartition(".")
     assert callable(getattr(__import__(module, fromlist=[function]), function))
     assert "infra/iceberg/requirements.txt" in text and "COPY owners ${LAMBDA_TASK_ROOT}/owners" in text

@@ -449,9 +449,11 @@ data "aws_iam_policy_document" "iceberg" {
   statement {
     sid    = "KeepGlueTables"
     effect = "Allow"
+    # CreateDatabase on its own namespaces only: a new table's namespace is created when missing
+    # (lake/iceberg/table.py), which for Terraform's databases answers AlreadyExists, not AccessDenied.
     actions = [
-      "glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:CreateTable", "glue:UpdateTable",
-      "glue:DeleteTable",
+      "glue:GetDatabase", "glue:CreateDatabase", "glue:GetTable", "glue:GetTables", "glue:CreateTable",
+      "glue:UpdateTable", "glue:DeleteTable",
     ]
     resources = concat([local.glue_catalog_arn], flatten([for n in var.iceberg_namespaces : [
       "${local.arn_prefix}:glue:${var.region}:${var.account_id}:database/${n}",

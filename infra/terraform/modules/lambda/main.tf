@@ -21,6 +21,14 @@ resource "aws_lambda_function" "this" {
   image_uri        = var.package_type == "Image" ? var.image_uri : null
   architectures    = [var.architecture]
 
+  # An image's handler, as its CMD: explicit, so a rebuilt image with another CMD still runs this one.
+  dynamic "image_config" {
+    for_each = var.package_type == "Image" && length(var.image_command) > 0 ? [1] : []
+    content {
+      command = var.image_command
+    }
+  }
+
   timeout                        = var.timeout
   memory_size                    = var.memory_size
   reserved_concurrent_executions = var.reserved_concurrent_executions

@@ -48,6 +48,12 @@ variable "image_uri" {
   }
 }
 
+variable "image_command" {
+  description = "With package_type Image: the command (the handler, e.g. [\"package.module.function\"]) overriding the image's CMD; [] keeps the CMD."
+  type        = list(string)
+  default     = []
+}
+
 variable "handler" {
   description = "Handler of the function, module path and function name."
   type        = string
