@@ -102,6 +102,16 @@ def test_unset_password_variable_is_bad_input(tmp_path, monkeypatch):
         (("source:", "migration_type: cdc-only\nsource:"),
          r"migration_type: not a valid migration type \(got 'cdc-only'\); allowed: full-load, cdc, full-load-and-cdc"),
         (("  region: sa-east-1", "  region: [sa-east-1"), r"owner.yaml: not valid YAML: .* at line \d+, column \d+"),
+        (("  region: sa-east-1", "  region: sa-east-1\n  keys: [id]"),
+         r"target.keys: target.keys must be a mapping of schema.table to a list of key columns"),
+        (("  region: sa-east-1", "  region: sa-east-1\n  keys: {orders: [id]}"),
+         r"target.keys.orders: a key needs its table as schema.table \(the names in the lake\)"),
+        (("  region: sa-east-1", "  region: sa-east-1\n  keys: {shop.orders: id}"),
+         r"target.keys.shop.orders: a table's key is a list of column names"),
+        (("  region: sa-east-1", "  region: sa-east-1\n  column_types: {shop.orders.at: timestamp}"),
+         r"target.column_types.shop.orders.at: not a column type \(got 'timestamp'\); .*timestamptz, wkb"),
+        (("  region: sa-east-1", "  region: sa-east-1\n  column_types: {orders.at: wkb}"),
+         r"target.column_types.orders.at: a column type needs its column as schema.table.column"),
     ],
 )  # fmt: skip
 def test_malformed_owner_yaml_names_file_path_value_and_fix(tmp_path, change, expected):
@@ -112,6 +122,14 @@ def test_malformed_owner_yaml_names_file_path_value_and_fix(tmp_path, change, ex
         load_owner("acme", tmp_path)
     assert info.value.exit_code == 2
     assert "acme/owner.yaml" in str(info.value)
+
+
+def test_keys_and_column_types_for_the_iceberg_step_on_aws(tmp_path):
+    extra = "\n  keys: {shop.orders: [id], shop.log: []}\n  column_types: {shop.orders.at: timestamptz}"
+    write_owner(tmp_path, GOOD.replace("  region: sa-east-1", "  region: sa-east-1" + extra))
+    target = load_owner("acme", tmp_path).target
+    assert target.keys == {"shop.orders": ("id",), "shop.log": ()}
+    assert target.column_types == {"shop.orders.at": "timestamptz"}
 
 
 def test_mapping_json_syntax_error_names_line_and_column(tmp_path):
