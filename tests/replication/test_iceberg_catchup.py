@@ -148,3 +148,45 @@ def test_on_aws_the_step_writes_glue_tables_in_the_lake_terraform_hands_it(
     assert read(catalog, "shop.ice_items", ["id"]) == items(admin)
     assert read(catalog, "shop.ice_lines", ["order_id", "line"]) == lines(admin)
     assert step()["commits"] == 0
+
+
+def test_cdc_files_older_than_a_load_are_never_applied_over_it(tmp_path, monkeypatch):
+    """DMS files written by hand, as DMS leaves them with TargetTablePrepMode DO_NOTHING: a CDC file
+    from before the load (its change is in the LOAD file already), the LOAD file, then a CDC file of
+    the next run. The stale change is not applied over the load, now or in a later run."""
+    import os
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    import yaml
+
+    lake = tmp_path / "lake"
+    folder = lake / "shop" / "orders"
+    folder.mkdir(parents=True)
+    (tmp_path / "owners" / "acme").mkdir(parents=True)
+    owner = {
+        "source": {"engine": "mariadb", "sandbox": True, "databases": ["shop"]},
+        "target": {"uri": str(lake), "s3_settings": {"DataFormat": "parquet"}, "tables": "iceberg",
+                   "keys": {"shop.orders": ["id"]}},
+    }  # fmt: skip
+    (tmp_path / "owners" / "acme" / "owner.yaml").write_text(yaml.safe_dump(owner))
+    (tmp_path / "owners" / "acme" / "mapping.json").write_text('{"rules": []}')
+    monkeypatch.setenv("DERSON_OWNERS_DIR", str(tmp_path / "owners"))
+    monkeypatch.delenv("DERSON_LAKES", raising=False)
+
+    def write(name: str, rows: dict, mtime: float) -> None:
+        pq.write_table(pa.table(rows), folder / name)
+        os.utime(folder / name, (mtime, mtime))
+
+    ids = lambda *v: pa.array(v, pa.int64())  # noqa: E731
+    write("20261201-000000000.parquet", {"Op": ["U"], "id": ids(1), "name": ["stale"]}, 1_000)
+    write("LOAD00000001.parquet", {"id": ids(1, 2), "name": ["fresh", "two"]}, 2_000)
+    first = step()
+    assert first["loaded"] == {"shop.orders": 2} and first["applied"] == {}
+    catalog = load_catalog("derson", **configured(open_storage(str(lake))))
+    assert read(catalog, "shop.orders", ["id"]) == [{"id": 1, "name": "fresh"}, {"id": 2, "name": "two"}]
+    assert step()["commits"] == 0  # the stale file stays behind the recorded last file
+
+    write("20261206-000000000.parquet", {"Op": ["D", "I"], "id": ids(2, 3), "name": ["two", "three"]}, 3_000)
+    assert step()["applied"] == {"shop.orders": 2}
+    assert read(catalog, "shop.orders", ["id"]) == [{"id": 1, "name": "fresh"}, {"id": 3, "name": "three"}]

@@ -8,7 +8,9 @@ source need not be reachable):
 
 * **LOAD files newer than the Iceberg table's current snapshot** (or no Iceberg table yet): the
   table was (re)loaded since; its content becomes the LOAD files' rows (``replace``), then the CDC
-  files written since that load are applied (a ``full-load-and-cdc`` run's cached changes).
+  files written since that load are applied (a ``full-load-and-cdc`` run's cached changes). CDC
+  files older than the load (``TargetTablePrepMode: DO_NOTHING`` keeps them) are changes the load
+  already holds: the replace records the newest as ``last-cdc-file``, so no run applies them.
 * **CDC files after the snapshot summary's ``dersonlake.last-cdc-file``**: applied by key in ONE
   commit, whose summary records the last file. A retried step, or a second run over the same
   files, finds nothing after that file and commits nothing.
@@ -112,8 +114,12 @@ def _catch_up_table(
         first = _strip(read_object(storage, files.load_files[0].key, s3), s3, keep_op=False)
         rest = (_strip(read_object(storage, f.key, s3), s3, keep_op=False) for f in files.load_files[1:])
         lake = pa.schema([f for f in first.schema if f.name != "Op"])
-        done.loaded[name] = table.replace(lake, itertools.chain([first], rest), {OPERATION: "full-load"})
         started = min((f.modified or 0) for f in files.load_files)
+        older = [f.key for f in files.cdc_files if (f.modified or 0) < started]  # kept by DO_NOTHING
+        properties = {OPERATION: "full-load"}
+        if older:  # changes the load already holds: never applied over it, now or in a later run
+            properties[LAST_FILE] = after = max(_stem(k) for k in older)
+        done.loaded[name] = table.replace(lake, itertools.chain([first], rest), properties)
         cdc = [f.key for f in files.cdc_files if (f.modified or 0) >= started]  # this load's changes
     else:
         cdc = [f.key for f in files.cdc_files]
