@@ -192,3 +192,19 @@ def test_terraform_templatefile_renders_what_our_engine_accepts(tmp_path):
         ours = tf.render_states((tf.PIPELINES / name / "states.json").read_text())
         assert json.loads(rendered[name]) == json.loads(ours), name
         load_definition(rendered[name], file=name)
+
+
+def test_an_iceberg_owner_without_an_image_fails_the_plan_and_says_what_to_build(plan, workdir, tmp_path):
+    """dersonLake keeps Iceberg tables: planning without iceberg_image_uri stops at the DMS-iceberg
+    function, naming the variable's fix (make iceberg-image), before anything is created."""
+    override = tmp_path / "no-image.tfvars.json"
+    override.write_text(json.dumps({"iceberg_image_uri": None}))
+    failed = tf.run_tf(
+        ["plan", "-input=false", "-refresh=false", "-lock=false", "-no-color", f"-var-file={override}"],
+        cwd=workdir,
+        check=False,
+    )
+    assert failed.returncode != 0
+    assert "package_type Image needs image_uri (make iceberg-image, pushed to ECR)" in " ".join(
+        failed.stderr.split()
+    ), failed.stderr[-2000:]
