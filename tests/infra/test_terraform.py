@@ -21,7 +21,7 @@ from dersonlake.mapping.task_settings import DEFAULTS
 from dersonlake.states import load_definition
 from tests.infra import tf
 from tests.infra.conftest import ICEBERG_IMAGE
-from tests.infra.offline_plan import SECRET
+from tests.infra.offline_plan import ACCOUNT, SECRET
 
 pytestmark = pytest.mark.skipif(
     tf.terraform_bin() is None, reason="no terraform binary on PATH: init/validate/plan not run"
@@ -208,3 +208,33 @@ def test_an_iceberg_owner_without_an_image_fails_the_plan_and_says_what_to_build
     assert "package_type Image needs image_uri (make iceberg-image, pushed to ECR)" in " ".join(
         failed.stderr.split()
     ), failed.stderr[-2000:]
+
+
+def test_without_iceberg_owners_nothing_of_it_is_planned(plan, workdir, tmp_path):
+    """Only allSettings (no target.tables: iceberg): no image needed, no function, role or Glue
+    database; the Iceberg step then calls DMS-intake (which answers it at once), so the state
+    machines may invoke DMS-intake only."""
+    override = tmp_path / "no-iceberg.tfvars.json"
+    owners = {"allSettings": {"source": {"secret_arn": SECRET, "ssl_mode": "none"}}}
+    # create_alarms off: with no scheduled owner the alarms module's stale_period_seconds validation
+    # fails on null (Terraform's || does not short-circuit), a gap of its own, outside this test
+    override.write_text(json.dumps({"iceberg_image_uri": None, "owners": owners, "create_alarms": False}))
+    tf.run_tf(
+        [
+            "plan",
+            "-input=false",
+            "-refresh=false",
+            "-lock=false",
+            f"-var-file={override}",
+            "-out=no-iceberg.tfplan",
+        ],
+        cwd=workdir,
+    )
+    shown = json.loads(tf.run_tf(["show", "-json", "no-iceberg.tfplan"], cwd=workdir).stdout)
+    types = [r["type"] for r in _resources(shown).values()]
+    assert types.count("aws_lambda_function") == 1 and "aws_glue_catalog_database" not in types
+    assert "module.iam.aws_iam_role.iceberg[0]" not in _resources(shown)
+    states = json.loads(_resources(shown)["module.iam.aws_iam_role_policy.states"]["values"]["policy"])
+    invoked = [sorted(s["Resource"]) for s in states["Statement"] if s["Action"] == "lambda:InvokeFunction"]
+    intake = f"arn:aws:lambda:sa-east-1:{ACCOUNT}:function:DMS-intake"
+    assert invoked == [[intake, f"{intake}:*"]]
