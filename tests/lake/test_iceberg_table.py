@@ -4,6 +4,7 @@ position deletes equal a model of the table, through folds, a lost key index and
 from __future__ import annotations
 
 import random
+import shutil
 from decimal import Decimal
 
 import pyarrow as pa
@@ -57,7 +58,7 @@ def test_batches_with_key_reuse_fold_and_a_lost_index_equal_the_model(table, tmp
             else:
                 model[i] = (Decimal(2**64 - 1 - i), f"b{b}-{i}")
         if b == 3:
-            table.index_path.unlink()  # lost (or stale) index: rebuilt from the table
+            shutil.rmtree(table.index_path)  # lost (or stale) index: rebuilt from the table
     assert content(tmp_path) == model
     summary = table.table().current_snapshot().summary
     assert int(summary["total-delete-files"]) < FOLD_AT  # the batch files were folded

@@ -35,8 +35,9 @@ from pyiceberg.table import Table, Transaction
 from pyiceberg.types import DecimalType, DoubleType, FloatType, IntegerType, LongType
 
 from dersonlake.lake.iceberg.files import write_data_file, write_position_deletes
-from dersonlake.lake.iceberg.key_index import KeyIndex, key_values
+from dersonlake.lake.iceberg.key_index import KeyIndex, row_keys
 from dersonlake.lake.iceberg.snapshot import Fold, Replace, RowDelta
+from dersonlake.lake.iceberg.transaction import transaction
 from dersonlake.lake.iceberg.types import conform, iceberg_schema, iceberg_type
 
 log = logging.getLogger("dersonlake.ICEBERG")
@@ -70,7 +71,7 @@ class CurrentStateTable:
             raise ValueError(f"{spec.identifier}: a current-state table needs a primary key")
         self.catalog = catalog
         self.spec = spec
-        self.index_path = index_dir / f"{spec.namespace}.{spec.name}.keys.sqlite"
+        self.index_path = index_dir / f"{spec.namespace}.{spec.name}.keys"  # a folder (see key_index)
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -105,23 +106,15 @@ class CurrentStateTable:
         this table (a compaction, a retype), already converted."""
         table = self._table_for(lake)
         index = KeyIndex.open(self.index_path)
-        try:
-            with index.transaction():
-                index.invalidate()
-            txn = table.transaction()
-            self._evolve(txn, lake, rewrite=True)
-            producer = Replace(txn, dict(properties))
-            rows = 0
-            with index.transaction():
-                index.clear()
-                for part in parts:
-                    rows += self._write_part(txn, part, producer, index, raw)
-            producer.commit()
-            txn.commit_transaction()
-            with index.transaction():
-                index.mark(table.refresh().current_snapshot().snapshot_id)
-        finally:
-            index.close()
+        txn = transaction(table)
+        self._evolve(txn, lake, rewrite=True)
+        producer = Replace(txn, dict(properties))
+        rows, staged = 0, []
+        for part in parts:
+            rows += self._write_part(txn, part, producer, index, staged, raw)
+        producer.commit()
+        txn.commit_transaction()
+        index.commit(producer.snapshot_id, added=staged, fresh=True)
         log.info("%s: %d rows written as a new snapshot", self.spec.identifier, rows)
         return rows
 
@@ -134,36 +127,30 @@ class CurrentStateTable:
             self._rewrite(table, lake)
             table = table.refresh()
         index = KeyIndex.open(self.index_path)
-        try:
-            self._ensure_index(table, index)
-            last = self._last_images(changes)
-            txn = table.transaction()
-            self._evolve(txn, lake, rewrite=False)
-            metadata = txn.table_metadata  # a deep copy on every access: once
-            schema = metadata.schema()
-            rows = conform(last.drop_columns(["Op"]), schema, self.spec.hints)
-            keys = key_values(rows, self.spec.key)
-            alive_mask = pc.not_equal(last["Op"], "D")
-            alive = rows.filter(alive_mask)
-            alive_keys = [k for k, keep in zip(keys, alive_mask.to_pylist(), strict=True) if keep]
-            paths, positions = index.locate(keys)
-            producer = RowDelta(txn, dict(properties))
-            new_path = None
-            if alive.num_rows:
-                data_file = write_data_file(table.io, metadata, alive)
-                producer.append_data_file(data_file)
-                new_path = data_file.file_path
-            if paths:
-                producer.add_delete_file(write_position_deletes(table.io, metadata, paths, positions))
-            producer.commit()
-            table = txn.commit_transaction()
-            with index.transaction():
-                index.remove(keys)
-                if new_path is not None:
-                    index.add_file(new_path, alive_keys)
-                index.mark(producer.snapshot_id)
-        finally:
-            index.close()
+        self._ensure_index(table, index)
+        last = self._last_images(changes)
+        txn = transaction(table)
+        self._evolve(txn, lake, rewrite=False)
+        metadata = txn.table_metadata  # a deep copy on every access: once
+        schema = metadata.schema()
+        rows = conform(last.drop_columns(["Op"]), schema, self.spec.hints)
+        keys = row_keys(rows, self.spec.key)
+        alive_mask = pc.not_equal(last["Op"], "D").to_numpy(zero_copy_only=False)
+        alive = rows.filter(pa.array(alive_mask))
+        found = index.locate(keys)
+        producer = RowDelta(txn, dict(properties))
+        staged = []
+        if alive.num_rows:
+            data_file = write_data_file(table.io, metadata, alive)
+            producer.append_data_file(data_file)
+            staged.append(index.stage(data_file.file_path, keys.filter(alive_mask)))
+        if len(found):
+            producer.add_delete_file(
+                write_position_deletes(table.io, metadata, found.paths, found.positions.tolist())
+            )
+        producer.commit()
+        table = txn.commit_transaction()
+        index.commit(producer.snapshot_id, deleted=found, added=staged)
         if int(table.current_snapshot().summary.get("total-delete-files", "0")) >= FOLD_AT:
             table = self.fold(table)
         if len(table.metadata.snapshots) > KEEP_SNAPSHOTS + 10:
@@ -208,14 +195,14 @@ class CurrentStateTable:
         if remaining is not None and small:
             remaining = remaining.filter(pc.invert(pc.is_in(remaining["file_path"], pa.array(sorted(small)))))
         index = KeyIndex.open(self.index_path)
-        txn = table.transaction()
+        txn = transaction(table)
         producer = Fold(txn, kept, {**self.recorded_of(snapshot), PREFIX + "op": "fold"})
-        new_path = None
+        staged = []
         if live is not None and live.num_rows:
             rows = conform(live, metadata.schema())
             data_file = write_data_file(table.io, metadata, rows)
             producer.append_data_file(data_file)
-            new_path, new_keys = data_file.file_path, key_values(rows, self.spec.key)
+            staged.append(index.stage(data_file.file_path, row_keys(rows, self.spec.key)))
         if remaining is not None and remaining.num_rows:
             producer.add_delete_file(
                 write_position_deletes(
@@ -224,10 +211,7 @@ class CurrentStateTable:
             )
         producer.commit()
         table = txn.commit_transaction()
-        with index.transaction():
-            if new_path is not None:
-                index.add_file(new_path, new_keys)
-            index.mark(producer.snapshot_id)
+        index.commit(producer.snapshot_id, added=staged, dropped=small)
         log.info(
             "%s: %d batch file(s) and %d delete file(s) folded",
             self.spec.identifier,
@@ -322,14 +306,15 @@ class CurrentStateTable:
         return schema_to_pyarrow(table.schema(), include_field_ids=False)
 
     def _write_part(
-        self, txn: Transaction, part: pa.Table, producer: Replace, index: KeyIndex, raw: bool
+        self, txn: Transaction, part: pa.Table, producer: Replace, index: KeyIndex, staged: list, raw: bool
     ) -> int:
         if not part.num_rows:
             return 0
-        rows = conform(part, txn.table_metadata.schema(), self.spec.hints if raw else None)
-        data_file = write_data_file(txn._table.io, txn.table_metadata, rows)
+        metadata = txn.table_metadata
+        rows = conform(part, metadata.schema(), self.spec.hints if raw else None)
+        data_file = write_data_file(txn._table.io, metadata, rows)
         producer.append_data_file(data_file)
-        index.add_file(data_file.file_path, key_values(rows, self.spec.key))
+        staged.append(index.stage(data_file.file_path, row_keys(rows, self.spec.key)))
         return rows.num_rows
 
     def _last_images(self, changes: pa.Table) -> pa.Table:
@@ -349,24 +334,32 @@ class CurrentStateTable:
             return
         log.info("%s: rebuilding the key index from the table", self.spec.identifier)
         tasks = list(table.scan().plan_files())
-        deleted: dict[str, set[int]] = {}
+        deleted: dict[str, list] = {}
         for delete_file in {d for t in tasks for d in t.delete_files}:
             if delete_file.content != DataFileContent.POSITION_DELETES:
                 raise ValueError(f"{self.spec.identifier}: equality deletes are not written by derson-lake")
             with table.io.new_input(delete_file.file_path).open() as f:
                 d = pq.read_table(f, columns=["file_path", "pos"])
-            for path, pos in zip(d["file_path"].to_pylist(), d["pos"].to_pylist(), strict=True):
-                deleted.setdefault(path, set()).add(pos)
+            for path in pc.unique(d["file_path"]).to_pylist():
+                deleted.setdefault(path, []).append(d.filter(pc.equal(d["file_path"], path))["pos"])
         schema = table.schema()
-        with index.transaction():
-            index.clear()
-            for task in tasks:
-                path = task.file.file_path
-                with table.io.new_input(path).open() as f:
-                    part = pq.read_table(f)
-                rows = conform(_by_field_id(part, schema), schema)
-                index.add_file(path, key_values(rows, self.spec.key), frozenset(deleted.get(path, ())))
-            index.mark(current)
+        key_ids = {schema.find_field(k).field_id for k in self.spec.key}
+        staged = []
+        for task in tasks:
+            path = task.file.file_path
+            with table.io.new_input(path).open() as f:
+                parquet = pq.ParquetFile(f)
+                names = [
+                    field.name
+                    for field in parquet.schema_arrow
+                    if int((field.metadata or {}).get(b"PARQUET:field_id", -1)) in key_ids
+                ]
+                part = parquet.read(columns=names)
+            rows = conform(_by_field_id(part, schema), schema)
+            gone = deleted.get(path)
+            positions = pa.chunked_array(gone).to_numpy() if gone else None
+            staged.append(index.stage(path, row_keys(rows, self.spec.key), positions))
+        index.commit(current, added=staged, fresh=True)
 
     def _evolve(self, txn: Transaction, lake: pa.Schema, *, rewrite: bool) -> None:
         """Bring the table's columns to ``lake``'s: add, drop, widen (``rewrite``: also replace a
