@@ -66,3 +66,26 @@ def test_the_cached_metadata_follows_staged_updates(tmp_path):
     staged = txn.table_metadata
     assert staged is not first and "n" in [f.name for f in staged.schema().fields]
     assert staged == Transaction.table_metadata.fget(txn)  # what pyiceberg itself computes
+
+
+def test_the_fast_position_deletes_give_pyiceberg_s_own_positions():
+    import random
+
+    import pyiceberg.io.pyarrow as pyiceberg_arrow
+
+    from dersonlake.lake.iceberg import fast_deletes
+
+    original = fast_deletes.original()
+    assert inspect.signature(original) == inspect.signature(fast_deletes.combine_positional_deletes)
+    assert "_combine_positional_deletes(positional_deletes, current_index" in inspect.getsource(
+        pyiceberg_arrow._task_to_record_batches
+    ), "pyiceberg no longer calls the function install() replaces"
+    rng = random.Random(3)
+    for start, end in [(0, 1000), (4096, 8192), (10, 11)]:
+        deletes = [
+            pa.chunked_array([sorted(rng.sample(range(0, 9000), 300)), [start, end - 1, end]], pa.int64())
+            for _ in range(2)
+        ]
+        got = fast_deletes.combine_positional_deletes(deletes, start, end)
+        assert got.equals(original(deletes, start, end))
+        assert got.type == pa.int64()

@@ -37,6 +37,12 @@ def _new_path(metadata: TableMetadata, kind: str) -> str:
     return f"{metadata.location.rstrip('/')}/data/{kind}-{uuid.uuid4()}.parquet"
 
 
+def _array(values, type_: pa.DataType) -> pa.Array | pa.ChunkedArray:
+    if isinstance(values, pa.Array | pa.ChunkedArray):
+        return values.cast(type_)
+    return pa.array(values, type_)
+
+
 def write_data_file(io: FileIO, metadata: TableMetadata, rows: pa.Table) -> DataFile:
     """``rows`` (already conformed to the table schema, with field ids) as a new data file."""
     path = _new_path(metadata, "data")
@@ -45,11 +51,10 @@ def write_data_file(io: FileIO, metadata: TableMetadata, rows: pa.Table) -> Data
     return parquet_file_to_data_file(io, metadata, path)
 
 
-def write_position_deletes(
-    io: FileIO, metadata: TableMetadata, paths: list[str], positions: list[int]
-) -> DataFile:
-    """A position-delete file deleting row ``positions[i]`` of data file ``paths[i]``."""
-    deletes = pa.table([pa.array(paths, pa.string()), pa.array(positions, pa.int64())], schema=_DELETE_SCHEMA)
+def write_position_deletes(io: FileIO, metadata: TableMetadata, paths, positions) -> DataFile:
+    """A position-delete file deleting row ``positions[i]`` of data file ``paths[i]`` (lists,
+    numpy or Arrow arrays)."""
+    deletes = pa.table([_array(paths, pa.string()), _array(positions, pa.int64())], schema=_DELETE_SCHEMA)
     deletes = deletes.sort_by([("file_path", "ascending"), ("pos", "ascending")])
     path = _new_path(metadata, "deletes")
     output = io.new_output(path)

@@ -29,11 +29,14 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 from pyiceberg.catalog import Catalog
 from pyiceberg.exceptions import NamespaceAlreadyExistsError, NoSuchTableError
+from pyiceberg.expressions import AlwaysTrue
+from pyiceberg.io.pyarrow import ArrowScan
 from pyiceberg.manifest import DataFileContent
 from pyiceberg.schema import Schema
 from pyiceberg.table import Table, Transaction
 from pyiceberg.types import DecimalType, DoubleType, FloatType, IntegerType, LongType
 
+from dersonlake.lake.iceberg import fast_deletes
 from dersonlake.lake.iceberg.files import write_data_file, write_position_deletes
 from dersonlake.lake.iceberg.key_index import KeyIndex, row_keys
 from dersonlake.lake.iceberg.snapshot import Fold, Replace, RowDelta
@@ -44,7 +47,9 @@ log = logging.getLogger("dersonlake.ICEBERG")
 
 PREFIX = "dersonlake."  # our snapshot-summary properties
 FILE_ROWS = 1_000_000  # rows per data file when we write a whole table
-FOLD_AT = 10  # delete files on the table that make the next batch fold the batch files
+FOLD_AT = 10  # delete files on the table that make the next batch fold (see ``fold``)
+REWRITE_SHARE = 0.2  # deleted share of a big data file that makes a fold rewrite it
+REWRITES_PER_FOLD = 2  # big files one fold rewrites at most (the rest wait for the next fold)
 KEEP_SNAPSHOTS = 20  # time travel reaches this many commits back (see ``_expire_oldest``)
 _SEQ = "__dl_seq"
 
@@ -72,6 +77,7 @@ class CurrentStateTable:
         self.catalog = catalog
         self.spec = spec
         self.index_path = index_dir / f"{spec.namespace}.{spec.name}.keys"  # a folder (see key_index)
+        fast_deletes.install()  # our pyiceberg reads apply position deletes at memory speed
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -145,9 +151,7 @@ class CurrentStateTable:
             producer.append_data_file(data_file)
             staged.append(index.stage(data_file.file_path, keys.filter(alive_mask)))
         if len(found):
-            producer.add_delete_file(
-                write_position_deletes(table.io, metadata, found.paths, found.positions.tolist())
-            )
+            producer.add_delete_file(write_position_deletes(table.io, metadata, found.paths, found.positions))
         producer.commit()
         table = txn.commit_transaction()
         index.commit(producer.snapshot_id, deleted=found, added=staged)
@@ -158,9 +162,13 @@ class CurrentStateTable:
         return len(keys)
 
     def fold(self, table: Table) -> Table:
-        """Fold the small data files of earlier batches into one (their deleted rows dropped) and
-        every delete file into one, in one snapshot: reads stop paying per batch, and the cost is
-        the changes', not the table's (big files are kept as they are, with their sequence numbers).
+        """Rewrite, in one snapshot, the data files reads should stop paying for: the small files
+        of earlier batches (all into one) and the big files whose deleted share reached
+        ``REWRITE_SHARE`` (at most ``REWRITES_PER_FOLD`` per fold, most deleted first), their
+        deleted rows dropped; and every delete file into one. The other files are kept as they
+        are, with their sequence numbers (so the deletes still apply to them). A big file is
+        rewritten once per ``REWRITE_SHARE`` of its rows changed: the cost follows the changes,
+        never the table's size (docs/iceberg.md, "Cost", argues the share).
         """
         snapshot = table.current_snapshot()
         entries = [
@@ -168,57 +176,66 @@ class CurrentStateTable:
             for m in snapshot.manifests(table.io)
             for e in m.fetch_manifest_entry(table.io, discard_deleted=True)
         ]
-        small = {
-            e.data_file.file_path
-            for e in entries
-            if e.data_file.content == DataFileContent.DATA and e.data_file.record_count < FILE_ROWS // 10
-        }
+        data = [e for e in entries if e.data_file.content == DataFileContent.DATA]
         delete_entries = [e for e in entries if e.data_file.content != DataFileContent.DATA]
-        kept = [
-            e
-            for e in entries
-            if e.data_file.content == DataFileContent.DATA and e.data_file.file_path not in small
-        ]
-        tasks = [t for t in table.scan().plan_files() if t.file.file_path in small]
-        from pyiceberg.expressions import AlwaysTrue
-        from pyiceberg.io.pyarrow import ArrowScan
-
-        metadata = table.metadata
-        live = (
-            ArrowScan(metadata, table.io, metadata.schema(), AlwaysTrue()).to_table(tasks) if tasks else None
-        )
         deletes = []
         for e in delete_entries:
             with table.io.new_input(e.data_file.file_path).open() as f:
                 deletes.append(pq.read_table(f, columns=["file_path", "pos"]))
         remaining = pa.concat_tables(deletes) if deletes else None
-        if remaining is not None and small:
-            remaining = remaining.filter(pc.invert(pc.is_in(remaining["file_path"], pa.array(sorted(small)))))
+        rewritten = self._to_rewrite(data, remaining)
+        kept = [e for e in data if e.data_file.file_path not in rewritten]
+        if remaining is not None and rewritten:
+            remaining = remaining.filter(
+                pc.invert(pc.is_in(remaining["file_path"], pa.array(sorted(rewritten))))
+            )
+        tasks = [t for t in table.scan().plan_files() if t.file.file_path in rewritten]
         index = KeyIndex.open(self.index_path)
         txn = transaction(table)
+        metadata = txn.table_metadata
         producer = Fold(txn, kept, {**self.recorded_of(snapshot), PREFIX + "op": "fold"})
         staged = []
-        if live is not None and live.num_rows:
-            rows = conform(live, metadata.schema())
-            data_file = write_data_file(table.io, metadata, rows)
-            producer.append_data_file(data_file)
-            staged.append(index.stage(data_file.file_path, row_keys(rows, self.spec.key)))
+        for group in _groups(tasks, FILE_ROWS):
+            live = ArrowScan(metadata, table.io, metadata.schema(), AlwaysTrue()).to_table(group)
+            for part in _chunks(live.to_reader(), FILE_ROWS) if live.num_rows else ():
+                rows = conform(part, metadata.schema())
+                data_file = write_data_file(table.io, metadata, rows)
+                producer.append_data_file(data_file)
+                staged.append(index.stage(data_file.file_path, row_keys(rows, self.spec.key)))
         if remaining is not None and remaining.num_rows:
             producer.add_delete_file(
-                write_position_deletes(
-                    table.io, metadata, remaining["file_path"].to_pylist(), remaining["pos"].to_pylist()
-                )
+                write_position_deletes(table.io, metadata, remaining["file_path"], remaining["pos"])
             )
         producer.commit()
         table = txn.commit_transaction()
-        index.commit(producer.snapshot_id, added=staged, dropped=small)
+        index.commit(producer.snapshot_id, added=staged, dropped=rewritten)
         log.info(
-            "%s: %d batch file(s) and %d delete file(s) folded",
+            "%s: %d data file(s) rewritten, %d delete file(s) folded into one",
             self.spec.identifier,
-            len(small),
+            len(rewritten),
             len(deletes),
         )
         return table
+
+    @staticmethod
+    def _to_rewrite(data: list, deletes: pa.Table | None) -> set[str]:
+        """The small files, and the big files most deleted beyond ``REWRITE_SHARE``."""
+        small = {e.data_file.file_path for e in data if e.data_file.record_count < FILE_ROWS // 10}
+        if deletes is None or not deletes.num_rows:
+            return small
+        counts = pc.value_counts(deletes["file_path"])
+        deleted = dict(
+            zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True)
+        )
+        worn = sorted(
+            (
+                (deleted[e.data_file.file_path] / e.data_file.record_count, e.data_file.file_path)
+                for e in data
+                if e.data_file.file_path not in small and e.data_file.file_path in deleted
+            ),
+            reverse=True,
+        )
+        return small | {path for share, path in worn[:REWRITES_PER_FOLD] if share >= REWRITE_SHARE}
 
     @staticmethod
     def recorded_of(snapshot) -> dict[str, str]:
@@ -437,6 +454,19 @@ def _by_field_id(part: pa.Table, schema: Schema) -> pa.Table:
         )
         names.append(field_.name if field_ else f.name)
     return part.rename_columns(names)
+
+
+def _groups(tasks: list, rows: int) -> Iterable[list]:
+    """Scan tasks in groups of about ``rows`` rows (a big file alone): memory stays bounded."""
+    group, count = [], 0
+    for task in sorted(tasks, key=lambda t: t.file.record_count):
+        if group and count + task.file.record_count > rows:
+            yield group
+            group, count = [], 0
+        group.append(task)
+        count += task.file.record_count
+    if group:
+        yield group
 
 
 def _chunks(reader: pa.RecordBatchReader, rows: int) -> Iterable[pa.Table]:
