@@ -47,7 +47,7 @@ def _array(values, type_: pa.DataType) -> pa.Array | pa.ChunkedArray:
 def _sorted_deletes(paths: pa.Array | pa.ChunkedArray, positions: pa.Array | pa.ChunkedArray) -> pa.Table:
     """The (path, position) pairs sorted as the spec asks, by path then position: through one
     int64 key per pair (the path's rank, the position), since sorting the path strings themselves
-    cost most of a fold."""
+    cost most of a fold. The paths come back dictionary-encoded (written as such, not copied)."""
     encoded = pc.dictionary_encode(paths)
     if isinstance(encoded, pa.ChunkedArray):
         encoded = (
@@ -62,7 +62,8 @@ def _sorted_deletes(paths: pa.Array | pa.ChunkedArray, positions: pa.Array | pa.
     key = (rank[encoded.indices.to_numpy(zero_copy_only=False)] << 40) | pos
     order = np.argsort(key, kind="stable")
     sorted_paths = pa.DictionaryArray.from_arrays(pa.array(np.asarray(encoded.indices)[order]), names)
-    return pa.table([sorted_paths.cast(pa.string()), pa.array(pos[order], pa.int64())], schema=_DELETE_SCHEMA)
+    schema = _DELETE_SCHEMA.set(0, _DELETE_SCHEMA.field(0).with_type(sorted_paths.type))
+    return pa.table([sorted_paths, pa.array(pos[order], pa.int64())], schema=schema)
 
 
 def write_data_file(io: FileIO, metadata: TableMetadata, rows: pa.Table) -> DataFile:
@@ -80,7 +81,9 @@ def write_position_deletes(io: FileIO, metadata: TableMetadata, paths, positions
     path = _new_path(metadata, "deletes")
     output = io.new_output(path)
     with output.create(overwrite=False) as out:
-        pq.write_table(deletes, out, compression="zstd")
+        # the paths stay dictionary-encoded (a few distinct values); the file holds the spec's plain
+        # string column (no Arrow schema stored: every reader, pyarrow too, reads ``string``)
+        pq.write_table(deletes, out, compression="zstd", store_schema=False)
     first, last = deletes["file_path"][0].as_py(), deletes["file_path"][-1].as_py()
     bounds = pc.min_max(deletes["pos"])
     low, high = bounds["min"].as_py(), bounds["max"].as_py()

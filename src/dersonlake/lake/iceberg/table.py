@@ -23,14 +23,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 from pyiceberg.catalog import Catalog
 from pyiceberg.exceptions import NamespaceAlreadyExistsError, NoSuchTableError
-from pyiceberg.expressions import AlwaysTrue
-from pyiceberg.io.pyarrow import ArrowScan
 from pyiceberg.manifest import DataFileContent
 from pyiceberg.schema import Schema
 from pyiceberg.table import Table, Transaction
@@ -182,26 +181,25 @@ class CurrentStateTable:
         for e in delete_entries:
             with table.io.new_input(e.data_file.file_path).open() as f:
                 deletes.append(pq.read_table(f, columns=["file_path", "pos"]))
-        remaining = pa.concat_tables(deletes) if deletes else None
-        rewritten = self._to_rewrite(data, remaining)
+        every = pa.concat_tables(deletes) if deletes else None
+        rewritten = self._to_rewrite(data, every)
         kept = [e for e in data if e.data_file.file_path not in rewritten]
-        if remaining is not None and rewritten:
-            remaining = remaining.filter(
-                pc.invert(pc.is_in(remaining["file_path"], pa.array(sorted(rewritten))))
-            )
-        tasks = [t for t in table.scan().plan_files() if t.file.file_path in rewritten]
+        remaining = every
+        if every is not None and rewritten:
+            remaining = every.filter(pc.invert(pc.is_in(every["file_path"], pa.array(sorted(rewritten)))))
         index = KeyIndex.open(self.index_path)
         txn = transaction(table)
         metadata = txn.table_metadata
+        schema = metadata.schema()
         producer = Fold(txn, kept, {**self.recorded_of(snapshot), PREFIX + "op": "fold"})
         staged = []
-        for group in _groups(tasks, FILE_ROWS):
-            live = ArrowScan(metadata, table.io, metadata.schema(), AlwaysTrue()).to_table(group)
+        files = [e.data_file for e in data if e.data_file.file_path in rewritten]
+        for group in _groups(files, FILE_ROWS):
+            live = pa.concat_tables([_live_rows(table.io, f.file_path, every, schema) for f in group])
             for part in _chunks(live.to_reader(), FILE_ROWS) if live.num_rows else ():
-                rows = conform(part, metadata.schema())
-                data_file = write_data_file(table.io, metadata, rows)
+                data_file = write_data_file(table.io, metadata, part)
                 producer.append_data_file(data_file)
-                staged.append(index.stage(data_file.file_path, row_keys(rows, self.spec.key)))
+                staged.append(index.stage(data_file.file_path, row_keys(part, self.spec.key)))
         if remaining is not None and remaining.num_rows:
             producer.add_delete_file(
                 write_position_deletes(table.io, metadata, remaining["file_path"], remaining["pos"])
@@ -456,17 +454,32 @@ def _by_field_id(part: pa.Table, schema: Schema) -> pa.Table:
     return part.rename_columns(names)
 
 
-def _groups(tasks: list, rows: int) -> Iterable[list]:
-    """Scan tasks in groups of about ``rows`` rows (a big file alone): memory stays bounded."""
+def _groups(files: list, rows: int) -> Iterable[list]:
+    """Data files in groups of about ``rows`` rows (a big file alone): memory stays bounded."""
     group, count = [], 0
-    for task in sorted(tasks, key=lambda t: t.file.record_count):
-        if group and count + task.file.record_count > rows:
+    for f in sorted(files, key=lambda f: f.record_count):
+        if group and count + f.record_count > rows:
             yield group
             group, count = [], 0
-        group.append(task)
-        count += task.file.record_count
+        group.append(f)
+        count += f.record_count
     if group:
         yield group
+
+
+def _live_rows(io, path: str, deletes: pa.Table | None, schema: Schema) -> pa.Table:
+    """The rows of data file ``path`` that ``deletes`` (all the table's position deletes) leave,
+    as ``schema``'s columns. Every position delete naming ``path`` applies to it: a data file is
+    written once and deletes only ever name rows that existed before them."""
+    with io.new_input(path).open() as f:
+        part = pq.read_table(f)
+    if deletes is not None and deletes.num_rows:
+        gone = deletes.filter(pc.equal(deletes["file_path"], path))["pos"]
+        if len(gone):
+            keep = np.ones(part.num_rows, dtype=bool)
+            keep[gone.to_numpy()] = False
+            part = part.filter(pa.array(keep))
+    return conform(_by_field_id(part, schema), schema)
 
 
 def _chunks(reader: pa.RecordBatchReader, rows: int) -> Iterable[pa.Table]:
