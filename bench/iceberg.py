@@ -8,19 +8,23 @@ deletes of random existing keys, each batch its own keys) are timed, per batch:
   cdc-files   the batch written as DMS CDC files: CdcTableWriter.add + flush (Parquet, local disk)
   iceberg     the same batch applied to the Iceberg table as derson-lake does it: the CDC file
               read back, last image per key, one data file + one position-delete file, one commit
-              (median over the batches; the target is <= 2x cdc-files)
+              (median over the batches; the target is <= 2x cdc-files; the mean, p90 and max
+              show what the folds add, amortized)
 
 then reads of the whole current state (pyiceberg ``scan().to_arrow()``):
 
-  read-100    after the batches (the base files + one data and one delete file per batch)
-  read-comp   right after ``compact`` (target: read-100 <= 2x read-comp)
+  read-100    after the batches (the base files, the batch files since the last fold, the
+              delete files), median of three reads
+  read-plain  read-100 with pyiceberg's own position-delete code (``lake/iceberg/fast_deletes.py``
+              replaces it in derson-lake's process; other pyiceberg readers have this one)
+  read-comp   right after ``compact`` (target: read-100 <= 2x read-comp), median of three
   compact     the compaction itself
 
 and, for the smallest size only, pyiceberg's own ``upsert`` of one batch (copy-on-write: every
 data file holding a changed key is rewritten) as the reference this design replaces.
 
   python bench/iceberg.py [--sizes 1000000,10000000] [--changes 10000] [--batches 100] [--fold-at N]
-                          [--json FILE]
+                          [--rewrite-share S] [--json FILE]
 
 Data is generated with pyarrow (no source database: the apply is what is measured) into a
 temporary folder, removed at the end. Timings are never tests; the machine may be shared.
@@ -110,6 +114,22 @@ def _sample_live(rng: random.Random, live: set[int], n: int):
     return out
 
 
+def read_median(table: CurrentStateTable, plain: bool = False) -> tuple[float, pa.Table]:
+    """The median of three reads of the whole current state (the machine may be shared);
+    ``plain``: with pyiceberg's own position-delete code, as a reader in another process has it."""
+    import pyiceberg.io.pyarrow as pyiceberg_arrow
+
+    from dersonlake.lake.iceberg import fast_deletes
+
+    if plain:
+        pyiceberg_arrow._combine_positional_deletes = fast_deletes.original()
+    try:
+        runs = [timed(table.read) for _ in range(3)]
+    finally:
+        fast_deletes.install()
+    return statistics.median(t for t, _ in runs), runs[-1][1]
+
+
 def timed(fn):
     start = time.perf_counter()
     result = fn()
@@ -153,10 +173,11 @@ def run_size(size: int, changes: int, batches: int, work: Path, upsert: bool) ->
                 f"   batch {b + 1:>3}: cdc-files {t_cdc * 1000:7.1f} ms   iceberg {t_ice * 1000:7.1f} ms",
                 flush=True,
             )
-    read_100, state = timed(lambda: table.read())
+    read_100, state = read_median(table)
     assert state.num_rows == len(live), (state.num_rows, len(live))
+    read_plain, _ = read_median(table, plain=True)
     compact, _ = timed(lambda: table.compact())
-    read_comp, state2 = timed(lambda: table.read())
+    read_comp, state2 = read_median(table)
     assert state2.num_rows == len(live)
     result = {
         "rows": size,
@@ -166,8 +187,12 @@ def run_size(size: int, changes: int, batches: int, work: Path, upsert: bool) ->
         "cdc_files_ms_median": round(statistics.median(cdc_times) * 1000, 1),
         "iceberg_ms_median": round(statistics.median(ice_times) * 1000, 1),
         "iceberg_ms_p90": round(sorted(ice_times)[int(len(ice_times) * 0.9)] * 1000, 1),
+        "iceberg_ms_mean": round(statistics.mean(ice_times) * 1000, 1),
+        "iceberg_ms_max": round(max(ice_times) * 1000, 1),
+        "cdc_files_ms_mean": round(statistics.mean(cdc_times) * 1000, 1),
         "apply_ratio": round(statistics.median(ice_times) / statistics.median(cdc_times), 2),
         "read_after_batches_s": round(read_100, 2),
+        "read_after_batches_plain_pyiceberg_s": round(read_plain, 2),
         "compact_s": round(compact, 2),
         "read_after_compaction_s": round(read_comp, 2),
         "read_ratio": round(read_100 / read_comp, 2),
@@ -204,12 +229,19 @@ def main() -> None:
     parser.add_argument("--changes", type=int, default=10_000)
     parser.add_argument("--batches", type=int, default=100)
     parser.add_argument("--fold-at", type=int, help="delete files that trigger a fold (default: as shipped)")
+    parser.add_argument(
+        "--rewrite-share", type=float, help="deleted share making a fold rewrite a file (default: as shipped)"
+    )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     if args.fold_at is not None:
         from dersonlake.lake.iceberg import table as iceberg_table
 
         iceberg_table.FOLD_AT = args.fold_at
+    if args.rewrite_share is not None:
+        from dersonlake.lake.iceberg import table as iceberg_table
+
+        iceberg_table.REWRITE_SHARE = args.rewrite_share
     sizes = [int(s) for s in args.sizes.split(",")]
     work = Path(tempfile.mkdtemp(prefix="bench-iceberg-"))
     try:

@@ -25,7 +25,6 @@ SQLITE_OWNERS = {
     "states/store_schema.py": "the Step Functions store (its migrations' DDL)",
     "scheduler/store.py": "schedule.sqlite",
     "notify/history.py": "alerts.sqlite",
-    "lake/iceberg/key_index.py": "an Iceberg table's key index",
     "sqlite_schema.py": "no file: the shared migration runner (PRAGMA user_version, ALTER TABLE ADD COLUMN)",
 }
 

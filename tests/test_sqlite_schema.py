@@ -1,4 +1,4 @@
-"""Schema versions of the smaller SQLite files (alerts, schedule, Iceberg key index) and the
+"""Schema versions of the smaller SQLite files (alerts, schedule) and the
 migration runner they share (``sqlite_schema``)."""
 
 from __future__ import annotations
@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from dersonlake.lake.iceberg.key_index import KeyIndex
 from dersonlake.notify.alert import Alert
 from dersonlake.notify.history import AlertLog, recent_alerts
 from dersonlake.scheduler.store import ScheduleStore, read_overview
@@ -38,14 +37,9 @@ def _open_schedule(path: Path) -> None:
     ScheduleStore(path).close()
 
 
-def _open_key_index(path: Path) -> None:
-    KeyIndex(path).db.close()
-
-
 OWNERS = {
     "alerts": (_open_alerts, lambda p: recent_alerts(p, None, 10)),
     "schedule": (_open_schedule, read_overview),
-    "key-index": (_open_key_index, None),
 }
 
 

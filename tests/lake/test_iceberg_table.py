@@ -4,6 +4,8 @@ position deletes equal a model of the table, through folds, a lost key index and
 from __future__ import annotations
 
 import random
+import shutil
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pyarrow as pa
@@ -57,7 +59,7 @@ def test_batches_with_key_reuse_fold_and_a_lost_index_equal_the_model(table, tmp
             else:
                 model[i] = (Decimal(2**64 - 1 - i), f"b{b}-{i}")
         if b == 3:
-            table.index_path.unlink()  # lost (or stale) index: rebuilt from the table
+            shutil.rmtree(table.index_path)  # lost (or stale) index: rebuilt from the table
     assert content(tmp_path) == model
     summary = table.table().current_snapshot().summary
     assert int(summary["total-delete-files"]) < FOLD_AT  # the batch files were folded
@@ -88,3 +90,127 @@ def test_spatial_values_lose_mysqls_srid_and_keep_their_wkb(tmp_path):
     )
     (row,) = t.read().to_pylist()
     assert row["p"] == wkb and row["d"] == "1" * 48 + ".25"  # beyond Iceberg's 38 digits: exact text
+
+
+def _model_apply(model: dict, ids, ops, tag) -> None:
+    for i, op in zip(ids, ops, strict=True):
+        if op == "D":
+            model.pop(i, None)
+        else:
+            model[i] = (Decimal(2**64 - 1 - i), f"{tag}-{i}")
+
+
+def _data_files(t: CurrentStateTable) -> dict[str, int]:
+    """Data file path -> rows, in the current snapshot."""
+    table = t.table()
+    return {task.file.file_path: task.file.record_count for task in table.scan().plan_files()}
+
+
+def test_folds_rewrite_big_files_once_their_deleted_share_passes_the_threshold(table, tmp_path, monkeypatch):
+    from dersonlake.lake.iceberg import table as table_module
+
+    monkeypatch.setattr(table_module, "FILE_ROWS", 2000)  # big files: 2,000 rows; small: < 200
+    n = 6000
+    table.replace(SCHEMA, [rows(list(range(s, s + 2000)), "load") for s in range(0, n, 2000)], {})
+    loaded = set(_data_files(table))
+    assert len(loaded) == 3
+    model = {i: (Decimal(2**64 - 1 - i), f"load-{i}") for i in range(n)}
+    rng = random.Random(11)
+    rewritten_seen = False
+    for b in range(8 * FOLD_AT):  # 60 changes a batch: 10% of the table between two folds
+        ids = rng.sample(range(n + 300), 60)
+        ops = [rng.choice("IUUD") for _ in ids]
+        table.apply(rows(ids, f"b{b}").add_column(0, "Op", pa.array(ops)), {})
+        _model_apply(model, ids, ops, f"b{b}")
+        files = _data_files(table)
+        rewritten_seen |= not loaded <= set(files)
+        assert table.table().scan().to_arrow().num_rows == len(model)
+    assert rewritten_seen, "no load file was rewritten although random changes touched them all"
+    assert content(tmp_path) == model
+    # what the folds leave: no file far past its rewrite share (one fold period of changes more)
+    shares = []
+    for task in table.table().scan().plan_files():
+        positions = sum(_deleted_in(table, d, task.file.file_path) for d in task.delete_files)
+        shares.append(positions / task.file.record_count)
+    assert max(shares) < table_module.REWRITE_SHARE + 0.1
+
+
+def _deleted_in(t: CurrentStateTable, delete_file, path: str) -> int:
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    with t.table().io.new_input(delete_file.file_path).open() as f:
+        d = pq.read_table(f, columns=["file_path", "pos"])
+    return pc.sum(pc.equal(d["file_path"], path)).as_py() or 0
+
+
+@pytest.mark.parametrize(
+    "key, make",
+    [
+        (("code",), lambda i: {"code": f"k{i:05d}"}),
+        (
+            ("region", "day"),
+            lambda i: {"region": f"r{i % 7}", "day": date(2026, 1, 1) + timedelta(days=i // 7)},
+        ),
+    ],
+    ids=["string", "composite"],
+)
+def test_string_and_composite_keys_through_batches_folds_and_a_restart(tmp_path, key, make):
+    from dersonlake.lake.iceberg import key_index
+
+    types = {"code": pa.string(), "region": pa.string(), "day": pa.date32()}
+    schema = pa.schema([*(pa.field(k, types[k]) for k in key), pa.field("v", pa.int64())])
+    catalog = open_catalog(catalog_properties(str(tmp_path / "lake")))
+    t = CurrentStateTable(catalog, TableSpec("shop", "k", key), tmp_path / "index")
+
+    def batch(ids, vs, ops=None):
+        cols = {name: [make(i)[name] for i in ids] for name in key}
+        data = pa.table({**cols, "v": vs}, schema=schema)
+        return data if ops is None else data.add_column(0, "Op", pa.array(ops))
+
+    n = 1500
+    t.replace(schema, [batch(range(n), list(range(n)))], {})
+    model = {tuple(make(i)[k] for k in key): i for i in range(n)}
+    rng = random.Random(5)
+    for b in range(FOLD_AT + 4):
+        ids = [rng.randrange(n + 200) for _ in range(200)]
+        ops = [rng.choice("IUD") for _ in ids]
+        vs = [10_000 * (b + 1) + i for i in ids]
+        t.apply(batch(ids, vs, ops), {})
+        for i, op, v in zip(ids, ops, vs, strict=True):
+            k = tuple(make(i)[c] for c in key)
+            if op == "D":
+                model.pop(k, None)
+            else:
+                model[k] = v
+        if b == 5:
+            key_index._OPEN.clear()  # a new process: the index is loaded from its folder
+    got = {tuple(r[k] for k in key): r["v"] for r in t.read().to_pylist()}
+    assert got == model
+
+
+def test_an_index_of_another_snapshot_or_unreadable_is_rebuilt(table, tmp_path):
+    from dersonlake.lake.iceberg import key_index
+
+    table.replace(SCHEMA, [rows(list(range(100)), "load")], {})
+    model = {i: (Decimal(2**64 - 1 - i), f"load-{i}") for i in range(100)}
+    stale = tmp_path / "stale"
+    shutil.copytree(table.index_path, stale)
+    step = [(list(range(0, 30)), ["U"] * 30, "a"), (list(range(20, 50)), ["D"] * 10 + ["U"] * 20, "b")]
+    ids, ops, tag = step[0]
+    table.apply(rows(ids, tag).add_column(0, "Op", pa.array(ops)), {})
+    _model_apply(model, ids, ops, tag)
+    # the index folder of the snapshot before (a crash between the Iceberg commit and the index's)
+    shutil.rmtree(table.index_path)
+    shutil.copytree(stale, table.index_path)
+    key_index._OPEN.clear()
+    ids, ops, tag = step[1]
+    table.apply(rows(ids, tag).add_column(0, "Op", pa.array(ops)), {})
+    _model_apply(model, ids, ops, tag)
+    assert content(tmp_path) == model
+    # an unreadable index.json: rebuilt too
+    (table.index_path / "index.json").write_text("{not json")
+    key_index._OPEN.clear()
+    table.apply(rows([1, 2], "c").add_column(0, "Op", pa.array(["D", "U"])), {})
+    _model_apply(model, [1, 2], ["D", "U"], "c")
+    assert content(tmp_path) == model

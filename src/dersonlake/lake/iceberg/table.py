@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.fs as pafs
@@ -34,16 +35,20 @@ from pyiceberg.schema import Schema
 from pyiceberg.table import Table, Transaction
 from pyiceberg.types import DecimalType, DoubleType, FloatType, IntegerType, LongType
 
+from dersonlake.lake.iceberg import fast_deletes
 from dersonlake.lake.iceberg.files import write_data_file, write_position_deletes
-from dersonlake.lake.iceberg.key_index import KeyIndex, key_values
+from dersonlake.lake.iceberg.key_index import KeyIndex, row_keys
 from dersonlake.lake.iceberg.snapshot import Fold, Replace, RowDelta
+from dersonlake.lake.iceberg.transaction import transaction
 from dersonlake.lake.iceberg.types import conform, iceberg_schema, iceberg_type
 
 log = logging.getLogger("dersonlake.ICEBERG")
 
 PREFIX = "dersonlake."  # our snapshot-summary properties
 FILE_ROWS = 1_000_000  # rows per data file when we write a whole table
-FOLD_AT = 10  # delete files on the table that make the next batch fold the batch files
+FOLD_AT = 10  # delete files on the table that make the next batch fold (see ``fold``)
+REWRITE_SHARE = 0.2  # deleted share of a big data file that makes a fold rewrite it
+REWRITES_PER_FOLD = 2  # big files one fold rewrites at most (the rest wait for the next fold)
 KEEP_SNAPSHOTS = 20  # time travel reaches this many commits back (see ``_expire_oldest``)
 _SEQ = "__dl_seq"
 
@@ -70,7 +75,8 @@ class CurrentStateTable:
             raise ValueError(f"{spec.identifier}: a current-state table needs a primary key")
         self.catalog = catalog
         self.spec = spec
-        self.index_path = index_dir / f"{spec.namespace}.{spec.name}.keys.sqlite"
+        self.index_path = index_dir / f"{spec.namespace}.{spec.name}.keys"  # a folder (see key_index)
+        fast_deletes.install()  # our pyiceberg reads apply position deletes at memory speed
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -105,23 +111,15 @@ class CurrentStateTable:
         this table (a compaction, a retype), already converted."""
         table = self._table_for(lake)
         index = KeyIndex.open(self.index_path)
-        try:
-            with index.transaction():
-                index.invalidate()
-            txn = table.transaction()
-            self._evolve(txn, lake, rewrite=True)
-            producer = Replace(txn, dict(properties))
-            rows = 0
-            with index.transaction():
-                index.clear()
-                for part in parts:
-                    rows += self._write_part(txn, part, producer, index, raw)
-            producer.commit()
-            txn.commit_transaction()
-            with index.transaction():
-                index.mark(table.refresh().current_snapshot().snapshot_id)
-        finally:
-            index.close()
+        txn = transaction(table)
+        self._evolve(txn, lake, rewrite=True)
+        producer = Replace(txn, dict(properties))
+        rows, staged = 0, []
+        for part in parts:
+            rows += self._write_part(txn, part, producer, index, staged, raw)
+        producer.commit()
+        txn.commit_transaction()
+        index.commit(producer.snapshot_id, added=staged, fresh=True)
         log.info("%s: %d rows written as a new snapshot", self.spec.identifier, rows)
         return rows
 
@@ -134,36 +132,28 @@ class CurrentStateTable:
             self._rewrite(table, lake)
             table = table.refresh()
         index = KeyIndex.open(self.index_path)
-        try:
-            self._ensure_index(table, index)
-            last = self._last_images(changes)
-            txn = table.transaction()
-            self._evolve(txn, lake, rewrite=False)
-            metadata = txn.table_metadata  # a deep copy on every access: once
-            schema = metadata.schema()
-            rows = conform(last.drop_columns(["Op"]), schema, self.spec.hints)
-            keys = key_values(rows, self.spec.key)
-            alive_mask = pc.not_equal(last["Op"], "D")
-            alive = rows.filter(alive_mask)
-            alive_keys = [k for k, keep in zip(keys, alive_mask.to_pylist(), strict=True) if keep]
-            paths, positions = index.locate(keys)
-            producer = RowDelta(txn, dict(properties))
-            new_path = None
-            if alive.num_rows:
-                data_file = write_data_file(table.io, metadata, alive)
-                producer.append_data_file(data_file)
-                new_path = data_file.file_path
-            if paths:
-                producer.add_delete_file(write_position_deletes(table.io, metadata, paths, positions))
-            producer.commit()
-            table = txn.commit_transaction()
-            with index.transaction():
-                index.remove(keys)
-                if new_path is not None:
-                    index.add_file(new_path, alive_keys)
-                index.mark(producer.snapshot_id)
-        finally:
-            index.close()
+        self._ensure_index(table, index)
+        last = self._last_images(changes)
+        txn = transaction(table)
+        self._evolve(txn, lake, rewrite=False)
+        metadata = txn.table_metadata  # a deep copy on every access: once
+        schema = metadata.schema()
+        rows = conform(last.drop_columns(["Op"]), schema, self.spec.hints)
+        keys = row_keys(rows, self.spec.key)
+        alive_mask = pc.not_equal(last["Op"], "D").to_numpy(zero_copy_only=False)
+        alive = rows.filter(pa.array(alive_mask))
+        found = index.locate(keys)
+        producer = RowDelta(txn, dict(properties))
+        staged = []
+        if alive.num_rows:
+            data_file = write_data_file(table.io, metadata, alive)
+            producer.append_data_file(data_file)
+            staged.append(index.stage(data_file.file_path, keys.filter(alive_mask)))
+        if len(found):
+            producer.add_delete_file(write_position_deletes(table.io, metadata, found.paths, found.positions))
+        producer.commit()
+        table = txn.commit_transaction()
+        index.commit(producer.snapshot_id, deleted=found, added=staged)
         if int(table.current_snapshot().summary.get("total-delete-files", "0")) >= FOLD_AT:
             table = self.fold(table)
         if len(table.metadata.snapshots) > KEEP_SNAPSHOTS + 10:
@@ -171,9 +161,13 @@ class CurrentStateTable:
         return len(keys)
 
     def fold(self, table: Table) -> Table:
-        """Fold the small data files of earlier batches into one (their deleted rows dropped) and
-        every delete file into one, in one snapshot: reads stop paying per batch, and the cost is
-        the changes', not the table's (big files are kept as they are, with their sequence numbers).
+        """Rewrite, in one snapshot, the data files reads should stop paying for: the small files
+        of earlier batches (all into one) and the big files whose deleted share reached
+        ``REWRITE_SHARE`` (at most ``REWRITES_PER_FOLD`` per fold, most deleted first), their
+        deleted rows dropped; and every delete file into one. The other files are kept as they
+        are, with their sequence numbers (so the deletes still apply to them). A big file is
+        rewritten once per ``REWRITE_SHARE`` of its rows changed: the cost follows the changes,
+        never the table's size (docs/iceberg.md, "Cost", argues the share).
         """
         snapshot = table.current_snapshot()
         entries = [
@@ -181,60 +175,65 @@ class CurrentStateTable:
             for m in snapshot.manifests(table.io)
             for e in m.fetch_manifest_entry(table.io, discard_deleted=True)
         ]
-        small = {
-            e.data_file.file_path
-            for e in entries
-            if e.data_file.content == DataFileContent.DATA and e.data_file.record_count < FILE_ROWS // 10
-        }
+        data = [e for e in entries if e.data_file.content == DataFileContent.DATA]
         delete_entries = [e for e in entries if e.data_file.content != DataFileContent.DATA]
-        kept = [
-            e
-            for e in entries
-            if e.data_file.content == DataFileContent.DATA and e.data_file.file_path not in small
-        ]
-        tasks = [t for t in table.scan().plan_files() if t.file.file_path in small]
-        from pyiceberg.expressions import AlwaysTrue
-        from pyiceberg.io.pyarrow import ArrowScan
-
-        metadata = table.metadata
-        live = (
-            ArrowScan(metadata, table.io, metadata.schema(), AlwaysTrue()).to_table(tasks) if tasks else None
-        )
         deletes = []
         for e in delete_entries:
             with table.io.new_input(e.data_file.file_path).open() as f:
                 deletes.append(pq.read_table(f, columns=["file_path", "pos"]))
-        remaining = pa.concat_tables(deletes) if deletes else None
-        if remaining is not None and small:
-            remaining = remaining.filter(pc.invert(pc.is_in(remaining["file_path"], pa.array(sorted(small)))))
+        every = pa.concat_tables(deletes) if deletes else None
+        rewritten = self._to_rewrite(data, every)
+        kept = [e for e in data if e.data_file.file_path not in rewritten]
+        remaining = every
+        if every is not None and rewritten:
+            remaining = every.filter(pc.invert(pc.is_in(every["file_path"], pa.array(sorted(rewritten)))))
         index = KeyIndex.open(self.index_path)
-        txn = table.transaction()
+        txn = transaction(table)
+        metadata = txn.table_metadata
+        schema = metadata.schema()
         producer = Fold(txn, kept, {**self.recorded_of(snapshot), PREFIX + "op": "fold"})
-        new_path = None
-        if live is not None and live.num_rows:
-            rows = conform(live, metadata.schema())
-            data_file = write_data_file(table.io, metadata, rows)
-            producer.append_data_file(data_file)
-            new_path, new_keys = data_file.file_path, key_values(rows, self.spec.key)
+        staged = []
+        files = [e.data_file for e in data if e.data_file.file_path in rewritten]
+        for group in _groups(files, FILE_ROWS):
+            live = pa.concat_tables([_live_rows(table.io, f.file_path, every, schema) for f in group])
+            for part in _chunks(live.to_reader(), FILE_ROWS) if live.num_rows else ():
+                data_file = write_data_file(table.io, metadata, part)
+                producer.append_data_file(data_file)
+                staged.append(index.stage(data_file.file_path, row_keys(part, self.spec.key)))
         if remaining is not None and remaining.num_rows:
             producer.add_delete_file(
-                write_position_deletes(
-                    table.io, metadata, remaining["file_path"].to_pylist(), remaining["pos"].to_pylist()
-                )
+                write_position_deletes(table.io, metadata, remaining["file_path"], remaining["pos"])
             )
         producer.commit()
         table = txn.commit_transaction()
-        with index.transaction():
-            if new_path is not None:
-                index.add_file(new_path, new_keys)
-            index.mark(producer.snapshot_id)
+        index.commit(producer.snapshot_id, added=staged, dropped=rewritten)
         log.info(
-            "%s: %d batch file(s) and %d delete file(s) folded",
+            "%s: %d data file(s) rewritten, %d delete file(s) folded into one",
             self.spec.identifier,
-            len(small),
+            len(rewritten),
             len(deletes),
         )
         return table
+
+    @staticmethod
+    def _to_rewrite(data: list, deletes: pa.Table | None) -> set[str]:
+        """The small files, and the big files most deleted beyond ``REWRITE_SHARE``."""
+        small = {e.data_file.file_path for e in data if e.data_file.record_count < FILE_ROWS // 10}
+        if deletes is None or not deletes.num_rows:
+            return small
+        counts = pc.value_counts(deletes["file_path"])
+        deleted = dict(
+            zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True)
+        )
+        worn = sorted(
+            (
+                (deleted[e.data_file.file_path] / e.data_file.record_count, e.data_file.file_path)
+                for e in data
+                if e.data_file.file_path not in small and e.data_file.file_path in deleted
+            ),
+            reverse=True,
+        )
+        return small | {path for share, path in worn[:REWRITES_PER_FOLD] if share >= REWRITE_SHARE}
 
     @staticmethod
     def recorded_of(snapshot) -> dict[str, str]:
@@ -322,14 +321,15 @@ class CurrentStateTable:
         return schema_to_pyarrow(table.schema(), include_field_ids=False)
 
     def _write_part(
-        self, txn: Transaction, part: pa.Table, producer: Replace, index: KeyIndex, raw: bool
+        self, txn: Transaction, part: pa.Table, producer: Replace, index: KeyIndex, staged: list, raw: bool
     ) -> int:
         if not part.num_rows:
             return 0
-        rows = conform(part, txn.table_metadata.schema(), self.spec.hints if raw else None)
-        data_file = write_data_file(txn._table.io, txn.table_metadata, rows)
+        metadata = txn.table_metadata
+        rows = conform(part, metadata.schema(), self.spec.hints if raw else None)
+        data_file = write_data_file(txn._table.io, metadata, rows)
         producer.append_data_file(data_file)
-        index.add_file(data_file.file_path, key_values(rows, self.spec.key))
+        staged.append(index.stage(data_file.file_path, row_keys(rows, self.spec.key)))
         return rows.num_rows
 
     def _last_images(self, changes: pa.Table) -> pa.Table:
@@ -349,24 +349,32 @@ class CurrentStateTable:
             return
         log.info("%s: rebuilding the key index from the table", self.spec.identifier)
         tasks = list(table.scan().plan_files())
-        deleted: dict[str, set[int]] = {}
+        deleted: dict[str, list] = {}
         for delete_file in {d for t in tasks for d in t.delete_files}:
             if delete_file.content != DataFileContent.POSITION_DELETES:
                 raise ValueError(f"{self.spec.identifier}: equality deletes are not written by derson-lake")
             with table.io.new_input(delete_file.file_path).open() as f:
                 d = pq.read_table(f, columns=["file_path", "pos"])
-            for path, pos in zip(d["file_path"].to_pylist(), d["pos"].to_pylist(), strict=True):
-                deleted.setdefault(path, set()).add(pos)
+            for path in pc.unique(d["file_path"]).to_pylist():
+                deleted.setdefault(path, []).append(d.filter(pc.equal(d["file_path"], path))["pos"])
         schema = table.schema()
-        with index.transaction():
-            index.clear()
-            for task in tasks:
-                path = task.file.file_path
-                with table.io.new_input(path).open() as f:
-                    part = pq.read_table(f)
-                rows = conform(_by_field_id(part, schema), schema)
-                index.add_file(path, key_values(rows, self.spec.key), frozenset(deleted.get(path, ())))
-            index.mark(current)
+        key_ids = {schema.find_field(k).field_id for k in self.spec.key}
+        staged = []
+        for task in tasks:
+            path = task.file.file_path
+            with table.io.new_input(path).open() as f:
+                parquet = pq.ParquetFile(f)
+                names = [
+                    field.name
+                    for field in parquet.schema_arrow
+                    if int((field.metadata or {}).get(b"PARQUET:field_id", -1)) in key_ids
+                ]
+                part = parquet.read(columns=names)
+            rows = conform(_by_field_id(part, schema), schema)
+            gone = deleted.get(path)
+            positions = pa.chunked_array(gone).to_numpy() if gone else None
+            staged.append(index.stage(path, row_keys(rows, self.spec.key), positions))
+        index.commit(current, added=staged, fresh=True)
 
     def _evolve(self, txn: Transaction, lake: pa.Schema, *, rewrite: bool) -> None:
         """Bring the table's columns to ``lake``'s: add, drop, widen (``rewrite``: also replace a
@@ -444,6 +452,34 @@ def _by_field_id(part: pa.Table, schema: Schema) -> pa.Table:
         )
         names.append(field_.name if field_ else f.name)
     return part.rename_columns(names)
+
+
+def _groups(files: list, rows: int) -> Iterable[list]:
+    """Data files in groups of about ``rows`` rows (a big file alone): memory stays bounded."""
+    group, count = [], 0
+    for f in sorted(files, key=lambda f: f.record_count):
+        if group and count + f.record_count > rows:
+            yield group
+            group, count = [], 0
+        group.append(f)
+        count += f.record_count
+    if group:
+        yield group
+
+
+def _live_rows(io, path: str, deletes: pa.Table | None, schema: Schema) -> pa.Table:
+    """The rows of data file ``path`` that ``deletes`` (all the table's position deletes) leave,
+    as ``schema``'s columns. Every position delete naming ``path`` applies to it: a data file is
+    written once and deletes only ever name rows that existed before them."""
+    with io.new_input(path).open() as f:
+        part = pq.read_table(f)
+    if deletes is not None and deletes.num_rows:
+        gone = deletes.filter(pc.equal(deletes["file_path"], path))["pos"]
+        if len(gone):
+            keep = np.ones(part.num_rows, dtype=bool)
+            keep[gone.to_numpy()] = False
+            part = part.filter(pa.array(keep))
+    return conform(_by_field_id(part, schema), schema)
 
 
 def _chunks(reader: pa.RecordBatchReader, rows: int) -> Iterable[pa.Table]:
