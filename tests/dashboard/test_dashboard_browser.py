@@ -32,7 +32,7 @@ HANDLER_STATES = json.loads(
 HAPPY_PATH = {
     "Defaults", "CreateInstance", "WaitForInstance", "CheckInstanceStatus", "InstanceAvailable",
     "CreateReplicationTask", "StartReplicationTask", "WaitForTask", "CheckReplicationTaskStatus",
-    "TaskStopped", "DeleteTask", "DeleteInstance", "Done",
+    "TaskStopped", "UpdateIcebergTables", "DeleteTask", "DeleteInstance", "Done",
 }  # fmt: skip
 POLLS = {"CountInstancePoll", "CountTaskPoll"}  # visited or not, depending on how fast the load is
 STROKE = {  # the CSS colours of the statuses (dashboard.css)
