@@ -1,8 +1,9 @@
 """The DMS-iceberg container image's inputs (infra/iceberg/): pinned as the tests ran them.
 
 No Docker daemon is needed (nor assumed): the image is built by ``make iceberg-image``. What can
-drift without one is checked here: every pin of ``requirements.txt`` is the version installed for
-the test-suite and the one ``pyproject.toml`` pins; every distribution the handler's code path
+drift without one is checked here: every direct pin of ``requirements.txt`` is the one
+``pyproject.toml`` pins and the test-suite ran, every transitive pin satisfies what its dependents
+require; every distribution the handler's code path
 imports is pinned; the Dockerfile's CMD is the handler and its owners folder is where Terraform's
 ``DERSON_OWNERS_DIR`` points.
 """
@@ -15,6 +16,8 @@ import re
 import subprocess
 import sys
 import tomllib
+
+from packaging.requirements import Requirement
 
 from tests.infra import tf
 
@@ -54,8 +57,23 @@ def test_requirements_pin_what_pyproject_pins_and_the_tests_ran():
         assert pinned.get(name) == version, (
             f"{name}: requirements.txt {pinned.get(name)}, pyproject {version}"
         )
+    direct = {_norm(re.split(r"[\[=]", dep)[0]) for dep in deps}
     for name, version in pinned.items():
-        assert md.version(name) == version, f"{name}: pinned {version}, the tests ran {md.version(name)}"
+        if name in direct:  # what pyproject pins is what the tests ran
+            assert md.version(name) == version, f"{name}: pinned {version}, the tests ran {md.version(name)}"
+    # The transitive pins are not in pyproject (pip resolves them afresh for the tests, so they move
+    # with releases): each must satisfy what every pinned distribution requires of it.
+    for dependent in pinned:
+        for req in md.requires(dependent) or []:
+            r = Requirement(req)
+            if r.marker is not None and not r.marker.evaluate({"extra": ""}):
+                continue
+            name = _norm(r.name)
+            if name in pinned:
+                assert r.specifier.contains(pinned[name], prereleases=True), (
+                    f"infra/iceberg/requirements.txt: {name}=={pinned[name]} does not satisfy "
+                    f"{dependent}'s {req!r}"
+                )
 
 
 def test_every_distribution_the_handler_imports_is_pinned():
