@@ -11,8 +11,9 @@ command line imports only when a command needs it.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from dersonlake.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
     from dersonlake.intake.dms import Dms, identifier
@@ -22,15 +23,4 @@ _LAZY = {"Dms": "dersonlake.intake.dms", "identifier": "dersonlake.intake.dms"}
 __all__ = ["Dms", "identifier"]
 
 
-def __getattr__(name: str) -> Any:
-    """Import a lazy re-export on first use (``_LAZY``) and keep it."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__)

@@ -23,11 +23,11 @@ is loaded on first use (PEP 562 ``__getattr__`` over ``_LAZY``).
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from dersonlake.lake import layout
 from dersonlake.lake.storage import Storage, StoredObject, open_storage
+from dersonlake.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
     from dersonlake.lake import dms_columns
@@ -100,16 +100,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """Import a lazy re-export on first use (``_LAZY``) and keep it."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    loaded = importlib.import_module(module)
-    value = loaded if module == f"{__name__}.{name}" else getattr(loaded, name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__)
